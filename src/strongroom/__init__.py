@@ -1,0 +1,3 @@
+"""Strongroom: a self-hosted key management and secrets service."""
+
+__version__ = "0.1.0"

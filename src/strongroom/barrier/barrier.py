@@ -1,0 +1,74 @@
+"""The barrier seals values for storage with the row's identity as associated data."""
+
+from __future__ import annotations
+
+import struct
+from typing import Protocol
+
+from strongroom.barrier.keyring import Keyring
+from strongroom.barrier.master_key import MasterKeyProvider
+from strongroom.crypto import aead
+from strongroom.domain.errors import DecryptionFailed
+
+
+class KeyringStore(Protocol):
+    """Port: where the wrapped keyring is persisted (the database, shared by all processes)."""
+
+    def load_keyring(self) -> tuple[bytes, str] | None:
+        """The wrapped keyring and the id of the master key that wrapped it, if any."""
+        ...
+
+    def save_keyring(self, wrapped: bytes, master_key_id: str) -> None:
+        """Replace the stored wrapped keyring."""
+        ...
+
+
+class SealedBarrier(Exception):
+    """The barrier has no keyring loaded (not yet unsealed)."""
+
+
+class Barrier:
+    """Seal/open values bound to a row identity. Layout: u32 term | nonce | ciphertext | tag."""
+
+    def __init__(self) -> None:
+        self._keyring: Keyring | None = None
+
+    @property
+    def keyring(self) -> Keyring:
+        if self._keyring is None:
+            raise SealedBarrier("the barrier is sealed")
+        return self._keyring
+
+    def initialize(self, master: MasterKeyProvider, store: KeyringStore) -> None:
+        """Create, wrap and store a brand-new keyring (first start only)."""
+        self._keyring = Keyring.new()
+        store.save_keyring(master.wrap(self._keyring.serialize()), master.key_id)
+
+    def unseal(self, master: MasterKeyProvider, store: KeyringStore) -> None:
+        """Load the keyring, initializing it when the store has none."""
+        stored = store.load_keyring()
+        if stored is None:
+            self.initialize(master, store)
+            return
+        wrapped, _ = stored
+        self._keyring = Keyring.deserialize(master.unwrap(wrapped))
+
+    def seal(self, plaintext: bytes, identity: str) -> bytes:
+        """Encrypt ``plaintext`` for the row named ``identity``."""
+        ring = self.keyring
+        term = ring.active
+        return struct.pack(">I", term) + aead.seal(ring.cipher(term), plaintext, _aad(identity))
+
+    def open(self, blob: bytes, identity: str) -> bytes:
+        """Decrypt a sealed value; tampering, a moved value or an unknown term all fail alike."""
+        if len(blob) < 4:
+            raise DecryptionFailed()
+        (term,) = struct.unpack(">I", blob[:4])
+        ring = self.keyring
+        if term not in ring.terms:
+            raise DecryptionFailed()
+        return aead.open_sealed(ring.cipher(term), blob[4:], _aad(identity))
+
+
+def _aad(identity: str) -> bytes:
+    return b"strongroom/row/v1:" + identity.encode("utf-8")

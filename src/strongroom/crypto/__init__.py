@@ -1,0 +1,1 @@
+"""Strongroom's hazmat layer over pyca/cryptography: AEAD, ciphertext formats, keys, signing."""

@@ -1,0 +1,1 @@
+"""Pure domain model: identifiers, resources, lifecycle rules and typed errors. No I/O."""

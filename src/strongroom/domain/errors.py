@@ -1,0 +1,54 @@
+"""Typed domain errors. Each edge (HTTP, JSON-RPC, CLI) maps them to its own format once."""
+
+from __future__ import annotations
+
+
+class StrongroomError(Exception):
+    """Base of every error Strongroom reports to a caller; the message is safe to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidParameter(StrongroomError):
+    """The request is malformed or a value is out of range."""
+
+
+class NotAuthenticated(StrongroomError):
+    """The caller could not be identified (missing, bad, stale or replayed signature)."""
+
+
+class NotFound(StrongroomError):
+    """The resource does not exist, or the caller may not know that it does."""
+
+
+class NotAuthorized(NotFound):
+    """The caller is not allowed; indistinguishable from NotFound at the edge."""
+
+
+class Conflict(StrongroomError):
+    """The request conflicts with existing state (duplicate name, reused retry token)."""
+
+
+class IncorrectState(StrongroomError):
+    """The resource's lifecycle state does not allow the operation."""
+
+
+class PreconditionFailed(StrongroomError):
+    """An if-match etag did not match the resource's current etag."""
+
+
+class PayloadTooLarge(StrongroomError):
+    """The request body exceeds what the endpoint accepts."""
+
+
+class DecryptionFailed(StrongroomError):
+    """A ciphertext failed authentication; deliberately says nothing about why."""
+
+    def __init__(self) -> None:
+        super().__init__("The ciphertext or its associated data is invalid")
+
+
+class ServiceUnavailable(StrongroomError):
+    """A dependency (HSM, EKM, key server) cannot be reached right now."""

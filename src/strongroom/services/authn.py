@@ -1,0 +1,82 @@
+"""Authenticate a signed request: find the API key, verify the signature, build the principal."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from strongroom.crypto.request_signing import load_api_public_key, verify_signature
+from strongroom.domain.errors import InvalidParameter, NotAuthenticated
+from strongroom.domain.identity import Principal
+from strongroom.services.ports import Deps
+
+MAX_SKEW = timedelta(minutes=5)
+_KEY_ID = re.compile(r"^(ocid1\.tenancy\.[a-z0-9.-]+)/(ocid1\.user\.[a-z0-9.-]+)/([0-9a-f]{2}(?::[0-9a-f]{2}){15})$")
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """What the transport extracted from a request's Authorization and date headers."""
+
+    key_id: str
+    signing_string: bytes
+    signature: bytes
+    date: datetime
+
+
+@dataclass(frozen=True)
+class _Verifier:
+    public_key: rsa.RSAPublicKey
+    principal: Principal
+
+
+def authenticate(deps: Deps, request: SignedRequest) -> Principal:
+    """Return the caller, or raise NotAuthenticated without saying which check failed."""
+    if abs(deps.wall_clock.now() - request.date) > MAX_SKEW:
+        raise NotAuthenticated("The request date is more than 5 minutes from the server's clock")
+    verifier: _Verifier | None = deps.credentials.get(request.key_id)
+    if verifier is None:
+        verifier = _load_verifier(deps, request.key_id)
+    if not verify_signature(verifier.public_key, request.signing_string, request.signature):
+        raise NotAuthenticated("The request signature is not valid")
+    return verifier.principal
+
+
+def forget_credentials(deps: Deps) -> None:
+    """Drop cached credentials so identity changes in this process take effect at once."""
+    deps.credentials.clear()
+
+
+def _load_verifier(deps: Deps, key_id: str) -> _Verifier:
+    match = _KEY_ID.match(key_id)
+    if match is None:
+        raise NotAuthenticated("The keyId of the signature is malformed")
+    tenancy_id, user_id, _ = match.groups()
+    with deps.db.transaction() as tx:
+        api_key = tx.identity.get_api_key(key_id)
+        user = tx.identity.get_user(user_id)
+        groups = tx.identity.groups_of(user_id) if user else []
+    if (
+        api_key is None
+        or api_key.lifecycle_state != "ACTIVE"
+        or user is None
+        or user.lifecycle_state != "ACTIVE"
+        or user.tenancy_id != tenancy_id
+    ):
+        raise NotAuthenticated("The request signature is not valid")
+    try:
+        public_key = load_api_public_key(api_key.public_key_pem)
+    except InvalidParameter:
+        raise NotAuthenticated("The request signature is not valid") from None
+    principal = Principal(
+        tenancy_id=tenancy_id,
+        user_id=user_id,
+        group_ids=frozenset(g.id for g in groups),
+        group_names=frozenset(g.name for g in groups),
+    )
+    verifier = _Verifier(public_key, principal)
+    deps.credentials.put(key_id, verifier)
+    return verifier

@@ -1,0 +1,38 @@
+"""Authorization of one call against the configured authorizer; deny looks like not-found."""
+
+from __future__ import annotations
+
+from strongroom.domain.errors import NotAuthorized
+from strongroom.iam.operations import permissions_for
+from strongroom.services.context import Call
+from strongroom.services.ports import Deps
+
+
+class AdministratorsOnly:
+    """Until policies exist: members of the tenancy's Administrators group may do everything."""
+
+    def is_allowed(
+        self,
+        principal: object,
+        operation: str,
+        permissions: tuple[str, ...],
+        target: dict[str, str],
+    ) -> bool:
+        group_names = getattr(principal, "group_names", frozenset())
+        return "Administrators" in group_names
+
+
+def authorize(deps: Deps, call: Call, operation: str, target: dict[str, str]) -> None:
+    """Raise NotAuthorized (a 404 at the edge) unless the call may run on ``target``.
+
+    ``target`` holds policy variables such as ``compartment.id``, ``vault.id``, ``key.id``.
+    Resources of another tenancy are never visible.
+    """
+    tenancy = target.get("tenancy.id")
+    if tenancy is not None and tenancy != call.principal.tenancy_id:
+        raise NotAuthorized("The resource does not exist or you are not authorized to access it")
+    allowed = deps.authorizer.is_allowed(
+        call.principal, operation, permissions_for(operation), target
+    )
+    if not allowed:
+        raise NotAuthorized("The resource does not exist or you are not authorized to access it")

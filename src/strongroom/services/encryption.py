@@ -1,0 +1,136 @@
+"""Encrypt, Decrypt and GenerateDataEncryptionKey."""
+
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass
+
+from strongroom.crypto import aead, asymmetric, ciphertext
+from strongroom.domain.errors import DecryptionFailed, InvalidParameter
+from strongroom.domain.key import Algorithm, KeyShape
+from strongroom.services.context import Call
+from strongroom.services.key_use import UsableKey, canonical_associated_data, check_plaintext, use_key
+from strongroom.services.ports import Deps
+
+AES_GCM = "AES_256_GCM"
+
+
+@dataclass(frozen=True)
+class Encrypted:
+    """Result of Encrypt: the ciphertext names ``key_version_id``."""
+
+    ciphertext: bytes
+    key_id: str
+    key_version_id: str
+    algorithm: str
+
+
+@dataclass(frozen=True)
+class Decrypted:
+    """Result of Decrypt."""
+
+    plaintext: bytes
+    key_id: str
+    key_version_id: str
+    algorithm: str
+
+    @property
+    def checksum(self) -> str:
+        return str(zlib.crc32(self.plaintext))
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """Result of GenerateDataEncryptionKey; ``plaintext`` is None unless asked for."""
+
+    ciphertext: bytes
+    plaintext: bytes | None
+
+    @property
+    def checksum(self) -> str | None:
+        return None if self.plaintext is None else str(zlib.crc32(self.plaintext))
+
+
+def _algorithm_for(usable: UsableKey, requested: str | None) -> str:
+    shape = usable.key.shape
+    if shape.algorithm is Algorithm.AES:
+        if requested not in (None, AES_GCM):
+            raise InvalidParameter(f"encryptionAlgorithm for an AES key must be {AES_GCM}")
+        return AES_GCM
+    if shape.algorithm is Algorithm.RSA:
+        if requested is None or requested == AES_GCM:
+            raise InvalidParameter("encryptionAlgorithm for an RSA key must be RSA_OAEP_SHA_1 or RSA_OAEP_SHA_256")
+        return requested
+    raise InvalidParameter("ECDSA keys can sign and verify but cannot encrypt")
+
+
+def _seal(usable: UsableKey, algorithm: str, plaintext: bytes, associated: bytes) -> bytes:
+    header = ciphertext.header_for(usable.version.id)
+    if algorithm == AES_GCM:
+        payload = aead.seal(usable.material, plaintext, header + associated)
+    else:
+        payload = asymmetric.encrypt(usable.material, algorithm, plaintext)
+    return header + payload
+
+
+def encrypt(
+    deps: Deps,
+    call: Call,
+    vault_id: str,
+    key_id: str,
+    plaintext: bytes,
+    associated: dict[str, str] | None,
+    key_version_id: str | None,
+    algorithm: str | None,
+) -> Encrypted:
+    """Encrypt up to 4 KB under the key's current (or named) version."""
+    check_plaintext(plaintext)
+    usable = use_key(deps, call, vault_id, key_id, key_version_id, "Encrypt")
+    chosen = _algorithm_for(usable, algorithm)
+    blob = _seal(usable, chosen, plaintext, canonical_associated_data(associated))
+    return Encrypted(blob, key_id, usable.version.id, chosen)
+
+
+def decrypt(
+    deps: Deps,
+    call: Call,
+    vault_id: str,
+    key_id: str,
+    blob: bytes,
+    associated: dict[str, str] | None,
+    key_version_id: str | None,
+    algorithm: str | None,
+) -> Decrypted:
+    """Decrypt a ciphertext from Encrypt; the ciphertext says which version made it."""
+    envelope = ciphertext.unpack(blob)
+    if key_version_id is not None and key_version_id != envelope.key_version_id:
+        raise DecryptionFailed()
+    usable = use_key(deps, call, vault_id, key_id, envelope.key_version_id, "Decrypt")
+    chosen = _algorithm_for(usable, algorithm)
+    if chosen == AES_GCM:
+        aad = envelope.header + canonical_associated_data(associated)
+        plaintext = aead.open_sealed(usable.material, envelope.payload, aad)
+    else:
+        plaintext = asymmetric.decrypt(usable.material, chosen, envelope.payload)
+    return Decrypted(plaintext, key_id, usable.version.id, chosen)
+
+
+def generate_data_key(
+    deps: Deps,
+    call: Call,
+    vault_id: str,
+    key_id: str,
+    shape: KeyShape,
+    associated: dict[str, str] | None,
+    include_plaintext: bool,
+) -> DataKey:
+    """A fresh AES data key, encrypted under an AES master key (and optionally in the clear)."""
+    if shape.algorithm is not Algorithm.AES:
+        raise InvalidParameter("keyShape for a data encryption key must be AES")
+    usable = use_key(deps, call, vault_id, key_id, None, "GenerateDataEncryptionKey")
+    if usable.key.shape.algorithm is not Algorithm.AES:
+        raise InvalidParameter("GenerateDataEncryptionKey needs an AES master key")
+    data_key = os.urandom(shape.length)
+    blob = _seal(usable, AES_GCM, data_key, canonical_associated_data(associated))
+    return DataKey(blob, data_key if include_plaintext else None)

@@ -1,0 +1,101 @@
+"""Loading resources for a call: existence, tenancy, authorization and endpoint checks together.
+
+Every path that fails says the same NotFound, so callers cannot probe for resources they may not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from strongroom.domain.errors import NotFound
+from strongroom.domain.key import Key, KeyVersion
+from strongroom.domain.vault import Vault
+from strongroom.services.authz import authorize
+from strongroom.services.context import Call
+from strongroom.services.ports import Deps
+from strongroom.storage.unit_of_work import Transaction
+
+NOT_FOUND = "The resource does not exist or you are not authorized to access it"
+
+
+def vault_target(vault: Vault) -> dict[str, str]:
+    """Policy variables describing a vault."""
+    return {
+        "tenancy.id": vault.tenancy_id,
+        "compartment.id": vault.compartment_id,
+        "vault.id": vault.id,
+    }
+
+
+def key_target(key: Key) -> dict[str, str]:
+    """Policy variables describing a key."""
+    return {
+        "tenancy.id": key.tenancy_id,
+        "compartment.id": key.compartment_id,
+        "vault.id": key.vault_id,
+        "key.id": key.id,
+    }
+
+
+def require_compartment(deps: Deps, tx: Transaction, call: Call, compartment_id: str) -> None:
+    """The compartment must exist in the caller's tenancy (the root compartment is the tenancy)."""
+    if compartment_id != call.principal.tenancy_id:
+        raise NotFound(NOT_FOUND)
+
+
+def vault_for(deps: Deps, tx: Transaction, call: Call, vault_id: str, operation: str) -> Vault:
+    """Load an authorized vault, with its state as of now."""
+    vault = tx.vaults.get(vault_id)
+    if vault is None or vault.tenancy_id != call.principal.tenancy_id:
+        raise NotFound(NOT_FOUND)
+    authorize(deps, call, operation, vault_target(vault))
+    return as_of(vault, deps.clock.now())
+
+
+def key_for(
+    deps: Deps, tx: Transaction, call: Call, endpoint_vault_id: str, key_id: str, operation: str
+) -> tuple[Vault, Key]:
+    """Load an authorized key through its vault's endpoint, with effective states."""
+    key = tx.keys.get(key_id)
+    if key is None or key.tenancy_id != call.principal.tenancy_id or key.vault_id != endpoint_vault_id:
+        raise NotFound(NOT_FOUND)
+    authorize(deps, call, operation, key_target(key))
+    vault = tx.vaults.get(key.vault_id)
+    if vault is None:
+        raise NotFound(NOT_FOUND)
+    now = deps.clock.now()
+    return as_of(vault, now), key_as_of(key, vault, now)
+
+
+def version_for(deps: Deps, tx: Transaction, key: Key, version_id: str) -> KeyVersion:
+    """A version of ``key``, with its effective state."""
+    kv = tx.keys.get_version(version_id)
+    if kv is None or kv.key_id != key.id:
+        raise NotFound(NOT_FOUND)
+    return version_as_of(kv, key, deps.clock.now())
+
+
+def as_of(vault: Vault, now: datetime) -> Vault:
+    """The vault with scheduled deletion applied."""
+    return replace(vault, lifecycle_state=vault.state_at(now))
+
+
+def key_as_of(key: Key, vault: Vault, now: datetime) -> Key:
+    """The key with its own and its vault's scheduled deletion applied."""
+    from strongroom.domain.lifecycle import State
+
+    state = key.state_at(now)
+    if vault.state_at(now) is State.DELETED:
+        state = State.DELETED
+    return replace(key, lifecycle_state=state)
+
+
+def version_as_of(kv: KeyVersion, key: Key, now: datetime) -> KeyVersion:
+    """The version with its own and its key's deletion applied (``key`` already effective)."""
+    from strongroom.domain.lifecycle import State
+
+    state = kv.state_at(now)
+    if key.lifecycle_state is State.DELETED:
+        state = State.DELETED
+    return replace(kv, lifecycle_state=state)

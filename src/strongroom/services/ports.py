@@ -1,0 +1,61 @@
+"""Ports the services depend on, and the bundle of dependencies handed to every use case."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from strongroom.barrier.barrier import Barrier
+from strongroom.crypto.providers.base import KeyMaterialProvider
+from strongroom.domain.identity import Principal
+from strongroom.domain.key import ProtectionMode
+from strongroom.services.caches import TTLCache
+from strongroom.storage.unit_of_work import Database
+
+
+class Clock(Protocol):
+    """Port: the current time (injected so lifecycle timers are testable without sleeping)."""
+
+    def now(self) -> datetime:
+        """An aware UTC datetime."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class Authorizer(Protocol):
+    """Port: may ``principal`` perform ``operation`` needing ``permissions`` on ``target``?"""
+
+    def is_allowed(
+        self,
+        principal: Principal,
+        operation: str,
+        permissions: tuple[str, ...],
+        target: dict[str, str],
+    ) -> bool:
+        """True when every permission is granted for the target."""
+        ...
+
+
+@dataclass
+class Deps:
+    """Everything a use case may touch; built once by :mod:`strongroom.app`."""
+
+    db: Database
+    barrier: Barrier
+    authorizer: Authorizer
+    providers: dict[ProtectionMode, KeyMaterialProvider]
+    region: str
+    public_url: str
+    clock: Clock = field(default_factory=SystemClock)
+    wall_clock: Clock = field(default_factory=SystemClock)
+    random_bytes: Callable[[int], bytes] = os.urandom
+    credentials: TTLCache[Any] = field(default_factory=lambda: TTLCache(ttl_seconds=2.0))

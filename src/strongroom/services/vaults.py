@@ -1,0 +1,124 @@
+"""Vault use cases: create, get, list, update, schedule and cancel deletion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from strongroom.domain import tags
+from strongroom.domain.errors import InvalidParameter
+from strongroom.domain.ids import new_ocid
+from strongroom.domain.lifecycle import State, deletion_time, require_state
+from strongroom.domain.paging import Page, PageRequest, cut
+from strongroom.domain.vault import VAULT_DELETION_DAYS, Vault, VaultType
+from strongroom.services.authz import authorize
+from strongroom.services.context import Call
+from strongroom.services.etags import check_etag
+from strongroom.services.lookup import as_of, require_compartment, vault_for
+from strongroom.services.ports import Deps
+
+
+@dataclass(frozen=True)
+class NewVault:
+    """Validated input of CreateVault."""
+
+    compartment_id: str
+    display_name: str
+    vault_type: VaultType
+    freeform_tags: tags.FreeformTags
+    defined_tags: tags.DefinedTags
+
+
+@dataclass(frozen=True)
+class VaultChanges:
+    """Validated input of UpdateVault; None leaves a field as it is."""
+
+    display_name: str | None = None
+    freeform_tags: tags.FreeformTags | None = None
+    defined_tags: tags.DefinedTags | None = None
+
+
+def create_vault(deps: Deps, call: Call, new: NewVault) -> Vault:
+    """Create an ACTIVE vault of type DEFAULT or VIRTUAL_PRIVATE."""
+    if new.vault_type is VaultType.EXTERNAL:
+        raise InvalidParameter("EXTERNAL vaults need an external key manager, which is not configured")
+    now = deps.clock.now()
+    vault = Vault(
+        id=new_ocid("vault", deps.region, deps.random_bytes),
+        tenancy_id=call.principal.tenancy_id,
+        compartment_id=new.compartment_id,
+        display_name=new.display_name,
+        vault_type=new.vault_type,
+        lifecycle_state=State.ACTIVE,
+        time_created=now,
+        freeform_tags=new.freeform_tags,
+        defined_tags=new.defined_tags,
+    )
+    with deps.db.transaction() as tx:
+        require_compartment(deps, tx, call, new.compartment_id)
+        target = {"tenancy.id": vault.tenancy_id, "compartment.id": vault.compartment_id}
+        authorize(deps, call, "CreateVault", target)
+        tx.vaults.add(vault)
+    return vault
+
+
+def get_vault(deps: Deps, call: Call, vault_id: str) -> Vault:
+    """One vault, with its state as of now."""
+    with deps.db.transaction() as tx:
+        return vault_for(deps, tx, call, vault_id, "GetVault")
+
+
+def list_vaults(deps: Deps, call: Call, compartment_id: str, page: PageRequest) -> Page[Vault]:
+    """Vaults in a compartment, one window at a time."""
+    with deps.db.transaction() as tx:
+        require_compartment(deps, tx, call, compartment_id)
+        target = {"tenancy.id": call.principal.tenancy_id, "compartment.id": compartment_id}
+        authorize(deps, call, "ListVaults", target)
+        found = tx.vaults.list(call.principal.tenancy_id, compartment_id, page)
+    now = deps.clock.now()
+    return cut([as_of(v, now) for v in found], page)
+
+
+def update_vault(
+    deps: Deps, call: Call, vault_id: str, changes: VaultChanges, if_match: str | None
+) -> Vault:
+    """Change display name or tags of an ACTIVE vault."""
+    with deps.db.transaction() as tx:
+        vault = vault_for(deps, tx, call, vault_id, "UpdateVault")
+        check_etag(vault.id, vault.version, if_match)
+        require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
+        if changes.display_name is not None:
+            vault.display_name = changes.display_name
+        if changes.freeform_tags is not None:
+            vault.freeform_tags = changes.freeform_tags
+        if changes.defined_tags is not None:
+            vault.defined_tags = changes.defined_tags
+        tx.vaults.save(vault)
+    return vault
+
+
+def schedule_vault_deletion(
+    deps: Deps, call: Call, vault_id: str, requested: datetime | None, if_match: str | None
+) -> Vault:
+    """Move an ACTIVE vault to PENDING_DELETION for 7-30 days; its keys go with it."""
+    with deps.db.transaction() as tx:
+        vault = vault_for(deps, tx, call, vault_id, "ScheduleVaultDeletion")
+        check_etag(vault.id, vault.version, if_match)
+        require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
+        low, high = VAULT_DELETION_DAYS
+        vault.time_of_deletion = deletion_time(deps.clock.now(), requested, low, high)
+        vault.lifecycle_state = State.PENDING_DELETION
+        tx.vaults.save(vault)
+    return vault
+
+
+def cancel_vault_deletion(deps: Deps, call: Call, vault_id: str, if_match: str | None) -> Vault:
+    """Bring a PENDING_DELETION vault back to ACTIVE before its time comes."""
+    with deps.db.transaction() as tx:
+        vault = vault_for(deps, tx, call, vault_id, "CancelVaultDeletion")
+        check_etag(vault.id, vault.version, if_match)
+        require_state(vault.lifecycle_state, (State.PENDING_DELETION,), "vault")
+        vault.lifecycle_state = State.ACTIVE
+        vault.time_of_deletion = None
+        tx.vaults.save(vault)
+    return vault

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 storage: schema, repositories, unit of work and Alembic migrations."""

@@ -1,0 +1,100 @@
+"""Repositories over one connection (one transaction) for vaults, keys and key versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from strongroom.domain.errors import Conflict
+from strongroom.domain.key import Key, KeyVersion
+from strongroom.domain.vault import Vault
+from strongroom.storage import rows, schema
+from strongroom.domain.paging import PageRequest
+from strongroom.storage.paging import apply_page
+
+
+def _update_versioned(conn: Connection, table: Any, values: dict[str, Any], expected: int) -> None:
+    """Write ``values`` if the row still has version ``expected``; bumps the version."""
+    values = {**values, "version": expected + 1}
+    result = conn.execute(
+        update(table).where(table.c.id == values["id"], table.c.version == expected).values(values)
+    )
+    if result.rowcount != 1:
+        raise Conflict("The resource was changed by another request; retry with its new etag")
+
+
+class VaultRepository:
+    """Vault rows."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, vault: Vault) -> None:
+        self._conn.execute(insert(schema.vaults).values(rows.vault_to_row(vault)))
+
+    def get(self, vault_id: str) -> Vault | None:
+        row = self._conn.execute(select(schema.vaults).where(schema.vaults.c.id == vault_id)).first()
+        return rows.vault_from_row(row) if row else None
+
+    def save(self, vault: Vault) -> None:
+        """Persist changes; raises Conflict on a concurrent change. Bumps ``vault.version``."""
+        _update_versioned(self._conn, schema.vaults, rows.vault_to_row(vault), vault.version)
+        vault.version += 1
+
+    def list(self, tenancy_id: str, compartment_id: str, page: PageRequest) -> list[Vault]:
+        t = schema.vaults
+        query = select(t).where(t.c.tenancy_id == tenancy_id, t.c.compartment_id == compartment_id)
+        return [rows.vault_from_row(r) for r in self._conn.execute(apply_page(query, t, page))]
+
+
+class KeyRepository:
+    """Key rows and their versions."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, key: Key) -> None:
+        self._conn.execute(insert(schema.keys).values(rows.key_to_row(key)))
+
+    def get(self, key_id: str) -> Key | None:
+        row = self._conn.execute(select(schema.keys).where(schema.keys.c.id == key_id)).first()
+        return rows.key_from_row(row) if row else None
+
+    def save(self, key: Key) -> None:
+        """Persist changes; raises Conflict on a concurrent change. Bumps ``key.version``."""
+        _update_versioned(self._conn, schema.keys, rows.key_to_row(key), key.version)
+        key.version += 1
+
+    def list(
+        self, vault_id: str, compartment_id: str, page: PageRequest, filters: dict[str, Any]
+    ) -> list[Key]:
+        t = schema.keys
+        query = select(t).where(t.c.vault_id == vault_id, t.c.compartment_id == compartment_id)
+        for column, value in filters.items():
+            query = query.where(t.c[column] == value)
+        return [rows.key_from_row(r) for r in self._conn.execute(apply_page(query, t, page))]
+
+    def count_in_vault(self, vault_id: str) -> int:
+        from sqlalchemy import func
+
+        t = schema.keys
+        return int(self._conn.execute(select(func.count()).where(t.c.vault_id == vault_id)).scalar_one())
+
+    def add_version(self, kv: KeyVersion) -> None:
+        self._conn.execute(insert(schema.key_versions).values(rows.key_version_to_row(kv)))
+
+    def get_version(self, version_id: str) -> KeyVersion | None:
+        t = schema.key_versions
+        row = self._conn.execute(select(t).where(t.c.id == version_id)).first()
+        return rows.key_version_from_row(row) if row else None
+
+    def save_version(self, kv: KeyVersion) -> None:
+        """Persist a version's state change; raises Conflict on a concurrent change."""
+        _update_versioned(self._conn, schema.key_versions, rows.key_version_to_row(kv), kv.version)
+        kv.version += 1
+
+    def list_versions(self, key_id: str, page: PageRequest) -> list[KeyVersion]:
+        t = schema.key_versions
+        query = select(t).where(t.c.key_id == key_id)
+        return [rows.key_version_from_row(r) for r in self._conn.execute(apply_page(query, t, page))]

@@ -1,0 +1,144 @@
+"""Mapping between table rows and domain objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strongroom.domain.identity import ApiKey, Group, Tenancy, User
+from strongroom.domain.key import Algorithm, Curve, Key, KeyShape, KeyVersion, Origin, ProtectionMode
+from strongroom.domain.lifecycle import State
+from strongroom.domain.vault import Vault, VaultType
+
+
+def vault_from_row(row: Any) -> Vault:
+    return Vault(
+        id=row.id,
+        tenancy_id=row.tenancy_id,
+        compartment_id=row.compartment_id,
+        display_name=row.display_name,
+        vault_type=VaultType(row.vault_type),
+        lifecycle_state=State(row.lifecycle_state),
+        time_created=row.time_created,
+        time_of_deletion=row.time_of_deletion,
+        freeform_tags=dict(row.freeform_tags),
+        defined_tags=dict(row.defined_tags),
+        version=row.version,
+    )
+
+
+def vault_to_row(vault: Vault) -> dict[str, Any]:
+    return {
+        "id": vault.id,
+        "tenancy_id": vault.tenancy_id,
+        "compartment_id": vault.compartment_id,
+        "display_name": vault.display_name,
+        "vault_type": vault.vault_type.value,
+        "lifecycle_state": vault.lifecycle_state.value,
+        "time_created": vault.time_created,
+        "time_of_deletion": vault.time_of_deletion,
+        "freeform_tags": vault.freeform_tags,
+        "defined_tags": vault.defined_tags,
+        "version": vault.version,
+    }
+
+
+def key_from_row(row: Any) -> Key:
+    shape = KeyShape(
+        Algorithm(row.algorithm), row.length, Curve(row.curve_id) if row.curve_id else None
+    )
+    return Key(
+        id=row.id,
+        tenancy_id=row.tenancy_id,
+        compartment_id=row.compartment_id,
+        vault_id=row.vault_id,
+        display_name=row.display_name,
+        shape=shape,
+        protection_mode=ProtectionMode(row.protection_mode),
+        lifecycle_state=State(row.lifecycle_state),
+        current_version_id=row.current_version_id,
+        time_created=row.time_created,
+        time_of_deletion=row.time_of_deletion,
+        freeform_tags=dict(row.freeform_tags),
+        defined_tags=dict(row.defined_tags),
+        version=row.version,
+    )
+
+
+def key_to_row(key: Key) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "tenancy_id": key.tenancy_id,
+        "compartment_id": key.compartment_id,
+        "vault_id": key.vault_id,
+        "display_name": key.display_name,
+        "algorithm": key.shape.algorithm.value,
+        "length": key.shape.length,
+        "curve_id": key.shape.curve_id.value if key.shape.curve_id else None,
+        "protection_mode": key.protection_mode.value,
+        "lifecycle_state": key.lifecycle_state.value,
+        "current_version_id": key.current_version_id,
+        "time_created": key.time_created,
+        "time_of_deletion": key.time_of_deletion,
+        "freeform_tags": key.freeform_tags,
+        "defined_tags": key.defined_tags,
+        "version": key.version,
+    }
+
+
+def key_version_from_row(row: Any) -> KeyVersion:
+    return KeyVersion(
+        id=row.id,
+        key_id=row.key_id,
+        tenancy_id=row.tenancy_id,
+        compartment_id=row.compartment_id,
+        vault_id=row.vault_id,
+        lifecycle_state=State(row.lifecycle_state),
+        origin=Origin(row.origin),
+        time_created=row.time_created,
+        material=bytes(row.material),
+        public_key_pem=row.public_key_pem,
+        time_of_deletion=row.time_of_deletion,
+        version=row.version,
+    )
+
+
+def key_version_to_row(kv: KeyVersion) -> dict[str, Any]:
+    return {
+        "id": kv.id,
+        "key_id": kv.key_id,
+        "tenancy_id": kv.tenancy_id,
+        "compartment_id": kv.compartment_id,
+        "vault_id": kv.vault_id,
+        "lifecycle_state": kv.lifecycle_state.value,
+        "origin": kv.origin.value,
+        "material": kv.material,
+        "public_key_pem": kv.public_key_pem,
+        "time_created": kv.time_created,
+        "time_of_deletion": kv.time_of_deletion,
+        "version": kv.version,
+    }
+
+
+def tenancy_from_row(row: Any) -> Tenancy:
+    return Tenancy(row.id, row.name, row.home_region, row.time_created)
+
+
+def user_from_row(row: Any) -> User:
+    return User(
+        row.id, row.tenancy_id, row.name, row.description, row.lifecycle_state, row.time_created
+    )
+
+
+def group_from_row(row: Any) -> Group:
+    return Group(row.id, row.tenancy_id, row.name, row.description, row.time_created)
+
+
+def api_key_from_row(row: Any) -> ApiKey:
+    return ApiKey(
+        row.user_id,
+        row.tenancy_id,
+        row.fingerprint,
+        row.public_key_pem,
+        row.lifecycle_state,
+        row.time_created,
+    )

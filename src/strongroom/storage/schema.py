@@ -1,0 +1,165 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations create exactly these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from strongroom.storage.types import UTCDateTime
+
+metadata = MetaData()
+
+ID = 255  # OCIDs are at most 255 characters
+
+
+def _id(name: str = "id", *args: Any, **kw: Any) -> Column[str]:
+    return Column(name, String(ID), *args, **kw)
+
+
+tenancies = Table(
+    "tenancies",
+    metadata,
+    _id(primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("home_region", String(64), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", String(400), nullable=False, default=""),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    UniqueConstraint("tenancy_id", "name", name="uq_users_name"),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", String(400), nullable=False, default=""),
+    Column("time_created", UTCDateTime(), nullable=False),
+    UniqueConstraint("tenancy_id", "name", name="uq_groups_name"),
+)
+
+group_memberships = Table(
+    "group_memberships",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", nullable=False),
+    _id("group_id", ForeignKey("groups.id"), nullable=False),
+    _id("user_id", ForeignKey("users.id"), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    UniqueConstraint("group_id", "user_id", name="uq_membership"),
+    Index("ix_memberships_user", "user_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(600), primary_key=True),
+    _id("tenancy_id", nullable=False),
+    _id("user_id", ForeignKey("users.id"), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("public_key_pem", Text, nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Index("ix_api_keys_user", "user_id"),
+)
+
+vaults = Table(
+    "vaults",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", nullable=False),
+    _id("compartment_id", nullable=False),
+    Column("display_name", String(255), nullable=False),
+    Column("vault_type", String(32), nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("time_of_deletion", UTCDateTime(), nullable=True),
+    Column("freeform_tags", JSON, nullable=False),
+    Column("defined_tags", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_vaults_compartment", "compartment_id", "time_created"),
+)
+
+keys = Table(
+    "keys",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", nullable=False),
+    _id("compartment_id", nullable=False),
+    _id("vault_id", ForeignKey("vaults.id"), nullable=False),
+    Column("display_name", String(255), nullable=False),
+    Column("algorithm", String(16), nullable=False),
+    Column("length", Integer, nullable=False),
+    Column("curve_id", String(16), nullable=True),
+    Column("protection_mode", String(16), nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    _id("current_version_id", nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("time_of_deletion", UTCDateTime(), nullable=True),
+    Column("freeform_tags", JSON, nullable=False),
+    Column("defined_tags", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_keys_vault_compartment", "vault_id", "compartment_id", "time_created"),
+)
+
+key_versions = Table(
+    "key_versions",
+    metadata,
+    _id(primary_key=True),
+    _id("key_id", ForeignKey("keys.id"), nullable=False),
+    _id("tenancy_id", nullable=False),
+    _id("compartment_id", nullable=False),
+    _id("vault_id", nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("material", LargeBinary, nullable=False),
+    Column("public_key_pem", Text, nullable=True),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("time_of_deletion", UTCDateTime(), nullable=True),
+    Column("version", Integer, nullable=False),
+    Index("ix_key_versions_key", "key_id", "time_created"),
+)
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("principal", String(600), primary_key=True),
+    Column("token", String(64), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False, index=True),
+)
+
+barrier_keyring = Table(
+    "barrier_keyring",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("master_key_id", String(255), nullable=False),
+    Column("time_updated", UTCDateTime(), nullable=False),
+)
