@@ -16,8 +16,9 @@ def new_ocid(resource_type: str, region: str, random_bytes: Callable[[int], byte
     """Return a fresh OCID for ``resource_type``; randomness is injected by the caller."""
     raw = random_bytes(33)
     unique = "".join(_ALPHABET[b % 32] for b in raw)
-    region_part = "" if resource_type == "tenancy" else region
-    return f"ocid1.{resource_type}.{REALM}.{region_part}..aaaaaaaa{unique}"
+    if resource_type == "tenancy":
+        return f"ocid1.tenancy.{REALM}..aaaaaaaa{unique}"
+    return f"ocid1.{resource_type}.{REALM}.{region}..aaaaaaaa{unique}"
 
 
 def ocid_type(value: str) -> str | None:

@@ -13,29 +13,50 @@ ADMINISTRATORS = "Administrators"
 
 
 @dataclass(frozen=True)
-class Bootstrapped:
-    """What ``strongroom init`` writes into the OCI config file."""
+class AdminIdentity:
+    """The tenancy and administrator ``strongroom init`` made; kept in the data directory so a
+    fresh database (for example PostgreSQL) can be seeded with the same identity."""
 
     tenancy_id: str
+    tenancy_name: str
     user_id: str
-    fingerprint: str
+    user_name: str
+    group_id: str
+    api_public_pem: str
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(load_api_public_key(self.api_public_pem))
 
 
-def bootstrap_tenancy(deps: Deps, tenancy_name: str, admin_name: str, api_public_pem: str) -> Bootstrapped:
-    """Create the tenancy and an administrator who can sign requests with ``api_public_pem``."""
+def new_admin_identity(deps: Deps, tenancy_name: str, user_name: str, api_public_pem: str) -> AdminIdentity:
+    """Fresh ids for a new tenancy and its administrator."""
+    return AdminIdentity(
+        tenancy_id=new_ocid("tenancy", deps.region, deps.random_bytes),
+        tenancy_name=tenancy_name,
+        user_id=new_ocid("user", deps.region, deps.random_bytes),
+        user_name=user_name,
+        group_id=new_ocid("group", deps.region, deps.random_bytes),
+        api_public_pem=api_public_pem,
+    )
+
+
+def ensure_tenancy(deps: Deps, admin: AdminIdentity) -> bool:
+    """Create the tenancy and administrator unless the database has them; True if created."""
     now = deps.clock.now()
-    tenancy = Tenancy(new_ocid("tenancy", deps.region, deps.random_bytes), tenancy_name, deps.region, now)
-    user = User(new_ocid("user", deps.region, deps.random_bytes), tenancy.id, admin_name,
-                "Tenancy administrator created by strongroom init", "ACTIVE", now)
-    group = Group(new_ocid("group", deps.region, deps.random_bytes), tenancy.id, ADMINISTRATORS,
-                  "Administrators of the tenancy", now)
-    public = load_api_public_key(api_public_pem)
+    public = load_api_public_key(admin.api_public_pem)
     print_ = fingerprint(public)
+    tenancy = Tenancy(admin.tenancy_id, admin.tenancy_name, deps.region, now)
+    user = User(admin.user_id, tenancy.id, admin.user_name,
+                "Tenancy administrator created by strongroom init", "ACTIVE", now)
+    group = Group(admin.group_id, tenancy.id, ADMINISTRATORS, "Administrators of the tenancy", now)
     api_key = ApiKey(user.id, tenancy.id, print_, public_pem(public), "ACTIVE", now)
     with deps.db.transaction() as tx:
+        if tx.identity.get_tenancy(tenancy.id) is not None:
+            return False
         tx.identity.add_tenancy(tenancy)
         tx.identity.add_user(user)
         tx.identity.add_group(group)
         tx.identity.add_membership(new_ocid("groupmembership", deps.region, deps.random_bytes), group, user)
         tx.identity.add_api_key(f"{tenancy.id}/{user.id}/{print_}", api_key)
-    return Bootstrapped(tenancy.id, user.id, print_)
+    return True

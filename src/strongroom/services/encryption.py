@@ -14,6 +14,9 @@ from strongroom.services.key_use import UsableKey, canonical_associated_data, ch
 from strongroom.services.ports import Deps
 
 AES_GCM = "AES_256_GCM"
+# Decoded bodies a little over the limit are let through so the size error names the limit.
+MAX_PLAINTEXT_WIRE = 8192
+MAX_PLAINTEXT = 4096
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Transports: parse a request, call one service function, render the result."""

@@ -1,0 +1,1 @@
+"""HTTP adapters for the OCI-compatible APIs."""

@@ -1,0 +1,78 @@
+"""The Starlette application serving every OCI-compatible API on one listener."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from strongroom.api.oci import kms_crypto, kms_keys, kms_vaults
+from strongroom.api.oci.endpoint import Api, Handler, endpoint, json_response
+
+KMS = "/20180608"
+MGMT = "/kms/{vaultId}/management/20180608"
+CRYPTO = "/kms/{vaultId}/crypto/20180608"
+
+
+def _routes(api: Api) -> list[BaseRoute]:
+    def r(path: str, method: str, handler: Handler, *, idempotent: bool = False) -> Route:
+        return Route(path, endpoint(api, handler, idempotent=idempotent), methods=[method])
+
+    keys = f"{MGMT}/keys/{{keyId}}"
+    versions = f"{keys}/keyVersions"
+    return [
+        Route("/healthz", _healthz, methods=["GET"]),
+        r(f"{KMS}/vaults", "POST", kms_vaults.create, idempotent=True),
+        r(f"{KMS}/vaults", "GET", kms_vaults.list_),
+        r(f"{KMS}/vaults/{{vaultId}}", "GET", kms_vaults.get),
+        r(f"{KMS}/vaults/{{vaultId}}", "PUT", kms_vaults.update),
+        r(f"{KMS}/vaults/{{vaultId}}/actions/scheduleDeletion", "POST", kms_vaults.schedule_deletion, idempotent=True),
+        r(f"{KMS}/vaults/{{vaultId}}/actions/cancelDeletion", "POST", kms_vaults.cancel_deletion, idempotent=True),
+        r(f"{MGMT}/keys", "POST", kms_keys.create, idempotent=True),
+        r(f"{MGMT}/keys", "GET", kms_keys.list_),
+        r(keys, "GET", kms_keys.get),
+        r(keys, "PUT", kms_keys.update),
+        r(f"{keys}/actions/enable", "POST", kms_keys.enable, idempotent=True),
+        r(f"{keys}/actions/disable", "POST", kms_keys.disable, idempotent=True),
+        r(f"{keys}/actions/scheduleDeletion", "POST", kms_keys.schedule_deletion, idempotent=True),
+        r(f"{keys}/actions/cancelDeletion", "POST", kms_keys.cancel_deletion, idempotent=True),
+        r(versions, "POST", kms_keys.create_version, idempotent=True),
+        r(versions, "GET", kms_keys.list_versions),
+        r(f"{versions}/{{keyVersionId}}", "GET", kms_keys.get_version),
+        r(f"{versions}/{{keyVersionId}}/actions/scheduleDeletion", "POST", kms_keys.schedule_version_deletion, idempotent=True),
+        r(f"{versions}/{{keyVersionId}}/actions/cancelDeletion", "POST", kms_keys.cancel_version_deletion, idempotent=True),
+        r(f"{CRYPTO}/encrypt", "POST", kms_crypto.encrypt),
+        r(f"{CRYPTO}/decrypt", "POST", kms_crypto.decrypt),
+        r(f"{CRYPTO}/generateDataEncryptionKey", "POST", kms_crypto.generate_data_key),
+        r(f"{CRYPTO}/sign", "POST", kms_crypto.sign),
+        r(f"{CRYPTO}/verify", "POST", kms_crypto.verify),
+        r(f"{CRYPTO}/exportKey", "POST", kms_crypto.export),
+    ]
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    request_id = request.headers.get("opc-request-id") or uuid.uuid4().hex.upper()
+    if exc.status_code == 405:
+        body = {"code": "MethodNotAllowed", "message": f"{request.method} is not allowed here"}
+    elif exc.status_code == 404:
+        body = {"code": "NotAuthorizedOrNotFound", "message": "No such API path"}
+    else:
+        body = {"code": "InvalidParameter", "message": str(exc.detail)}
+    return json_response(exc.status_code, body, request_id, {})
+
+
+def build_app(api: Api, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+    """The ASGI application."""
+    handlers: dict[Any, Callable[..., Any]] = {HTTPException: _http_error}
+    return Starlette(routes=_routes(api) + (extra_routes or []), exception_handlers=handlers)

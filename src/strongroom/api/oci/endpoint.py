@@ -1,0 +1,161 @@
+"""Wrapping a handler into a Starlette endpoint: authenticate, run, render, map errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from strongroom.api.oci import parse
+from strongroom.api.oci.errors import message_for, status_and_code
+from strongroom.api.oci.signature import signed_request
+from strongroom.domain.errors import PayloadTooLarge, StrongroomError
+from strongroom.services import idempotency
+from strongroom.services.authn import authenticate
+from strongroom.services.context import Call
+from strongroom.services.ports import Deps
+
+log = logging.getLogger("strongroom.api")
+
+DEFAULT_MAX_BODY = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Api:
+    """What every handler may use: the services' dependencies and the advertised base URL."""
+
+    deps: Deps
+    public_url: str
+
+
+@dataclass
+class OciRequest:
+    """A parsed, authenticated request as a handler sees it."""
+
+    call: Call
+    path: Mapping[str, str]
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    raw_body: bytes
+
+    @cached_property
+    def body(self) -> parse.Body:
+        return parse.json_object(self.raw_body)
+
+    @property
+    def if_match(self) -> str | None:
+        return self.headers.get("if-match")
+
+
+@dataclass
+class Reply:
+    """What a handler returns; rendered as JSON with OCI headers."""
+
+    body: Any = None
+    status: int = 200
+    etag: str | None = None
+    next_page: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encode(self) -> tuple[bytes, dict[str, str]]:
+        headers = dict(self.headers)
+        if self.etag:
+            headers["etag"] = self.etag
+        if self.next_page:
+            headers["opc-next-page"] = self.next_page
+        body = b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
+        return body, headers
+
+
+Handler = Callable[[Api, OciRequest], Reply]
+
+
+def error_response(error: StrongroomError, request_id: str) -> Response:
+    """An OCI ``{code, message}`` error."""
+    status, code = status_and_code(error)
+    return json_response(status, {"code": code, "message": message_for(error)}, request_id, {})
+
+
+def json_response(status: int, body: Any, request_id: str, headers: dict[str, str]) -> Response:
+    """A JSON response carrying ``opc-request-id``."""
+    raw = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
+    headers = {**headers, "opc-request-id": request_id}
+    if not raw:
+        return Response(status_code=status if status != 200 else 204, headers=headers)
+    return Response(raw, status_code=status, headers=headers, media_type="application/json")
+
+
+def endpoint(
+    api: Api, handler: Handler, *, idempotent: bool = False, max_body: int = DEFAULT_MAX_BODY
+) -> Callable[[Request], Any]:
+    """A Starlette endpoint running ``handler`` after authentication, in the thread pool."""
+
+    async def run(request: Request) -> Response:
+        request_id = request.headers.get("opc-request-id") or uuid.uuid4().hex.upper()
+        try:
+            raw = await _read_body(request, max_body)
+            status, body, headers = await run_in_threadpool(
+                _process, api, handler, request, raw, request_id, idempotent
+            )
+            return json_response(status, body, request_id, headers)
+        except StrongroomError as error:
+            return error_response(error, request_id)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        except Exception:
+            log.exception("unhandled error in %s %s (request %s)", request.method, request.url.path, request_id)
+            body = {"code": "InternalServerError", "message": f"Internal error; request id {request_id}"}
+            return json_response(500, body, request_id, {})
+
+    return run
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body must be at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body must be at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _process(
+    api: Api,
+    handler: Handler,
+    request: Request,
+    raw: bytes,
+    request_id: str,
+    idempotent: bool,
+) -> tuple[int, bytes, dict[str, str]]:
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    target = request.scope["raw_path"].decode("latin-1")
+    query_string = request.scope.get("query_string", b"").decode("latin-1")
+    if query_string:
+        target = f"{target}?{query_string}"
+    principal = authenticate(api.deps, signed_request(request.method, target, headers, raw))
+    call = Call(principal, request_id)
+    token = headers.get("opc-retry-token") if idempotent else None
+    fingerprint = idempotency.request_fingerprint(request.method, target, raw)
+    if token:
+        previous = idempotency.replay(api.deps, call, token, fingerprint)
+        if previous is not None:
+            return previous
+    oci_request = OciRequest(call, request.path_params, dict(request.query_params), headers, raw)
+    reply = handler(api, oci_request)
+    body, reply_headers = reply.encode()
+    if token and 200 <= reply.status < 300:
+        idempotency.remember(api.deps, call, token, fingerprint, reply.status, body, reply_headers)
+    return reply.status, body, reply_headers

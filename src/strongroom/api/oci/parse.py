@@ -1,0 +1,176 @@
+"""Reading typed fields out of OCI JSON bodies and query strings, with OCI-style errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from strongroom.domain.errors import InvalidParameter
+from strongroom.domain.paging import MAX_LIMIT, PageRequest
+
+E = TypeVar("E", bound=StrEnum)
+Body = dict[str, Any]
+
+
+def json_object(raw: bytes) -> Body:
+    """The request body as a JSON object; an empty body is an empty object."""
+    if not raw.strip():
+        return {}
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidParameter("The request body is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise InvalidParameter("The request body must be a JSON object")
+    return doc
+
+
+def string(body: Body, name: str, *, required: bool = True, max_len: int = 4096) -> str | None:
+    """A string field."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise InvalidParameter(f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidParameter(f"{name} must be a string")
+    if len(value) > max_len:
+        raise InvalidParameter(f"{name} must be at most {max_len} characters")
+    return value
+
+
+def required_string(body: Body, name: str, max_len: int = 4096) -> str:
+    """A string field that must be present."""
+    value = string(body, name, required=True, max_len=max_len)
+    assert value is not None
+    return value
+
+
+def boolean(body: Body, name: str, default: bool = False) -> bool:
+    """A boolean field."""
+    value = body.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise InvalidParameter(f"{name} must be true or false")
+    return value
+
+
+def enum(kind: type[E], value: object, name: str) -> E:
+    """One of an enum's values."""
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    allowed = ", ".join(member.value for member in kind)
+    raise InvalidParameter(f"{name} must be one of {allowed}")
+
+
+def b64(body: Body, name: str, *, required: bool = True, max_bytes: int = 65536) -> bytes | None:
+    """A standard base64 field, strictly decoded."""
+    value = string(body, name, required=required, max_len=max_bytes * 2)
+    if value is None:
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidParameter(f"{name} must be valid base64") from None
+    if len(decoded) > max_bytes:
+        raise InvalidParameter(f"{name} must decode to at most {max_bytes} bytes")
+    return decoded
+
+
+def required_b64(body: Body, name: str, max_bytes: int = 65536) -> bytes:
+    """A base64 field that must be present."""
+    value = b64(body, name, required=True, max_bytes=max_bytes)
+    assert value is not None
+    return value
+
+
+def string_map(body: Body, name: str) -> dict[str, str] | None:
+    """A ``{string: string}`` object (associatedData, loggingContext)."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InvalidParameter(f"{name} must be an object of string values")
+    if len(json.dumps(value)) > 8192:
+        raise InvalidParameter(f"{name} is too large")
+    return value
+
+
+def timestamp(body: Body, name: str) -> datetime | None:
+    """An RFC 3339 timestamp field."""
+    value = string(body, name, required=False, max_len=64)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidParameter(f"{name} must be an RFC 3339 timestamp") from None
+    if parsed.tzinfo is None:
+        raise InvalidParameter(f"{name} must carry a time zone")
+    return parsed
+
+
+def obj(body: Body, name: str, *, required: bool = True) -> Body | None:
+    """A nested object field."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise InvalidParameter(f"{name} is required")
+        return None
+    if not isinstance(value, dict):
+        raise InvalidParameter(f"{name} must be an object")
+    return value
+
+
+def page_request(query: dict[str, str], default_sort: str = "TIMECREATED") -> PageRequest:
+    """limit, page, sortBy and sortOrder query parameters."""
+    limit = _int_param(query.get("limit"), "limit", 1, MAX_LIMIT, 100)
+    offset = decode_page(query.get("page"))
+    sort_by = query.get("sortBy", default_sort)
+    if sort_by not in ("TIMECREATED", "DISPLAYNAME"):
+        raise InvalidParameter("sortBy must be TIMECREATED or DISPLAYNAME")
+    order = query.get("sortOrder", "DESC" if sort_by == "TIMECREATED" else "ASC")
+    if order not in ("ASC", "DESC"):
+        raise InvalidParameter("sortOrder must be ASC or DESC")
+    return PageRequest(limit=limit, offset=offset, sort_by=sort_by, descending=order == "DESC")
+
+
+def _int_param(raw: str | None, name: str, low: int, high: int, default: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameter(f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise InvalidParameter(f"{name} must be between {low} and {high}")
+    return value
+
+
+def encode_page(offset: int) -> str:
+    """An opaque page token for ``offset``."""
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def decode_page(token: str | None) -> int:
+    """The offset inside a page token; garbage is an InvalidParameter."""
+    if not token:
+        return 0
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        offset = json.loads(base64.urlsafe_b64decode(padded))["o"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidParameter("page is not a valid page token") from None
+    if not isinstance(offset, int) or offset < 0:
+        raise InvalidParameter("page is not a valid page token")
+    return offset

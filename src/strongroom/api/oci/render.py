@@ -1,0 +1,117 @@
+"""Domain objects to OCI JSON shapes (the models of the ``oci`` SDK)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from strongroom.domain.key import Key, KeyVersion
+from strongroom.domain.vault import Vault
+from strongroom.services.etags import etag_of
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """OCI timestamps: UTC with milliseconds and a Z."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def vault_endpoints(public_url: str, vault_id: str) -> dict[str, str]:
+    """The URLs the SDK's KmsManagementClient and KmsCryptoClient use for this vault."""
+    base = f"{public_url.rstrip('/')}/kms/{vault_id}"
+    return {"managementEndpoint": f"{base}/management", "cryptoEndpoint": f"{base}/crypto"}
+
+
+def vault_summary(vault: Vault, public_url: str) -> dict[str, Any]:
+    return {
+        "id": vault.id,
+        "compartmentId": vault.compartment_id,
+        "displayName": vault.display_name,
+        "vaultType": vault.vault_type.value,
+        "lifecycleState": vault.lifecycle_state.value,
+        "timeCreated": rfc3339(vault.time_created),
+        "freeformTags": vault.freeform_tags,
+        "definedTags": vault.defined_tags,
+        **vault_endpoints(public_url, vault.id),
+    }
+
+
+def vault(vault: Vault, public_url: str) -> dict[str, Any]:
+    return {
+        **vault_summary(vault, public_url),
+        "timeOfDeletion": rfc3339(vault.time_of_deletion),
+        "wrappingkeyId": None,
+        "isPrimary": True,
+        "isVaultReplicable": False,
+    }
+
+
+def vault_etag(vault: Vault) -> str:
+    return etag_of(vault.id, vault.version)
+
+
+def key_shape(key: Key) -> dict[str, Any]:
+    shape: dict[str, Any] = {"algorithm": key.shape.algorithm.value, "length": key.shape.length}
+    if key.shape.curve_id is not None:
+        shape["curveId"] = key.shape.curve_id.value
+    return shape
+
+
+def key_summary(key: Key) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "compartmentId": key.compartment_id,
+        "vaultId": key.vault_id,
+        "displayName": key.display_name,
+        "lifecycleState": key.lifecycle_state.value,
+        "protectionMode": key.protection_mode.value,
+        "algorithm": key.shape.algorithm.value,
+        "timeCreated": rfc3339(key.time_created),
+        "freeformTags": key.freeform_tags,
+        "definedTags": key.defined_tags,
+        "isAutoRotationEnabled": False,
+    }
+
+
+def key(key: Key) -> dict[str, Any]:
+    summary = key_summary(key)
+    del summary["algorithm"]
+    return {
+        **summary,
+        "keyShape": key_shape(key),
+        "currentKeyVersion": key.current_version_id,
+        "timeOfDeletion": rfc3339(key.time_of_deletion),
+        "isPrimary": True,
+    }
+
+
+def key_etag(key: Key) -> str:
+    return etag_of(key.id, key.version)
+
+
+def key_version_summary(kv: KeyVersion) -> dict[str, Any]:
+    return {
+        "id": kv.id,
+        "keyId": kv.key_id,
+        "compartmentId": kv.compartment_id,
+        "vaultId": kv.vault_id,
+        "lifecycleState": kv.lifecycle_state.value,
+        "origin": kv.origin.value,
+        "timeCreated": rfc3339(kv.time_created),
+        "timeOfDeletion": rfc3339(kv.time_of_deletion),
+        "isAutoRotated": False,
+    }
+
+
+def key_version(kv: KeyVersion) -> dict[str, Any]:
+    return {**key_version_summary(kv), "publicKey": kv.public_key_pem, "isPrimary": True}
+
+
+def key_version_etag(kv: KeyVersion) -> str:
+    return etag_of(kv.id, kv.version)

@@ -1,0 +1,91 @@
+"""Turning an HTTP request into a SignedRequest, as the OCI SDK signs it (draft-cavage)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from strongroom.domain.errors import NotAuthenticated
+from strongroom.services.authn import SignedRequest
+
+_PARAM = re.compile(r'(\w+)="([^"]*)"')
+_BASE_HEADERS = ("(request-target)", "host")
+_BODY_HEADERS = ("content-length", "content-type", "x-content-sha256")
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def parse_authorization(value: str | None) -> dict[str, str]:
+    """The parameters of a ``Signature ...`` Authorization header."""
+    if not value or not value.startswith("Signature "):
+        raise NotAuthenticated("The request is not signed (missing Signature authorization)")
+    params = dict(_PARAM.findall(value[len("Signature ") :]))
+    for required in ("keyId", "signature", "headers"):
+        if required not in params:
+            raise NotAuthenticated(f"The Signature authorization has no {required}")
+    if params.get("algorithm", "rsa-sha256") != "rsa-sha256":
+        raise NotAuthenticated("Only the rsa-sha256 signature algorithm is supported")
+    if params.get("version", "1") != "1":
+        raise NotAuthenticated("Only version 1 signatures are supported")
+    return params
+
+
+def signed_request(
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> SignedRequest:
+    """Check the signed-header set and body hash, and build the signing string.
+
+    ``target`` is the raw path plus query exactly as sent; ``headers`` has lower-case names.
+    """
+    params = parse_authorization(headers.get("authorization"))
+    names = params["headers"].lower().split()
+    _require_headers(method, names)
+    date = _date(headers, names)
+    if method in _BODY_METHODS:
+        _check_body(headers, body)
+    lines = []
+    for name in names:
+        if name == "(request-target)":
+            lines.append(f"(request-target): {method.lower()} {target}")
+        elif name in headers:
+            lines.append(f"{name}: {headers[name]}")
+        else:
+            raise NotAuthenticated(f"The signed header {name} is missing from the request")
+    try:
+        signature = base64.b64decode(params["signature"], validate=True)
+    except (binascii.Error, ValueError):
+        raise NotAuthenticated("The request signature is not valid base64") from None
+    return SignedRequest(params["keyId"], "\n".join(lines).encode("utf-8"), signature, date)
+
+
+def _require_headers(method: str, names: list[str]) -> None:
+    required = _BASE_HEADERS + (_BODY_HEADERS if method in _BODY_METHODS else ())
+    missing = [name for name in required if name not in names]
+    if "date" not in names and "x-date" not in names:
+        missing.append("date")
+    if missing:
+        raise NotAuthenticated(f"The signature must cover the headers: {', '.join(missing)}")
+
+
+def _date(headers: Mapping[str, str], names: list[str]) -> datetime:
+    raw = headers.get("x-date") if "x-date" in names else headers.get("date")
+    try:
+        parsed = parsedate_to_datetime(raw or "")
+    except (TypeError, ValueError):
+        raise NotAuthenticated("The request's date header is missing or malformed") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _check_body(headers: Mapping[str, str], body: bytes) -> None:
+    expected = base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+    if headers.get("x-content-sha256") != expected:
+        raise NotAuthenticated("x-content-sha256 does not match the request body")
+    if headers.get("content-length") != str(len(body)):
+        raise NotAuthenticated("content-length does not match the request body")

@@ -1,0 +1,110 @@
+"""The only place that wires adapters, services and ports together."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from strongroom.api.oci.app import build_app
+from strongroom.api.oci.endpoint import Api
+from strongroom.barrier.barrier import Barrier
+from strongroom.barrier.master_key import InternalMasterKey
+from strongroom.config import STATE_FILE, ConfigError, Settings, read_state
+from strongroom.crypto.providers.base import KeyMaterialProvider
+from strongroom.crypto.providers.software import SoftwareProvider
+from strongroom.crypto.request_signing import new_api_key_pair
+from strongroom.domain.key import ProtectionMode
+from strongroom.services.authz import AdministratorsOnly
+from strongroom.services.bootstrap import AdminIdentity, ensure_tenancy, new_admin_identity
+from strongroom.services.ports import Clock, Deps, SystemClock
+from strongroom.storage.engine import make_engine
+from strongroom.storage.migrate import upgrade
+from strongroom.storage.unit_of_work import Database
+
+
+def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
+    """Connect storage, migrate it, unseal the barrier and build the services' dependencies."""
+    state = read_state(settings.data_dir)
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    db = Database(engine)
+    barrier = Barrier()
+    barrier.unseal(InternalMasterKey.load(settings.data_dir), db)
+    providers: dict[ProtectionMode, KeyMaterialProvider] = {
+        ProtectionMode.SOFTWARE: SoftwareProvider(barrier),
+    }
+    deps = Deps(
+        db=db,
+        barrier=barrier,
+        authorizer=AdministratorsOnly(),
+        providers=providers,
+        region=state["region"],
+        public_url=settings.advertised_url,
+        clock=clock or SystemClock(),
+    )
+    ensure_tenancy(deps, AdminIdentity(**state["admin"]))
+    return deps
+
+
+def create_app(
+    settings: Settings, clock: Clock | None = None, extra_routes: list[BaseRoute] | None = None
+) -> tuple[Starlette, Deps]:
+    """The ASGI application for ``settings`` and the dependencies behind it."""
+    deps = open_deps(settings, clock)
+    return build_app(Api(deps, settings.advertised_url), extra_routes), deps
+
+
+def initialize(data_dir: Path, region: str, database_url: str | None = None) -> AdminIdentity:
+    """Create a data directory: state file, master key, storage, tenancy, administrator, OCI config.
+
+    Refuses an existing non-empty directory and changes nothing in it.
+    """
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise ConfigError(f"{data_dir} already exists and is not empty; refusing to initialize it")
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    master = InternalMasterKey.create(data_dir, key_id=f"internal-{os.urandom(8).hex()}")
+    private_pem, public_pem = new_api_key_pair()
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    db = Database(engine)
+    barrier = Barrier()
+    barrier.unseal(master, db)
+    deps = Deps(db=db, barrier=barrier, authorizer=AdministratorsOnly(), providers={},
+                region=region, public_url=settings.advertised_url)
+    admin = new_admin_identity(deps, "strongroom", "admin", public_pem)
+    ensure_tenancy(deps, admin)
+    state = {"region": region, "admin": asdict(admin)}
+    (data_dir / STATE_FILE).write_text(json.dumps(state, indent=2), "utf-8")
+    for path in data_dir.iterdir():
+        if path.is_file():
+            path.chmod(0o600)
+    write_oci_config(data_dir, admin, region, private_pem)
+    engine.dispose()
+    return admin
+
+
+def write_oci_config(data_dir: Path, admin: AdminIdentity, region: str, private_pem: str) -> Path:
+    """DIR/oci/config (profile DEFAULT) and the 0600 private key beside it."""
+    oci_dir = data_dir / "oci"
+    oci_dir.mkdir(mode=0o700, exist_ok=True)
+    key_file = oci_dir / "oci_api_key.pem"
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(private_pem)
+    config = oci_dir / "config"
+    config.write_text(
+        "[DEFAULT]\n"
+        f"user={admin.user_id}\n"
+        f"fingerprint={admin.fingerprint}\n"
+        f"key_file={key_file.resolve()}\n"
+        f"tenancy={admin.tenancy_id}\n"
+        f"region={region}\n",
+        "utf-8",
+    )
+    return config

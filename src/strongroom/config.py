@@ -1,0 +1,80 @@
+"""Settings, parsed once at start-up (never at import time)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8200
+DEFAULT_REGION = "us-ashburn-1"
+STATE_FILE = "strongroom.json"
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How one Strongroom process runs."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    database_url: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    public_url: str | None = None
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'strongroom.db').resolve()}"
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    @property
+    def advertised_url(self) -> str:
+        """The base URL put into vault endpoints."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.tls else "http"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{scheme}://{host}:{self.port}"
+
+    def validate(self) -> None:
+        """Refuse configurations that would be unsafe or cannot start."""
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("--tls-cert and --tls-key must be given together")
+        if not self.tls and not is_loopback(self.host):
+            raise ConfigError(
+                f"Refusing to listen on {self.host} without TLS: pass --tls-cert and --tls-key, "
+                "or listen on 127.0.0.1"
+            )
+        if not 0 < self.port < 65536:
+            raise ConfigError("--port must be between 1 and 65535")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def read_state(data_dir: Path) -> dict[str, Any]:
+    """The data directory's state file written by ``strongroom init``."""
+    path = data_dir / STATE_FILE
+    if not path.exists():
+        raise ConfigError(f"{data_dir} is not a Strongroom data directory; run: strongroom init --data-dir {data_dir}")
+    state: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return state
