@@ -75,8 +75,14 @@ def initialize(data_dir: Path, region: str, database_url: str | None = None) -> 
     db = Database(engine)
     barrier = Barrier()
     barrier.unseal(master, db)
-    deps = Deps(db=db, barrier=barrier, authorizer=AdministratorsOnly(), providers={},
-                region=region, public_url=settings.advertised_url)
+    deps = Deps(
+        db=db,
+        barrier=barrier,
+        authorizer=AdministratorsOnly(),
+        providers={},
+        region=region,
+        public_url=settings.advertised_url,
+    )
     admin = new_admin_identity(deps, "strongroom", "admin", public_pem)
     ensure_tenancy(deps, admin)
     state = {"region": region, "admin": asdict(admin)}

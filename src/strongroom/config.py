@@ -75,6 +75,9 @@ def read_state(data_dir: Path) -> dict[str, Any]:
     """The data directory's state file written by ``strongroom init``."""
     path = data_dir / STATE_FILE
     if not path.exists():
-        raise ConfigError(f"{data_dir} is not a Strongroom data directory; run: strongroom init --data-dir {data_dir}")
+        raise ConfigError(
+            f"{data_dir} is not a Strongroom data directory; "
+            f"run: strongroom init --data-dir {data_dir}"
+        )
     state: dict[str, Any] = json.loads(path.read_text("utf-8"))
     return state

@@ -11,7 +11,9 @@ from rich.console import Console
 
 from strongroom.config import DEFAULT_PORT, DEFAULT_REGION, ConfigError, Settings, read_state
 
-app = typer.Typer(help="Strongroom: a self-hosted key management and secrets service.", no_args_is_help=True)
+app = typer.Typer(
+    help="Strongroom: a self-hosted key management and secrets service.", no_args_is_help=True
+)
 console = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Strongroom's data directory")]
@@ -25,8 +27,12 @@ def _root() -> None:
 @app.command()
 def init(
     data_dir: DataDir,
-    region: Annotated[str, typer.Option(help="Region name this deployment serves")] = DEFAULT_REGION,
-    database_url: Annotated[str | None, typer.Option(help="Database URL (default: SQLite in the data dir)")] = None,
+    region: Annotated[
+        str, typer.Option(help="Region name this deployment serves")
+    ] = DEFAULT_REGION,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database URL (default: SQLite in the data dir)")
+    ] = None,
 ) -> None:
     """Create a data directory: storage, master key, tenancy, administrator and OCI config."""
     from strongroom.app import initialize
@@ -45,11 +51,17 @@ def serve(
     data_dir: DataDir,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = DEFAULT_PORT,
-    database_url: Annotated[str | None, typer.Option(help="e.g. postgresql+psycopg://user@host/db")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="e.g. postgresql+psycopg://user@host/db")
+    ] = None,
     tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM)")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM)")] = None,
-    public_url: Annotated[str | None, typer.Option(help="Base URL clients use to reach this server")] = None,
-    init_missing: Annotated[bool, typer.Option("--init", help="Initialize the data directory if it does not exist")] = False,
+    public_url: Annotated[
+        str | None, typer.Option(help="Base URL clients use to reach this server")
+    ] = None,
+    init_missing: Annotated[
+        bool, typer.Option("--init", help="Initialize the data directory if it does not exist")
+    ] = False,
     region: Annotated[str, typer.Option(help="Region, used with --init")] = DEFAULT_REGION,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
 ) -> None:
@@ -68,7 +80,9 @@ def serve(
     except ConfigError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     _print_connect_help(settings)
     uvicorn.run(
         asgi,
@@ -89,8 +103,10 @@ def _print_connect_help(settings: Settings) -> None:
     url = settings.advertised_url
     console.print(f"[bold]Strongroom[/bold] serving at {url} (region {state['region']})")
     console.print("Connect the oci CLI:")
-    console.print(f"  oci --config-file {config} --endpoint {url} kms management vault list "
-                  f"--compartment-id {state['admin']['tenancy_id']}")
+    console.print(
+        f"  oci --config-file {config} --endpoint {url} kms management vault list "
+        f"--compartment-id {state['admin']['tenancy_id']}"
+    )
     console.print("Connect the oci Python SDK:")
     console.print(f"  config = oci.config.from_file('{config}')")
     console.print(f"  vaults = oci.key_management.KmsVaultClient(config, service_endpoint='{url}')")

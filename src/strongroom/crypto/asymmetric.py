@@ -17,7 +17,9 @@ OAEP_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 def _oaep(name: str) -> padding.OAEP:
     hash_type = OAEP_HASHES.get(name)
     if hash_type is None:
-        raise InvalidParameter("encryptionAlgorithm for an RSA key must be RSA_OAEP_SHA_1 or RSA_OAEP_SHA_256")
+        raise InvalidParameter(
+            "encryptionAlgorithm for an RSA key must be RSA_OAEP_SHA_1 or RSA_OAEP_SHA_256"
+        )
     return padding.OAEP(mgf=padding.MGF1(hash_type()), algorithm=hash_type(), label=None)
 
 
@@ -35,7 +37,9 @@ def encrypt(material: bytes, algorithm: str, plaintext: bytes) -> bytes:
     digest = OAEP_HASHES[algorithm]().digest_size
     limit = private.key_size // 8 - 2 * digest - 2
     if len(plaintext) > limit:
-        raise InvalidParameter(f"plaintext is too long for this RSA key and algorithm (at most {limit} bytes)")
+        raise InvalidParameter(
+            f"plaintext is too long for this RSA key and algorithm (at most {limit} bytes)"
+        )
     return private.public_key().encrypt(plaintext, oaep)
 
 

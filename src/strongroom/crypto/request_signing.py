@@ -24,7 +24,9 @@ def load_api_public_key(pem: str) -> rsa.RSAPublicKey:
 
 def fingerprint(public: rsa.RSAPublicKey) -> str:
     """OCI's fingerprint: MD5 of the DER SubjectPublicKeyInfo, colon-separated lower-case hex."""
-    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = public.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     digest = hashlib.md5(der, usedforsecurity=False).hexdigest()
     return ":".join(digest[i : i + 2] for i in range(0, 32, 2))
 

@@ -33,11 +33,21 @@ class Scheme:
 SCHEMES: dict[str, Scheme] = {
     **{
         f"SHA_{bits}_RSA_PKCS_PSS": Scheme(Algorithm.RSA, h, "PSS")
-        for bits, h in ((224, hashes.SHA224), (256, hashes.SHA256), (384, hashes.SHA384), (512, hashes.SHA512))
+        for bits, h in (
+            (224, hashes.SHA224),
+            (256, hashes.SHA256),
+            (384, hashes.SHA384),
+            (512, hashes.SHA512),
+        )
     },
     **{
         f"SHA_{bits}_RSA_PKCS1_V1_5": Scheme(Algorithm.RSA, h, "PKCS1")
-        for bits, h in ((224, hashes.SHA224), (256, hashes.SHA256), (384, hashes.SHA384), (512, hashes.SHA512))
+        for bits, h in (
+            (224, hashes.SHA224),
+            (256, hashes.SHA256),
+            (384, hashes.SHA384),
+            (512, hashes.SHA512),
+        )
     },
     "ECDSA_SHA_256": Scheme(Algorithm.ECDSA, hashes.SHA256, "ECDSA"),
     "ECDSA_SHA_384": Scheme(Algorithm.ECDSA, hashes.SHA384, "ECDSA"),
@@ -51,16 +61,22 @@ def scheme_for(name: str, key_algorithm: Algorithm) -> Scheme:
     if scheme is None:
         raise InvalidParameter(f"signingAlgorithm must be one of {', '.join(SCHEMES)}")
     if scheme.key_algorithm is not key_algorithm:
-        raise InvalidParameter(f"signingAlgorithm {name} cannot be used with a {key_algorithm.value} key")
+        raise InvalidParameter(
+            f"signingAlgorithm {name} cannot be used with a {key_algorithm.value} key"
+        )
     return scheme
 
 
-def _prepare(scheme: Scheme, message: bytes, message_type: MessageType) -> tuple[bytes, hashes.HashAlgorithm | utils.Prehashed]:
+def _prepare(
+    scheme: Scheme, message: bytes, message_type: MessageType
+) -> tuple[bytes, hashes.HashAlgorithm | utils.Prehashed]:
     algorithm = scheme.hash()
     if message_type is MessageType.RAW:
         return message, algorithm
     if len(message) != algorithm.digest_size:
-        raise InvalidParameter(f"A DIGEST message for this algorithm must be {algorithm.digest_size} bytes")
+        raise InvalidParameter(
+            f"A DIGEST message for this algorithm must be {algorithm.digest_size} bytes"
+        )
     return message, utils.Prehashed(algorithm)
 
 
@@ -81,7 +97,9 @@ def sign(material: bytes, scheme: Scheme, message: bytes, message_type: MessageT
     raise InvalidParameter("This key cannot sign")
 
 
-def verify(material: bytes, scheme: Scheme, message: bytes, message_type: MessageType, signature: bytes) -> bool:
+def verify(
+    material: bytes, scheme: Scheme, message: bytes, message_type: MessageType, signature: bytes
+) -> bool:
     """Whether ``signature`` is valid for ``message`` under the key's public half."""
     data, algorithm = _prepare(scheme, message, message_type)
     public = load_private(material).public_key()

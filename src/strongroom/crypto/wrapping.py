@@ -1,4 +1,4 @@
-"""ExportKey wrapping: RSA-OAEP-SHA256, and RSA-OAEP + AES key wrap with padding (CKM_RSA_AES_KEY_WRAP)."""
+"""ExportKey wrapping: RSA-OAEP-SHA256, or RSA-OAEP plus AES key wrap (CKM_RSA_AES_KEY_WRAP)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def wrap(material: bytes, algorithm: str, public_pem: str) -> bytes:
     if algorithm == "RSA_OAEP_SHA256":
         limit = public.key_size // 8 - 2 * 32 - 2
         if len(material) > limit:
-            raise InvalidParameter("This key is too large for RSA_OAEP_SHA256; use RSA_OAEP_AES_SHA256")
+            raise InvalidParameter(
+                "This key is too large for RSA_OAEP_SHA256; use RSA_OAEP_AES_SHA256"
+            )
         return public.encrypt(material, _OAEP)
     ephemeral = os.urandom(32)
     return public.encrypt(ephemeral, _OAEP) + aes_key_wrap_with_padding(ephemeral, material)

@@ -9,7 +9,9 @@ from strongroom.domain.errors import InvalidParameter
 
 REALM = "oc1"
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
-_OCID_RE = re.compile(r"^ocid1\.([a-z0-9]+)\.([a-z0-9]+)\.([a-z0-9-]*)(\.[a-z0-9-]*)?\.([a-z0-9]{1,255})$")
+_OCID_RE = re.compile(
+    r"^ocid1\.([a-z0-9]+)\.([a-z0-9]+)\.([a-z0-9-]*)(\.[a-z0-9-]*)?\.([a-z0-9]{1,255})$"
+)
 
 
 def new_ocid(resource_type: str, region: str, random_bytes: Callable[[int], bytes]) -> str:

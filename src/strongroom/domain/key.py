@@ -81,7 +81,9 @@ def _curve_for(curve_id: str | None, length: int) -> Curve:
     try:
         curve = Curve(curve_id)
     except ValueError:
-        raise InvalidParameter("keyShape.curveId must be NIST_P256, NIST_P384 or NIST_P521") from None
+        raise InvalidParameter(
+            "keyShape.curveId must be NIST_P256, NIST_P384 or NIST_P521"
+        ) from None
     if _CURVE_LENGTH[curve] != length:
         raise InvalidParameter(f"keyShape.length {length} does not match curve {curve.value}")
     return curve

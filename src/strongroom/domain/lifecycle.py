@@ -52,7 +52,9 @@ def effective_state(state: State, time_of_deletion: datetime | None, now: dateti
 def require_state(actual: State, allowed: tuple[State, ...], what: str) -> None:
     """Raise IncorrectState unless ``actual`` is one of ``allowed``."""
     if actual not in allowed:
-        raise IncorrectState(f"The {what} is {actual.value}; this operation needs {_names(allowed)}")
+        raise IncorrectState(
+            f"The {what} is {actual.value}; this operation needs {_names(allowed)}"
+        )
 
 
 def _names(states: tuple[State, ...]) -> str:

@@ -14,7 +14,9 @@ from strongroom.domain.identity import Principal
 from strongroom.services.ports import Deps
 
 MAX_SKEW = timedelta(minutes=5)
-_KEY_ID = re.compile(r"^(ocid1\.tenancy\.[a-z0-9.-]+)/(ocid1\.user\.[a-z0-9.-]+)/([0-9a-f]{2}(?::[0-9a-f]{2}){15})$")
+_KEY_ID = re.compile(
+    r"^(ocid1\.tenancy\.[a-z0-9.-]+)/(ocid1\.user\.[a-z0-9.-]+)/([0-9a-f]{2}(?::[0-9a-f]{2}){15})$"
+)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from strongroom.domain.errors import NotAuthorized
+from strongroom.domain.identity import Principal
 from strongroom.iam.operations import permissions_for
 from strongroom.services.context import Call
 from strongroom.services.ports import Deps
@@ -13,13 +14,12 @@ class AdministratorsOnly:
 
     def is_allowed(
         self,
-        principal: object,
+        principal: Principal,
         operation: str,
         permissions: tuple[str, ...],
         target: dict[str, str],
     ) -> bool:
-        group_names = getattr(principal, "group_names", frozenset())
-        return "Administrators" in group_names
+        return "Administrators" in principal.group_names
 
 
 def authorize(deps: Deps, call: Call, operation: str, target: dict[str, str]) -> None:

@@ -29,7 +29,9 @@ class AdminIdentity:
         return fingerprint(load_api_public_key(self.api_public_pem))
 
 
-def new_admin_identity(deps: Deps, tenancy_name: str, user_name: str, api_public_pem: str) -> AdminIdentity:
+def new_admin_identity(
+    deps: Deps, tenancy_name: str, user_name: str, api_public_pem: str
+) -> AdminIdentity:
     """Fresh ids for a new tenancy and its administrator."""
     return AdminIdentity(
         tenancy_id=new_ocid("tenancy", deps.region, deps.random_bytes),
@@ -47,8 +49,14 @@ def ensure_tenancy(deps: Deps, admin: AdminIdentity) -> bool:
     public = load_api_public_key(admin.api_public_pem)
     print_ = fingerprint(public)
     tenancy = Tenancy(admin.tenancy_id, admin.tenancy_name, deps.region, now)
-    user = User(admin.user_id, tenancy.id, admin.user_name,
-                "Tenancy administrator created by strongroom init", "ACTIVE", now)
+    user = User(
+        admin.user_id,
+        tenancy.id,
+        admin.user_name,
+        "Tenancy administrator created by strongroom init",
+        "ACTIVE",
+        now,
+    )
     group = Group(admin.group_id, tenancy.id, ADMINISTRATORS, "Administrators of the tenancy", now)
     api_key = ApiKey(user.id, tenancy.id, print_, public_pem(public), "ACTIVE", now)
     with deps.db.transaction() as tx:
@@ -57,6 +65,8 @@ def ensure_tenancy(deps: Deps, admin: AdminIdentity) -> bool:
         tx.identity.add_tenancy(tenancy)
         tx.identity.add_user(user)
         tx.identity.add_group(group)
-        tx.identity.add_membership(new_ocid("groupmembership", deps.region, deps.random_bytes), group, user)
+        tx.identity.add_membership(
+            new_ocid("groupmembership", deps.region, deps.random_bytes), group, user
+        )
         tx.identity.add_api_key(f"{tenancy.id}/{user.id}/{print_}", api_key)
     return True

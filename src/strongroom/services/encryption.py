@@ -10,7 +10,12 @@ from strongroom.crypto import aead, asymmetric, ciphertext
 from strongroom.domain.errors import DecryptionFailed, InvalidParameter
 from strongroom.domain.key import Algorithm, KeyShape
 from strongroom.services.context import Call
-from strongroom.services.key_use import UsableKey, canonical_associated_data, check_plaintext, use_key
+from strongroom.services.key_use import (
+    UsableKey,
+    canonical_associated_data,
+    check_plaintext,
+    use_key,
+)
 from strongroom.services.ports import Deps
 
 AES_GCM = "AES_256_GCM"
@@ -63,7 +68,9 @@ def _algorithm_for(usable: UsableKey, requested: str | None) -> str:
         return AES_GCM
     if shape.algorithm is Algorithm.RSA:
         if requested is None or requested == AES_GCM:
-            raise InvalidParameter("encryptionAlgorithm for an RSA key must be RSA_OAEP_SHA_1 or RSA_OAEP_SHA_256")
+            raise InvalidParameter(
+                "encryptionAlgorithm for an RSA key must be RSA_OAEP_SHA_1 or RSA_OAEP_SHA_256"
+            )
         return requested
     raise InvalidParameter("ECDSA keys can sign and verify but cannot encrypt")
 

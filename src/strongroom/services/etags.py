@@ -17,4 +17,6 @@ def check_etag(resource_id: str, version: int, if_match: str | None) -> None:
     if if_match is None or if_match == "*":
         return
     if if_match.strip('"') != etag_of(resource_id, version):
-        raise PreconditionFailed("The resource has changed: the if-match etag is not its current etag")
+        raise PreconditionFailed(
+            "The resource has changed: the if-match etag is not its current etag"
+        )

@@ -1,4 +1,4 @@
-"""``opc-retry-token``: a retried create/action returns the first response instead of acting twice."""
+"""``opc-retry-token``: a retried create or action returns the first response, not a second act."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def check_token(token: str) -> None:
         raise InvalidParameter(f"opc-retry-token must be 1 to {MAX_TOKEN} printable characters")
 
 
-def replay(deps: Deps, call: Call, token: str, fingerprint: str) -> tuple[int, bytes, dict[str, str]] | None:
+def replay(
+    deps: Deps, call: Call, token: str, fingerprint: str
+) -> tuple[int, bytes, dict[str, str]] | None:
     """The stored response for this token, None if there is none; Conflict if reused differently."""
     check_token(token)
     principal = call.principal.key
@@ -41,7 +43,13 @@ def replay(deps: Deps, call: Call, token: str, fingerprint: str) -> tuple[int, b
 
 
 def remember(
-    deps: Deps, call: Call, token: str, fingerprint: str, status: int, body: bytes, headers: dict[str, str]
+    deps: Deps,
+    call: Call,
+    token: str,
+    fingerprint: str,
+    status: int,
+    body: bytes,
+    headers: dict[str, str],
 ) -> None:
     """Record a successful response under the token (sealed like everything else at rest)."""
     principal = call.principal.key

@@ -38,11 +38,17 @@ def use_key(
         vault, key = key_for(deps, tx, call, vault_id, key_id, operation)
         version = version_for(deps, tx, key, version_id or key.current_version_id)
     if vault.lifecycle_state is not State.ACTIVE:
-        raise IncorrectState(f"The key's vault is {vault.lifecycle_state.value}; keys in it cannot be used")
+        raise IncorrectState(
+            f"The key's vault is {vault.lifecycle_state.value}; keys in it cannot be used"
+        )
     if key.lifecycle_state is not State.ENABLED:
-        raise IncorrectState(f"The key is {key.lifecycle_state.value}; only ENABLED keys can be used")
+        raise IncorrectState(
+            f"The key is {key.lifecycle_state.value}; only ENABLED keys can be used"
+        )
     if version.lifecycle_state is not State.ENABLED:
-        raise IncorrectState(f"The key version is {version.lifecycle_state.value}; it cannot be used")
+        raise IncorrectState(
+            f"The key version is {version.lifecycle_state.value}; it cannot be used"
+        )
     material = provider_for(deps, key.protection_mode).material(version.material, version.id)
     return UsableKey(key, version, material)
 

@@ -10,7 +10,14 @@ from strongroom.crypto.providers.base import KeyMaterialProvider
 from strongroom.domain import tags
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.ids import new_ocid
-from strongroom.domain.key import KEY_DELETION_DAYS, Key, KeyShape, KeyVersion, Origin, ProtectionMode
+from strongroom.domain.key import (
+    KEY_DELETION_DAYS,
+    Key,
+    KeyShape,
+    KeyVersion,
+    Origin,
+    ProtectionMode,
+)
 from strongroom.domain.lifecycle import State, deletion_time, require_state
 from strongroom.domain.paging import Page, PageRequest, cut
 from strongroom.services.authz import authorize
@@ -127,7 +134,11 @@ def list_keys(
     with deps.db.transaction() as tx:
         require_compartment(deps, tx, call, compartment_id)
         vault = vault_for(deps, tx, call, vault_id, "GetVault")
-        target = {"tenancy.id": vault.tenancy_id, "compartment.id": compartment_id, "vault.id": vault.id}
+        target = {
+            "tenancy.id": vault.tenancy_id,
+            "compartment.id": compartment_id,
+            "vault.id": vault.id,
+        }
         authorize(deps, call, "ListKeys", target)
         found = tx.keys.list(vault_id, compartment_id, page, filters)
     now = deps.clock.now()
@@ -194,8 +205,9 @@ def cancel_key_deletion(
 ) -> Key:
     """Bring a PENDING_DELETION key back; it returns ENABLED, as in OCI."""
     with deps.db.transaction() as tx:
-        _, key = key_for(deps, tx, call, vault_id, key_id, "CancelKeyDeletion")
+        vault, key = key_for(deps, tx, call, vault_id, key_id, "CancelKeyDeletion")
         check_etag(key.id, key.version, if_match)
+        require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
         require_state(key.lifecycle_state, (State.PENDING_DELETION,), "key")
         key.lifecycle_state = State.ENABLED
         key.time_of_deletion = None

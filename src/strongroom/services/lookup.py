@@ -1,6 +1,7 @@
 """Loading resources for a call: existence, tenancy, authorization and endpoint checks together.
 
-Every path that fails says the same NotFound, so callers cannot probe for resources they may not see.
+Every failing path says the same NotFound, so callers cannot probe for resources they
+may not see.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import datetime
 
 from strongroom.domain.errors import NotFound
 from strongroom.domain.key import Key, KeyVersion
+from strongroom.domain.lifecycle import State
 from strongroom.domain.vault import Vault
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
@@ -58,7 +60,11 @@ def key_for(
 ) -> tuple[Vault, Key]:
     """Load an authorized key through its vault's endpoint, with effective states."""
     key = tx.keys.get(key_id)
-    if key is None or key.tenancy_id != call.principal.tenancy_id or key.vault_id != endpoint_vault_id:
+    if (
+        key is None
+        or key.tenancy_id != call.principal.tenancy_id
+        or key.vault_id != endpoint_vault_id
+    ):
         raise NotFound(NOT_FOUND)
     authorize(deps, call, operation, key_target(key))
     vault = tx.vaults.get(key.vault_id)
@@ -82,19 +88,21 @@ def as_of(vault: Vault, now: datetime) -> Vault:
 
 
 def key_as_of(key: Key, vault: Vault, now: datetime) -> Key:
-    """The key with its own and its vault's scheduled deletion applied."""
-    from strongroom.domain.lifecycle import State
+    """The key with its own and its vault's scheduled deletion applied.
 
-    state = key.state_at(now)
-    if vault.state_at(now) is State.DELETED:
+    As in OCI, scheduling a vault's deletion puts its keys in PENDING_DELETION with it.
+    """
+    state, when = key.state_at(now), key.time_of_deletion
+    vault_state = vault.state_at(now)
+    if vault_state is State.DELETED:
         state = State.DELETED
-    return replace(key, lifecycle_state=state)
+    elif vault_state is State.PENDING_DELETION and state is not State.DELETED:
+        state, when = State.PENDING_DELETION, vault.time_of_deletion
+    return replace(key, lifecycle_state=state, time_of_deletion=when)
 
 
 def version_as_of(kv: KeyVersion, key: Key, now: datetime) -> KeyVersion:
     """The version with its own and its key's deletion applied (``key`` already effective)."""
-    from strongroom.domain.lifecycle import State
-
     state = kv.state_at(now)
     if key.lifecycle_state is State.DELETED:
         state = State.DELETED

@@ -41,7 +41,9 @@ class VaultChanges:
 def create_vault(deps: Deps, call: Call, new: NewVault) -> Vault:
     """Create an ACTIVE vault of type DEFAULT or VIRTUAL_PRIVATE."""
     if new.vault_type is VaultType.EXTERNAL:
-        raise InvalidParameter("EXTERNAL vaults need an external key manager, which is not configured")
+        raise InvalidParameter(
+            "EXTERNAL vaults need an external key manager, which is not configured"
+        )
     now = deps.clock.now()
     vault = Vault(
         id=new_ocid("vault", deps.region, deps.random_bytes),

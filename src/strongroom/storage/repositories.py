@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from strongroom.domain.errors import Conflict
 from strongroom.domain.key import Key, KeyVersion
+from strongroom.domain.paging import PageRequest
 from strongroom.domain.vault import Vault
 from strongroom.storage import rows, schema
-from strongroom.domain.paging import PageRequest
 from strongroom.storage.paging import apply_page
 
 
@@ -34,7 +35,9 @@ class VaultRepository:
         self._conn.execute(insert(schema.vaults).values(rows.vault_to_row(vault)))
 
     def get(self, vault_id: str) -> Vault | None:
-        row = self._conn.execute(select(schema.vaults).where(schema.vaults.c.id == vault_id)).first()
+        row = self._conn.execute(
+            select(schema.vaults).where(schema.vaults.c.id == vault_id)
+        ).first()
         return rows.vault_from_row(row) if row else None
 
     def save(self, vault: Vault) -> None:
@@ -42,7 +45,7 @@ class VaultRepository:
         _update_versioned(self._conn, schema.vaults, rows.vault_to_row(vault), vault.version)
         vault.version += 1
 
-    def list(self, tenancy_id: str, compartment_id: str, page: PageRequest) -> list[Vault]:
+    def list(self, tenancy_id: str, compartment_id: str, page: PageRequest) -> builtins.list[Vault]:
         t = schema.vaults
         query = select(t).where(t.c.tenancy_id == tenancy_id, t.c.compartment_id == compartment_id)
         return [rows.vault_from_row(r) for r in self._conn.execute(apply_page(query, t, page))]
@@ -68,7 +71,7 @@ class KeyRepository:
 
     def list(
         self, vault_id: str, compartment_id: str, page: PageRequest, filters: dict[str, Any]
-    ) -> list[Key]:
+    ) -> builtins.list[Key]:
         t = schema.keys
         query = select(t).where(t.c.vault_id == vault_id, t.c.compartment_id == compartment_id)
         for column, value in filters.items():
@@ -79,7 +82,9 @@ class KeyRepository:
         from sqlalchemy import func
 
         t = schema.keys
-        return int(self._conn.execute(select(func.count()).where(t.c.vault_id == vault_id)).scalar_one())
+        return int(
+            self._conn.execute(select(func.count()).where(t.c.vault_id == vault_id)).scalar_one()
+        )
 
     def add_version(self, kv: KeyVersion) -> None:
         self._conn.execute(insert(schema.key_versions).values(rows.key_version_to_row(kv)))
@@ -94,7 +99,9 @@ class KeyRepository:
         _update_versioned(self._conn, schema.key_versions, rows.key_version_to_row(kv), kv.version)
         kv.version += 1
 
-    def list_versions(self, key_id: str, page: PageRequest) -> list[KeyVersion]:
+    def list_versions(self, key_id: str, page: PageRequest) -> builtins.list[KeyVersion]:
         t = schema.key_versions
         query = select(t).where(t.c.key_id == key_id)
-        return [rows.key_version_from_row(r) for r in self._conn.execute(apply_page(query, t, page))]
+        return [
+            rows.key_version_from_row(r) for r in self._conn.execute(apply_page(query, t, page))
+        ]

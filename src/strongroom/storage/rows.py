@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.domain.identity import ApiKey, Group, Tenancy, User
-from strongroom.domain.key import Algorithm, Curve, Key, KeyShape, KeyVersion, Origin, ProtectionMode
+from strongroom.domain.key import (
+    Algorithm,
+    Curve,
+    Key,
+    KeyShape,
+    KeyVersion,
+    Origin,
+    ProtectionMode,
+)
 from strongroom.domain.lifecycle import State
 from strongroom.domain.vault import Vault, VaultType
 

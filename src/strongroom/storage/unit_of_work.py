@@ -45,7 +45,11 @@ class Database:
 
     def save_keyring(self, wrapped: bytes, master_key_id: str) -> None:
         t = schema.barrier_keyring
-        values = {"wrapped": wrapped, "master_key_id": master_key_id, "time_updated": datetime.now(UTC)}
+        values = {
+            "wrapped": wrapped,
+            "master_key_id": master_key_id,
+            "time_updated": datetime.now(UTC),
+        }
         with self.engine.begin() as conn:
             if conn.execute(select(t.c.id).where(t.c.id == 1)).first():
                 conn.execute(update(t).where(t.c.id == 1).values(values))

@@ -111,9 +111,17 @@ def endpoint(
         except ClientDisconnect:
             return Response(status_code=400)
         except Exception:
-            log.exception("unhandled error in %s %s (request %s)", request.method, request.url.path, request_id)
-            body = {"code": "InternalServerError", "message": f"Internal error; request id {request_id}"}
-            return json_response(500, body, request_id, {})
+            log.exception(
+                "unhandled error in %s %s (request %s)",
+                request.method,
+                request.url.path,
+                request_id,
+            )
+            failure = {
+                "code": "InternalServerError",
+                "message": f"Internal error; request id {request_id}",
+            }
+            return json_response(500, failure, request_id, {})
 
     return run
 

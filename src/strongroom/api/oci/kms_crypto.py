@@ -33,12 +33,14 @@ def encrypt(api: Api, req: OciRequest) -> Reply:
         _version_id(body),
         parse.string(body, "encryptionAlgorithm", required=False, max_len=64),
     )
-    return Reply({
-        "ciphertext": render.b64(result.ciphertext),
-        "keyId": result.key_id,
-        "keyVersionId": result.key_version_id,
-        "encryptionAlgorithm": result.algorithm,
-    })
+    return Reply(
+        {
+            "ciphertext": render.b64(result.ciphertext),
+            "keyId": result.key_id,
+            "keyVersionId": result.key_version_id,
+            "encryptionAlgorithm": result.algorithm,
+        }
+    )
 
 
 def decrypt(api: Api, req: OciRequest) -> Reply:
@@ -53,13 +55,15 @@ def decrypt(api: Api, req: OciRequest) -> Reply:
         _version_id(body),
         parse.string(body, "encryptionAlgorithm", required=False, max_len=64),
     )
-    return Reply({
-        "plaintext": render.b64(result.plaintext),
-        "plaintextChecksum": result.checksum,
-        "keyId": result.key_id,
-        "keyVersionId": result.key_version_id,
-        "encryptionAlgorithm": result.algorithm,
-    })
+    return Reply(
+        {
+            "plaintext": render.b64(result.plaintext),
+            "plaintextChecksum": result.checksum,
+            "keyId": result.key_id,
+            "keyVersionId": result.key_version_id,
+            "encryptionAlgorithm": result.algorithm,
+        }
+    )
 
 
 def generate_data_key(api: Api, req: OciRequest) -> Reply:
@@ -73,11 +77,13 @@ def generate_data_key(api: Api, req: OciRequest) -> Reply:
         parse.string_map(body, "associatedData"),
         parse.boolean(body, "includePlaintextKey"),
     )
-    return Reply({
-        "ciphertext": render.b64(result.ciphertext),
-        "plaintext": None if result.plaintext is None else render.b64(result.plaintext),
-        "plaintextChecksum": result.checksum,
-    })
+    return Reply(
+        {
+            "ciphertext": render.b64(result.ciphertext),
+            "plaintext": None if result.plaintext is None else render.b64(result.plaintext),
+            "plaintextChecksum": result.checksum,
+        }
+    )
 
 
 def _message_type(body: parse.Body) -> MessageType:
@@ -96,12 +102,14 @@ def sign(api: Api, req: OciRequest) -> Reply:
         _message_type(body),
         parse.required_string(body, "signingAlgorithm", max_len=64),
     )
-    return Reply({
-        "keyId": result.key_id,
-        "keyVersionId": result.key_version_id,
-        "signature": render.b64(result.signature),
-        "signingAlgorithm": result.algorithm,
-    })
+    return Reply(
+        {
+            "keyId": result.key_id,
+            "keyVersionId": result.key_version_id,
+            "signature": render.b64(result.signature),
+            "signingAlgorithm": result.algorithm,
+        }
+    )
 
 
 def verify(api: Api, req: OciRequest) -> Reply:
@@ -131,11 +139,13 @@ def export(api: Api, req: OciRequest) -> Reply:
         parse.required_string(body, "algorithm", max_len=64),
         parse.required_string(body, "publicKey", max_len=16384),
     )
-    return Reply({
-        "keyId": result.key_id,
-        "keyVersionId": result.key_version_id,
-        "vaultId": result.vault_id,
-        "timeCreated": render.rfc3339(result.time_created),
-        "encryptedKey": render.b64(result.encrypted_key),
-        "algorithm": result.algorithm,
-    })
+    return Reply(
+        {
+            "keyId": result.key_id,
+            "keyVersionId": result.key_version_id,
+            "vaultId": result.vault_id,
+            "timeCreated": render.rfc3339(result.time_created),
+            "encryptedKey": render.b64(result.encrypted_key),
+            "algorithm": result.algorithm,
+        }
+    )

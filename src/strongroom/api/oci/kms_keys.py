@@ -10,7 +10,15 @@ from strongroom.api.oci.kms_vaults import list_reply
 from strongroom.domain import tags
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.ids import require_ocid
-from strongroom.domain.key import Algorithm, Curve, Key, KeyShape, KeyVersion, ProtectionMode, make_shape
+from strongroom.domain.key import (
+    Algorithm,
+    Curve,
+    Key,
+    KeyShape,
+    KeyVersion,
+    ProtectionMode,
+    make_shape,
+)
 from strongroom.services import key_versions, keys
 
 
@@ -46,7 +54,9 @@ def create(api: Api, req: OciRequest) -> Reply:
     has_hsm = ProtectionMode.HSM in api.deps.providers
     mode = body.get("protectionMode") or ("HSM" if has_hsm else "SOFTWARE")
     new = keys.NewKey(
-        compartment_id=require_ocid(body.get("compartmentId"), "compartmentId", "tenancy", "compartment"),
+        compartment_id=require_ocid(
+            body.get("compartmentId"), "compartmentId", "tenancy", "compartment"
+        ),
         display_name=tags.display_name(body.get("displayName")),
         shape=shape_from(body),
         protection_mode=parse.enum(ProtectionMode, mode, "protectionMode"),
@@ -68,7 +78,9 @@ def list_(api: Api, req: OciRequest) -> Reply:
     compartment = require_ocid(q.get("compartmentId"), "compartmentId", "tenancy", "compartment")
     filters: dict[str, Any] = {}
     if "protectionMode" in q:
-        filters["protection_mode"] = parse.enum(ProtectionMode, q["protectionMode"], "protectionMode").value
+        filters["protection_mode"] = parse.enum(
+            ProtectionMode, q["protectionMode"], "protectionMode"
+        ).value
     if "algorithm" in q:
         filters["algorithm"] = parse.enum(Algorithm, q["algorithm"], "algorithm").value
     if "curveId" in q:
@@ -77,13 +89,15 @@ def list_(api: Api, req: OciRequest) -> Reply:
         if not q["length"].isdigit():
             raise InvalidParameter("length must be an integer")
         filters["length"] = int(q["length"])
-    page = keys.list_keys(api.deps, req.call, req.path["vaultId"], compartment, parse.page_request(q), filters)
+    page = keys.list_keys(
+        api.deps, req.call, req.path["vaultId"], compartment, parse.page_request(q), filters
+    )
     return list_reply([render.key_summary(k) for k in page.items], page.next_offset)
 
 
 def update(api: Api, req: OciRequest) -> Reply:
     body = req.body
-    if "isAutoRotationEnabled" in body and body["isAutoRotationEnabled"]:
+    if body.get("isAutoRotationEnabled"):
         raise InvalidParameter("Automatic key rotation is not supported yet")
     changes = keys.KeyChanges(
         display_name=tags.display_name(body["displayName"]) if "displayName" in body else None,
@@ -124,7 +138,9 @@ def get_version(api: Api, req: OciRequest) -> Reply:
 
 
 def list_versions(api: Api, req: OciRequest) -> Reply:
-    page = key_versions.list_key_versions(api.deps, req.call, *_ids(req), parse.page_request(req.query))
+    page = key_versions.list_key_versions(
+        api.deps, req.call, *_ids(req), parse.page_request(req.query)
+    )
     return list_reply([render.key_version_summary(v) for v in page.items], page.next_offset)
 
 
@@ -137,5 +153,7 @@ def schedule_version_deletion(api: Api, req: OciRequest) -> Reply:
 
 
 def cancel_version_deletion(api: Api, req: OciRequest) -> Reply:
-    kv = key_versions.cancel_version_deletion(api.deps, req.call, *_ids(req), _version_id(req), req.if_match)
+    kv = key_versions.cancel_version_deletion(
+        api.deps, req.call, *_ids(req), _version_id(req), req.if_match
+    )
     return _version(kv)

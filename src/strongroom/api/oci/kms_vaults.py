@@ -22,7 +22,9 @@ def _vault_id(req: OciRequest) -> str:
 def create(api: Api, req: OciRequest) -> Reply:
     body = req.body
     new = vaults.NewVault(
-        compartment_id=require_ocid(body.get("compartmentId"), "compartmentId", "tenancy", "compartment"),
+        compartment_id=require_ocid(
+            body.get("compartmentId"), "compartmentId", "tenancy", "compartment"
+        ),
         display_name=tags.display_name(body.get("displayName")),
         vault_type=parse.enum(VaultType, body.get("vaultType"), "vaultType"),
         freeform_tags=tags.freeform_tags(body.get("freeformTags")),
@@ -36,9 +38,15 @@ def get(api: Api, req: OciRequest) -> Reply:
 
 
 def list_(api: Api, req: OciRequest) -> Reply:
-    compartment = require_ocid(req.query.get("compartmentId"), "compartmentId", "tenancy", "compartment")
-    page: Page[Vault] = vaults.list_vaults(api.deps, req.call, compartment, parse.page_request(req.query))
-    return list_reply([render.vault_summary(v, api.public_url) for v in page.items], page.next_offset)
+    compartment = require_ocid(
+        req.query.get("compartmentId"), "compartmentId", "tenancy", "compartment"
+    )
+    page: Page[Vault] = vaults.list_vaults(
+        api.deps, req.call, compartment, parse.page_request(req.query)
+    )
+    return list_reply(
+        [render.vault_summary(v, api.public_url) for v in page.items], page.next_offset
+    )
 
 
 def list_reply(items: list[dict[str, object]], next_offset: int | None) -> Reply:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -132,7 +133,7 @@ def obj(body: Body, name: str, *, required: bool = True) -> Body | None:
     return value
 
 
-def page_request(query: dict[str, str], default_sort: str = "TIMECREATED") -> PageRequest:
+def page_request(query: Mapping[str, str], default_sort: str = "TIMECREATED") -> PageRequest:
     """limit, page, sortBy and sortOrder query parameters."""
     limit = _int_param(query.get("limit"), "limit", 1, MAX_LIMIT, 100)
     offset = decode_page(query.get("page"))

@@ -1,0 +1,1 @@
+"""Element-style JSON-RPC adapter for encryption at rest; see DESIGN.md."""

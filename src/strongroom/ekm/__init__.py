@@ -1,0 +1,1 @@
+"""The reference EKM proxy (strongroom-ekm); see DESIGN.md."""

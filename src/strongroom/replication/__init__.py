@@ -1,0 +1,1 @@
+"""Cross-region replication workers (outbox reader, shipper, applier); see DESIGN.md."""
