@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -15,7 +15,7 @@ def load_api_public_key(pem: str) -> rsa.RSAPublicKey:
     """Parse an uploaded API public key; only RSA keys of 2048 bits or more are accepted."""
     try:
         public = serialization.load_pem_public_key(pem.encode("utf-8"))
-    except (ValueError, TypeError, UnicodeEncodeError):
+    except (ValueError, TypeError, UnicodeEncodeError, UnsupportedAlgorithm):
         raise InvalidParameter("key must be an RSA public key in PEM format") from None
     if not isinstance(public, rsa.RSAPublicKey) or public.key_size < 2048:
         raise InvalidParameter("key must be an RSA public key of at least 2048 bits")

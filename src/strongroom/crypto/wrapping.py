@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
@@ -18,7 +19,7 @@ def load_wrapping_key(pem: str) -> rsa.RSAPublicKey:
     """Parse the caller's RSA public key (PEM) used to wrap the exported key."""
     try:
         public = serialization.load_pem_public_key(pem.encode("utf-8"))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise InvalidParameter("publicKey must be an RSA public key in PEM format") from None
     if not isinstance(public, rsa.RSAPublicKey) or public.key_size < 2048:
         raise InvalidParameter("publicKey must be an RSA public key of at least 2048 bits")

@@ -65,3 +65,91 @@ class Principal:
     def key(self) -> str:
         """A stable string naming this principal (for idempotency scoping and audit)."""
         return f"{self.tenancy_id}/{self.user_id}"
+
+
+@dataclass
+class Compartment:
+    """A node of the compartment tree below the tenancy (the tenancy is the root)."""
+
+    id: str
+    tenancy_id: str
+    parent_id: str
+    name: str
+    description: str
+    lifecycle_state: str
+    time_created: datetime
+    freeform_tags: dict[str, str] = field(default_factory=dict)
+    defined_tags: dict[str, dict[str, object]] = field(default_factory=dict)
+    version: int = 1
+
+
+@dataclass
+class DynamicGroup:
+    """A group whose members are resources matched by ``matching_rule``."""
+
+    id: str
+    tenancy_id: str
+    name: str
+    description: str
+    matching_rule: str
+    lifecycle_state: str
+    time_created: datetime
+    version: int = 1
+
+
+@dataclass
+class PolicyRecord:
+    """A stored policy: statements in OCI policy syntax, attached to a compartment."""
+
+    id: str
+    tenancy_id: str
+    compartment_id: str
+    name: str
+    description: str
+    statements: list[str]
+    lifecycle_state: str
+    time_created: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A user's membership in a group."""
+
+    id: str
+    tenancy_id: str
+    group_id: str
+    user_id: str
+    time_created: datetime
+
+
+@dataclass(frozen=True)
+class Application:
+    """A confidential application that obtains tokens with the client-credentials grant."""
+
+    id: str
+    tenancy_id: str
+    name: str
+    client_id: str
+    secret_hash: str
+    allowed_scopes: tuple[str, ...]
+    lifecycle_state: str
+    time_created: datetime
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One audited request: who, what, on which resource, the decision and the outcome."""
+
+    id: str
+    time: datetime
+    tenancy_id: str | None
+    principal_id: str | None
+    principal_type: str | None
+    operation: str
+    resource_id: str | None
+    compartment_id: str | None
+    decision: str
+    status: int
+    request_id: str
+    source: str | None

@@ -163,3 +163,88 @@ barrier_keyring = Table(
     Column("master_key_id", String(255), nullable=False),
     Column("time_updated", UTCDateTime(), nullable=False),
 )
+
+compartments = Table(
+    "compartments",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    _id("parent_id", nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("description", String(400), nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("freeform_tags", JSON, nullable=False),
+    Column("defined_tags", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_compartments_parent", "parent_id"),
+)
+
+dynamic_groups = Table(
+    "dynamic_groups",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("description", String(400), nullable=False),
+    Column("matching_rule", Text, nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("tenancy_id", "name", name="uq_dynamic_groups_name"),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    _id("compartment_id", nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("description", String(400), nullable=False),
+    Column("statements", JSON, nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("tenancy_id", "name", name="uq_policies_name"),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("secret_hash", String(200), nullable=False),
+    Column("allowed_scopes", JSON, nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+)
+
+token_signing_keys = Table(
+    "token_signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("private_key", LargeBinary, nullable=False),
+    Column("public_jwk", JSON, nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("time", UTCDateTime(), nullable=False),
+    _id("tenancy_id", nullable=True),
+    Column("principal_id", String(255), nullable=True),
+    Column("principal_type", String(32), nullable=True),
+    Column("operation", String(100), nullable=False),
+    Column("resource_id", String(255), nullable=True),
+    Column("compartment_id", String(255), nullable=True),
+    Column("decision", String(16), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("source", String(64), nullable=True),
+    Index("ix_audit_tenancy_time", "tenancy_id", "time"),
+)

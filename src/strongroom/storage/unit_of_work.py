@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from strongroom.storage import schema
+from strongroom.storage.iam_repository import IamRepository
 from strongroom.storage.idempotency_repository import IdempotencyRepository
 from strongroom.storage.identity_repository import IdentityRepository
 from strongroom.storage.repositories import KeyRepository, VaultRepository
@@ -23,6 +24,7 @@ class Transaction:
         self.keys = KeyRepository(conn)
         self.identity = IdentityRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
+        self.iam = IamRepository(conn)
 
 
 class Database:

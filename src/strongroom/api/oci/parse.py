@@ -15,6 +15,7 @@ from strongroom.domain.paging import MAX_LIMIT, PageRequest
 
 E = TypeVar("E", bound=StrEnum)
 Body = dict[str, Any]
+MAX_OFFSET = 2**31 - 1
 
 
 def json_object(raw: bytes) -> Body:
@@ -23,7 +24,8 @@ def json_object(raw: bytes) -> Body:
         return {}
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: absurdly deep nesting is malformed input, not a server failure.
         raise InvalidParameter("The request body is not valid JSON") from None
     if not isinstance(doc, dict):
         raise InvalidParameter("The request body must be a JSON object")
@@ -170,8 +172,9 @@ def decode_page(token: str | None) -> int:
     try:
         padded = token + "=" * (-len(token) % 4)
         offset = json.loads(base64.urlsafe_b64decode(padded))["o"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
         raise InvalidParameter("page is not a valid page token") from None
-    if not isinstance(offset, int) or offset < 0:
+    # bool is an int subclass; offsets past MAX_OFFSET overflow the databases' OFFSET.
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidParameter("page is not a valid page token")
     return offset

@@ -1,0 +1,221 @@
+"""Rows of the IAM model: compartments, dynamic groups, policies, memberships, applications,
+token signing keys and audit events. Dataclass fields are named as their columns."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
+
+from strongroom.domain.errors import Conflict
+from strongroom.domain.identity import (
+    Application,
+    AuditEvent,
+    Compartment,
+    DynamicGroup,
+    Group,
+    Membership,
+    PolicyRecord,
+    User,
+)
+from strongroom.storage import rows, schema
+
+T = TypeVar("T")
+
+
+def _row_values(obj: object) -> dict[str, Any]:
+    values = dataclasses.asdict(obj)  # type: ignore[call-overload]
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
+def _make(cls: type[T], row: Any) -> T:
+    values = dict(row._mapping)
+    hints = {f.name: f.type for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for name, value in values.items():
+        if isinstance(value, list) and "tuple" in str(hints.get(name, "")):
+            values[name] = tuple(value)
+    return cls(**values)
+
+
+class IamRepository:
+    """IAM records within one transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    # generic helpers ------------------------------------------------------------------------
+    def _get(self, table: Table, cls: type[T], row_id: str) -> T | None:
+        row = self._conn.execute(select(table).where(table.c.id == row_id)).first()
+        return _make(cls, row) if row else None
+
+    def _save(self, table: Table, obj: Any) -> None:
+        values = {**_row_values(obj), "version": obj.version + 1}
+        result = self._conn.execute(
+            update(table).where(table.c.id == obj.id, table.c.version == obj.version).values(values)
+        )
+        if result.rowcount != 1:
+            raise Conflict("The resource was changed by another request; retry with its new etag")
+        obj.version += 1
+
+    def _where(self, table: Table, cls: type[T], *conditions: Any) -> list[T]:
+        query = select(table).where(*conditions).order_by(table.c.time_created, table.c.id)
+        return [_make(cls, r) for r in self._conn.execute(query)]
+
+    # compartments ---------------------------------------------------------------------------
+    def add_compartment(self, compartment: Compartment) -> None:
+        self._conn.execute(insert(schema.compartments).values(_row_values(compartment)))
+
+    def get_compartment(self, compartment_id: str) -> Compartment | None:
+        return self._get(schema.compartments, Compartment, compartment_id)
+
+    def save_compartment(self, compartment: Compartment) -> None:
+        self._save(schema.compartments, compartment)
+
+    def compartments(self, tenancy_id: str) -> list[Compartment]:
+        t = schema.compartments
+        return self._where(t, Compartment, t.c.tenancy_id == tenancy_id)
+
+    def children(self, parent_id: str) -> list[Compartment]:
+        t = schema.compartments
+        return self._where(
+            t, Compartment, t.c.parent_id == parent_id, t.c.lifecycle_state == "ACTIVE"
+        )
+
+    def count_in_compartment(self, compartment_id: str) -> int:
+        """Live resources of every kind that sit in ``compartment_id``."""
+        total = 0
+        for table in (schema.vaults, schema.keys, schema.policies):
+            query = select(func.count()).where(
+                table.c.compartment_id == compartment_id, table.c.lifecycle_state != "DELETED"
+            )
+            total += int(self._conn.execute(query).scalar_one())
+        return total
+
+    # users and groups -----------------------------------------------------------------------
+    def users(self, tenancy_id: str) -> list[User]:
+        t = schema.users
+        query = select(t).where(t.c.tenancy_id == tenancy_id).order_by(t.c.time_created, t.c.id)
+        return [rows.user_from_row(r) for r in self._conn.execute(query)]
+
+    def groups(self, tenancy_id: str) -> list[Group]:
+        t = schema.groups
+        query = select(t).where(t.c.tenancy_id == tenancy_id).order_by(t.c.time_created, t.c.id)
+        return [rows.group_from_row(r) for r in self._conn.execute(query)]
+
+    def get_group(self, group_id: str) -> Group | None:
+        t = schema.groups
+        row = self._conn.execute(select(t).where(t.c.id == group_id)).first()
+        return rows.group_from_row(row) if row else None
+
+    def set_user_state(self, user_id: str, state: str) -> None:
+        t = schema.users
+        self._conn.execute(update(t).where(t.c.id == user_id).values(lifecycle_state=state))
+
+    def update_description(self, table: Table, row_id: str, description: str) -> None:
+        self._conn.execute(
+            update(table).where(table.c.id == row_id).values(description=description)
+        )
+
+    def delete_row(self, table: Table, row_id: str) -> None:
+        self._conn.execute(delete(table).where(table.c.id == row_id))
+
+    # memberships ----------------------------------------------------------------------------
+    def memberships(
+        self, tenancy_id: str, user_id: str | None, group_id: str | None
+    ) -> list[Membership]:
+        t = schema.group_memberships
+        conditions = [t.c.tenancy_id == tenancy_id]
+        if user_id:
+            conditions.append(t.c.user_id == user_id)
+        if group_id:
+            conditions.append(t.c.group_id == group_id)
+        return self._where(t, Membership, *conditions)
+
+    def get_membership(self, membership_id: str) -> Membership | None:
+        return self._get(schema.group_memberships, Membership, membership_id)
+
+    def delete_memberships_of(self, column: str, value: str) -> None:
+        t = schema.group_memberships
+        self._conn.execute(delete(t).where(t.c[column] == value))
+
+    # API keys -------------------------------------------------------------------------------
+    def api_keys_of(self, user_id: str) -> list[tuple[str, Any]]:
+        t = schema.api_keys
+        query = select(t).where(t.c.user_id == user_id).order_by(t.c.time_created)
+        return [(r.key_id, rows.api_key_from_row(r)) for r in self._conn.execute(query)]
+
+    def delete_api_key(self, key_id: str) -> int:
+        t = schema.api_keys
+        return self._conn.execute(delete(t).where(t.c.key_id == key_id)).rowcount
+
+    def delete_api_keys_of(self, user_id: str) -> None:
+        t = schema.api_keys
+        self._conn.execute(delete(t).where(t.c.user_id == user_id))
+
+    # dynamic groups and policies ------------------------------------------------------------
+    def add_dynamic_group(self, group: DynamicGroup) -> None:
+        self._conn.execute(insert(schema.dynamic_groups).values(_row_values(group)))
+
+    def get_dynamic_group(self, group_id: str) -> DynamicGroup | None:
+        return self._get(schema.dynamic_groups, DynamicGroup, group_id)
+
+    def save_dynamic_group(self, group: DynamicGroup) -> None:
+        self._save(schema.dynamic_groups, group)
+
+    def dynamic_groups(self, tenancy_id: str) -> list[DynamicGroup]:
+        t = schema.dynamic_groups
+        return self._where(t, DynamicGroup, t.c.tenancy_id == tenancy_id)
+
+    def add_policy(self, policy: PolicyRecord) -> None:
+        self._conn.execute(insert(schema.policies).values(_row_values(policy)))
+
+    def get_policy(self, policy_id: str) -> PolicyRecord | None:
+        return self._get(schema.policies, PolicyRecord, policy_id)
+
+    def save_policy(self, policy: PolicyRecord) -> None:
+        self._save(schema.policies, policy)
+
+    def policies(self, tenancy_id: str) -> list[PolicyRecord]:
+        t = schema.policies
+        return self._where(t, PolicyRecord, t.c.tenancy_id == tenancy_id)
+
+    # applications, signing keys, audit ------------------------------------------------------
+    def add_application(self, app: Application) -> None:
+        self._conn.execute(insert(schema.applications).values(_row_values(app)))
+
+    def application_by_client_id(self, client_id: str) -> Application | None:
+        t = schema.applications
+        row = self._conn.execute(select(t).where(t.c.client_id == client_id)).first()
+        return _make(Application, row) if row else None
+
+    def signing_keys(self) -> list[tuple[str, bytes, dict[str, Any], datetime]]:
+        t = schema.token_signing_keys
+        result = self._conn.execute(select(t).order_by(t.c.time_created))
+        return [(r.kid, bytes(r.private_key), dict(r.public_jwk), r.time_created) for r in result]
+
+    def add_signing_key(
+        self, kid: str, private_key: bytes, jwk: dict[str, Any], now: datetime
+    ) -> None:
+        self._conn.execute(
+            insert(schema.token_signing_keys).values(
+                kid=kid, private_key=private_key, public_jwk=jwk, time_created=now
+            )
+        )
+
+    def add_audit_event(self, event: AuditEvent) -> None:
+        self._conn.execute(insert(schema.audit_events).values(_row_values(event)))
+
+    def audit_events(
+        self, tenancy_id: str, start: datetime, end: datetime, limit: int, offset: int
+    ) -> list[AuditEvent]:
+        t = schema.audit_events
+        query = (
+            select(t)
+            .where(t.c.tenancy_id == tenancy_id, t.c.time >= start, t.c.time < end)
+            .order_by(t.c.time, t.c.id)
+            .offset(offset)
+            .limit(limit + 1)
+        )
+        return [_make(AuditEvent, r) for r in self._conn.execute(query)]
