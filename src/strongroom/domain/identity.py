@@ -60,6 +60,8 @@ class Principal:
     group_ids: frozenset[str] = field(default_factory=frozenset)
     group_names: frozenset[str] = field(default_factory=frozenset)
     principal_type: str = "user"
+    dynamic_group_ids: frozenset[str] = field(default_factory=frozenset)
+    dynamic_group_names: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def key(self) -> str:

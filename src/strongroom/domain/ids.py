@@ -25,7 +25,7 @@ def new_ocid(resource_type: str, region: str, random_bytes: Callable[[int], byte
 
 def ocid_type(value: str) -> str | None:
     """The resource type of an OCID, or None when ``value`` is not an OCID."""
-    match = _OCID_RE.match(value)
+    match = _OCID_RE.fullmatch(value)
     return match.group(1) if match else None
 
 

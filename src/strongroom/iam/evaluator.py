@@ -127,8 +127,7 @@ class PolicySet:
             matched = [
                 r
                 for r in rules
-                if permission in r.statement.permissions
-                and _holds(r.statement.condition, variables)
+                if permission in r.statement.permissions and holds(r.statement.condition, variables)
             ]
             denies = [r for r in matched if r.statement.effect == "deny"]
             allows = [r for r in matched if r.statement.effect == "allow"]
@@ -150,12 +149,12 @@ def _subject_key(subject: Subject) -> tuple[str, str]:
     return (subject.kind, (subject.name or "").lower())
 
 
-def _holds(condition: Condition | None, variables: Mapping[str, tuple[str, ...]]) -> bool:
+def holds(condition: Condition | None, variables: Mapping[str, tuple[str, ...]]) -> bool:
     """Evaluate a where-clause; a variable the request lacks makes its test false."""
     if condition is None:
         return True
     if isinstance(condition, Combination):
-        results = (_holds(item, variables) for item in condition.items)
+        results = (holds(item, variables) for item in condition.items)
         return any(results) if condition.mode == "any" else all(results)
     values = variables.get(condition.variable)
     if not values:

@@ -28,6 +28,15 @@ def parse_statement(text: str, index: int = 1) -> Statement:
     return _Parser(text, index).statement()
 
 
+def parse_condition(text: str) -> Condition:
+    """Parse a bare condition (a dynamic-group matching rule)."""
+    parser = _Parser(text, 1)
+    condition = parser.condition(0)
+    if parser.current.kind != "end":
+        raise parser.fail("the end of the rule")
+    return condition
+
+
 def parse_policy(statements: list[str]) -> list[Statement]:
     """Parse every statement of a policy, or raise for the first one that does not parse."""
     return [parse_statement(text, i) for i, text in enumerate(statements, start=1)]

@@ -41,8 +41,15 @@ def key_target(key: Key) -> dict[str, str]:
 
 
 def require_compartment(deps: Deps, tx: Transaction, call: Call, compartment_id: str) -> None:
-    """The compartment must exist in the caller's tenancy (the root compartment is the tenancy)."""
-    if compartment_id != call.principal.tenancy_id:
+    """The compartment must be ACTIVE in the caller's tenancy (the tenancy is the root)."""
+    if compartment_id == call.principal.tenancy_id:
+        return
+    compartment = tx.iam.get_compartment(compartment_id)
+    if (
+        compartment is None
+        or compartment.tenancy_id != call.principal.tenancy_id
+        or compartment.lifecycle_state != "ACTIVE"
+    ):
         raise NotFound(NOT_FOUND)
 
 

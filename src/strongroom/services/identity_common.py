@@ -1,0 +1,45 @@
+"""Validation and targets shared by the identity use cases."""
+
+from __future__ import annotations
+
+import re
+
+from strongroom.domain.errors import InvalidParameter
+from strongroom.services.context import Call
+from strongroom.services.ports import Deps
+
+_NAME = re.compile(r"^[A-Za-z0-9_.\-@+]{1,100}$")
+
+
+def identity_name(value: object, field: str = "name") -> str:
+    """Names usable inside policy statements without quoting: no spaces, quotes or operators."""
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise InvalidParameter(f"{field} must be 1-100 characters of letters, digits and _ . - @ +")
+    if value.lower() in ("to", "in", "where", "id", "any-user", "any-group", "tenancy"):
+        raise InvalidParameter(f"{field} may not be the policy keyword {value!r}")
+    return value
+
+
+def description(value: object, field: str = "description") -> str:
+    """A free-text description of at most 400 characters."""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > 400:
+        raise InvalidParameter(f"{field} must be a string of at most 400 characters")
+    return value
+
+
+def tenancy_target(call: Call, compartment_id: str | None = None) -> dict[str, str]:
+    """Policy variables for an identity resource (they all live in the tenancy)."""
+    return {
+        "tenancy.id": call.principal.tenancy_id,
+        "compartment.id": compartment_id or call.principal.tenancy_id,
+    }
+
+
+def identity_changed(deps: Deps) -> None:
+    """Make an identity change effective at once in this process."""
+    deps.credentials.clear()
+    invalidate = getattr(deps.authorizer, "invalidate", None)
+    if invalidate is not None:
+        invalidate()

@@ -1,0 +1,102 @@
+"""The IAM authorizer: the tenancy's policies, compiled and cached, decide every call."""
+
+from __future__ import annotations
+
+import logging
+
+from strongroom.domain.identity import Principal
+from strongroom.iam.compartments import CompartmentTree
+from strongroom.iam.evaluator import Actor, Decision, Policy, PolicySet, Question
+from strongroom.iam.policy_ast import PolicySyntaxError
+from strongroom.iam.policy_parser import parse_statement
+from strongroom.services.caches import TTLCache
+from strongroom.storage.unit_of_work import Database
+
+log = logging.getLogger("strongroom.iam")
+
+
+class PolicyAuthorizer:
+    """Decides with the caller's tenancy's policies; writers call :meth:`invalidate`.
+
+    Another process sharing the database sees a policy or compartment change within the TTL.
+    """
+
+    def __init__(self, db: Database, region: str, ttl_seconds: float = 2.0) -> None:
+        self._db = db
+        self._region = region
+        self._sets: TTLCache[PolicySet] = TTLCache(ttl_seconds)
+
+    def invalidate(self) -> None:
+        """Forget compiled policies (after any policy, compartment or group change)."""
+        self._sets.clear()
+
+    def policy_set(self, tenancy_id: str) -> PolicySet:
+        """The tenancy's policies compiled against its compartment tree."""
+        cached = self._sets.get(tenancy_id)
+        if cached is None:
+            cached = self._load(tenancy_id)
+            self._sets.put(tenancy_id, cached)
+        return cached
+
+    def _load(self, tenancy_id: str) -> PolicySet:
+        with self._db.transaction() as tx:
+            compartments = [
+                c for c in tx.iam.compartments(tenancy_id) if c.lifecycle_state == "ACTIVE"
+            ]
+            records = [p for p in tx.iam.policies(tenancy_id) if p.lifecycle_state == "ACTIVE"]
+        parents: dict[str, str | None] = {tenancy_id: None}
+        parents.update({c.id: c.parent_id for c in compartments})
+        tree = CompartmentTree(tenancy_id, parents, {c.id: c.name for c in compartments})
+        policies = []
+        for record in records:
+            statements = []
+            for index, text in enumerate(record.statements, start=1):
+                try:
+                    statements.append(parse_statement(text, index))
+                except PolicySyntaxError:
+                    log.error("policy %s statement %d no longer parses; ignored", record.id, index)
+            policies.append(
+                Policy(record.id, record.name, record.compartment_id, tuple(statements))
+            )
+        return PolicySet(policies, tree)
+
+    def decide(
+        self,
+        principal: Principal,
+        operation: str,
+        permissions: tuple[str, ...],
+        target: dict[str, str],
+    ) -> Decision:
+        """The decision and the statements behind it."""
+        actor = Actor(
+            id=principal.user_id,
+            principal_type=principal.principal_type,
+            group_ids=principal.group_ids,
+            group_names=principal.group_names,
+            dynamic_group_ids=principal.dynamic_group_ids,
+            dynamic_group_names=principal.dynamic_group_names,
+        )
+        variables: dict[str, tuple[str, ...]] = {
+            f"target.{name}": (value,) for name, value in target.items() if name != "tenancy.id"
+        }
+        variables.update(
+            {
+                "request.user.id": (principal.user_id,),
+                "request.principal.id": (principal.user_id,),
+                "request.principal.type": (principal.principal_type,),
+                "request.groups.id": tuple(principal.group_ids),
+                "request.region": (self._region,),
+            }
+        )
+        compartment = target.get("compartment.id", principal.tenancy_id)
+        question = Question(actor, operation, permissions, compartment, variables)
+        return self.policy_set(principal.tenancy_id).decide(question)
+
+    def is_allowed(
+        self,
+        principal: Principal,
+        operation: str,
+        permissions: tuple[str, ...],
+        target: dict[str, str],
+    ) -> bool:
+        return self.decide(principal, operation, permissions, target).allowed
