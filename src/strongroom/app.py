@@ -21,6 +21,7 @@ from strongroom.crypto.request_signing import new_api_key_pair
 from strongroom.domain.key import ProtectionMode
 from strongroom.services.authz import AdministratorsOnly
 from strongroom.services.bootstrap import AdminIdentity, ensure_tenancy, new_admin_identity
+from strongroom.services.policy_authorizer import PolicyAuthorizer
 from strongroom.services.ports import Clock, Deps, SystemClock
 from strongroom.storage.engine import make_engine
 from strongroom.storage.migrate import upgrade
@@ -41,7 +42,7 @@ def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
     deps = Deps(
         db=db,
         barrier=barrier,
-        authorizer=AdministratorsOnly(),
+        authorizer=PolicyAuthorizer(db, state["region"]),
         providers=providers,
         region=state["region"],
         public_url=settings.advertised_url,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from strongroom.crypto.request_signing import fingerprint, load_api_public_key, public_pem
-from strongroom.domain.identity import ApiKey, Group, Tenancy, User
+from strongroom.domain.identity import ApiKey, Group, PolicyRecord, Tenancy, User
 from strongroom.domain.ids import new_ocid
 from strongroom.services.ports import Deps
 
 ADMINISTRATORS = "Administrators"
+ADMIN_STATEMENT = "Allow group Administrators to manage all-resources in tenancy"
 
 
 @dataclass(frozen=True)
@@ -69,4 +70,16 @@ def ensure_tenancy(deps: Deps, admin: AdminIdentity) -> bool:
             new_ocid("groupmembership", deps.region, deps.random_bytes), group, user
         )
         tx.identity.add_api_key(f"{tenancy.id}/{user.id}/{print_}", api_key)
+        tx.iam.add_policy(
+            PolicyRecord(
+                new_ocid("policy", deps.region, deps.random_bytes),
+                tenancy.id,
+                tenancy.id,
+                "Tenant Admin Policy",
+                "Administrators manage everything in the tenancy",
+                [ADMIN_STATEMENT],
+                "ACTIVE",
+                now,
+            )
+        )
     return True

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from strongroom.api.oci import kms_crypto, kms_keys, kms_vaults
 from strongroom.api.oci.endpoint import Api, Handler, endpoint, json_response
+from strongroom.api.oci.identity_routes import identity_routes
 
 KMS = "/20180608"
 MGMT = "/kms/{vaultId}/management/20180608"
@@ -21,8 +22,12 @@ CRYPTO = "/kms/{vaultId}/crypto/20180608"
 
 
 def _routes(api: Api) -> list[BaseRoute]:
-    def r(path: str, method: str, handler: Handler, *, idempotent: bool = False) -> Route:
-        return Route(path, endpoint(api, handler, idempotent=idempotent), methods=[method])
+    def r(
+        path: str, method: str, handler: Handler, *, idempotent: bool = False, inline: bool = False
+    ) -> Route:
+        return Route(
+            path, endpoint(api, handler, idempotent=idempotent, inline=inline), methods=[method]
+        )
 
     keys = f"{MGMT}/keys/{{keyId}}"
     versions = f"{keys}/keyVersions"
@@ -67,9 +72,15 @@ def _routes(api: Api) -> list[BaseRoute]:
             kms_keys.cancel_version_deletion,
             idempotent=True,
         ),
-        r(f"{CRYPTO}/encrypt", "POST", kms_crypto.encrypt),
-        r(f"{CRYPTO}/decrypt", "POST", kms_crypto.decrypt),
-        r(f"{CRYPTO}/generateDataEncryptionKey", "POST", kms_crypto.generate_data_key),
+        # Symmetric crypto on cached keys runs on the event loop (see endpoint(inline=...)).
+        r(f"{CRYPTO}/encrypt", "POST", kms_crypto.encrypt, inline=True),
+        r(f"{CRYPTO}/decrypt", "POST", kms_crypto.decrypt, inline=True),
+        r(
+            f"{CRYPTO}/generateDataEncryptionKey",
+            "POST",
+            kms_crypto.generate_data_key,
+            inline=True,
+        ),
         r(f"{CRYPTO}/sign", "POST", kms_crypto.sign),
         r(f"{CRYPTO}/verify", "POST", kms_crypto.verify),
         r(f"{CRYPTO}/exportKey", "POST", kms_crypto.export),
@@ -95,4 +106,5 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def build_app(api: Api, extra_routes: list[BaseRoute] | None = None) -> Starlette:
     """The ASGI application."""
     handlers: dict[Any, Callable[..., Any]] = {HTTPException: _http_error}
-    return Starlette(routes=_routes(api) + (extra_routes or []), exception_handlers=handlers)
+    routes = _routes(api) + identity_routes(api) + (extra_routes or [])
+    return Starlette(routes=routes, exception_handlers=handlers)

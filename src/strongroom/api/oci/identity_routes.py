@@ -1,0 +1,54 @@
+"""Routes of the IdentityClient API (/20160918)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.routing import BaseRoute, Route
+
+from strongroom.api.oci import identity_handlers as h
+from strongroom.api.oci.endpoint import Api, Handler, endpoint
+
+ID = "/20160918"
+
+
+def identity_routes(api: Api) -> list[BaseRoute]:
+    """Every identity route, bound to ``api``."""
+    r: Callable[..., Route] = lambda path, method, handler, idem=False: Route(  # noqa: E731
+        f"{ID}{path}", endpoint(api, handler, idempotent=idem), methods=[method]
+    )
+    table: list[tuple[str, str, Handler, bool]] = [
+        ("/compartments", "POST", h.create_compartment, True),
+        ("/compartments", "GET", h.list_compartments, False),
+        ("/compartments/{compartmentId}", "GET", h.get_compartment, False),
+        ("/compartments/{compartmentId}", "PUT", h.update_compartment, False),
+        ("/compartments/{compartmentId}", "DELETE", h.delete_compartment, False),
+        ("/users", "POST", h.create_user, True),
+        ("/users", "GET", h.list_users, False),
+        ("/users/{userId}", "GET", h.get_user, False),
+        ("/users/{userId}", "PUT", h.update_user, False),
+        ("/users/{userId}", "DELETE", h.delete_user, False),
+        ("/users/{userId}/apiKeys", "POST", h.upload_api_key, True),
+        ("/users/{userId}/apiKeys", "GET", h.list_api_keys, False),
+        ("/users/{userId}/apiKeys/{fingerprint}", "DELETE", h.delete_api_key, False),
+        ("/groups", "POST", h.create_group, True),
+        ("/groups", "GET", h.list_groups, False),
+        ("/groups/{groupId}", "GET", h.get_group, False),
+        ("/groups/{groupId}", "PUT", h.update_group, False),
+        ("/groups/{groupId}", "DELETE", h.delete_group, False),
+        ("/userGroupMemberships", "POST", h.add_user_to_group, True),
+        ("/userGroupMemberships", "GET", h.list_memberships, False),
+        ("/userGroupMemberships/{membershipId}", "GET", h.get_membership, False),
+        ("/userGroupMemberships/{membershipId}", "DELETE", h.remove_user_from_group, False),
+        ("/policies", "POST", h.create_policy, True),
+        ("/policies", "GET", h.list_policies, False),
+        ("/policies/{policyId}", "GET", h.get_policy, False),
+        ("/policies/{policyId}", "PUT", h.update_policy, False),
+        ("/policies/{policyId}", "DELETE", h.delete_policy, False),
+        ("/dynamicGroups", "POST", h.create_dynamic_group, True),
+        ("/dynamicGroups", "GET", h.list_dynamic_groups, False),
+        ("/dynamicGroups/{dynamicGroupId}", "GET", h.get_dynamic_group, False),
+        ("/dynamicGroups/{dynamicGroupId}", "PUT", h.update_dynamic_group, False),
+        ("/dynamicGroups/{dynamicGroupId}", "DELETE", h.delete_dynamic_group, False),
+    ]
+    return [r(path, method, handler, idem) for path, method, handler, idem in table]
