@@ -127,16 +127,19 @@ class Membership:
 
 @dataclass(frozen=True)
 class Application:
-    """A confidential application that obtains tokens with the client-credentials grant."""
+    """An OAuth2 client credential of a user (a confidential application): it obtains signed
+    tokens with the client-credentials grant for the audiences and scopes it was given."""
 
     id: str
     tenancy_id: str
+    user_id: str
     name: str
-    client_id: str
+    description: str
     secret_hash: str
-    allowed_scopes: tuple[str, ...]
+    scopes: tuple[dict[str, str], ...]
     lifecycle_state: str
     time_created: datetime
+    expires_on: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ def delete_user(deps: Deps, call: Call, user_id: str) -> None:
             raise IncorrectState("You cannot delete yourself")
         tx.iam.delete_memberships_of("user_id", user.id)
         tx.iam.delete_api_keys_of(user.id)
+        tx.iam.delete_applications_of(user.id)
         tx.iam.set_user_state(user.id, "DELETED")
     identity_changed(deps)
 

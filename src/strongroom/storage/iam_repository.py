@@ -185,10 +185,16 @@ class IamRepository:
     def add_application(self, app: Application) -> None:
         self._conn.execute(insert(schema.applications).values(_row_values(app)))
 
-    def application_by_client_id(self, client_id: str) -> Application | None:
+    def get_application(self, client_id: str) -> Application | None:
+        return self._get(schema.applications, Application, client_id)
+
+    def applications_of(self, user_id: str) -> list[Application]:
         t = schema.applications
-        row = self._conn.execute(select(t).where(t.c.client_id == client_id)).first()
-        return _make(Application, row) if row else None
+        return self._where(t, Application, t.c.user_id == user_id, t.c.lifecycle_state == "ACTIVE")
+
+    def delete_applications_of(self, user_id: str) -> None:
+        t = schema.applications
+        self._conn.execute(delete(t).where(t.c.user_id == user_id))
 
     def signing_keys(self) -> list[tuple[str, bytes, dict[str, Any], datetime]]:
         t = schema.token_signing_keys

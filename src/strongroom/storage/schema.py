@@ -214,12 +214,15 @@ applications = Table(
     metadata,
     _id(primary_key=True),
     _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    _id("user_id", ForeignKey("users.id"), nullable=False),
     Column("name", String(100), nullable=False),
-    Column("client_id", String(64), nullable=False, unique=True),
+    Column("description", String(400), nullable=False),
     Column("secret_hash", String(200), nullable=False),
-    Column("allowed_scopes", JSON, nullable=False),
+    Column("scopes", JSON, nullable=False),
     Column("lifecycle_state", String(32), nullable=False),
     Column("time_created", UTCDateTime(), nullable=False),
+    Column("expires_on", UTCDateTime(), nullable=True),
+    Index("ix_applications_user", "user_id"),
 )
 
 token_signing_keys = Table(

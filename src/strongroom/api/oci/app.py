@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from strongroom.api.oci import kms_crypto, kms_keys, kms_vaults
 from strongroom.api.oci.endpoint import Api, Handler, endpoint, json_response
 from strongroom.api.oci.identity_routes import identity_routes
+from strongroom.api.oci.oauth import oauth_routes
 
 KMS = "/20180608"
 MGMT = "/kms/{vaultId}/management/20180608"
@@ -47,6 +48,18 @@ def _routes(api: Api) -> list[BaseRoute]:
             f"{KMS}/vaults/{{vaultId}}/actions/cancelDeletion",
             "POST",
             kms_vaults.cancel_deletion,
+            idempotent=True,
+        ),
+        r(
+            f"{KMS}/vaults/{{vaultId}}/actions/changeCompartment",
+            "POST",
+            kms_vaults.change_compartment,
+            idempotent=True,
+        ),
+        r(
+            f"{keys}/actions/changeCompartment",
+            "POST",
+            kms_keys.change_compartment,
             idempotent=True,
         ),
         r(f"{MGMT}/keys", "POST", kms_keys.create, idempotent=True),
@@ -106,5 +119,5 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def build_app(api: Api, extra_routes: list[BaseRoute] | None = None) -> Starlette:
     """The ASGI application."""
     handlers: dict[Any, Callable[..., Any]] = {HTTPException: _http_error}
-    routes = _routes(api) + identity_routes(api) + (extra_routes or [])
+    routes = _routes(api) + identity_routes(api) + oauth_routes(api.deps) + (extra_routes or [])
     return Starlette(routes=routes, exception_handlers=handlers)

@@ -13,7 +13,7 @@ from strongroom.api.oci.kms_vaults import list_reply
 from strongroom.domain import tags
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.ids import require_ocid
-from strongroom.services import compartments, policies, users
+from strongroom.services import compartments, oauth_clients, policies, users
 from strongroom.services.etags import etag_of
 from strongroom.services.identity_common import description, identity_name
 
@@ -302,4 +302,29 @@ def update_dynamic_group(api: Api, req: OciRequest) -> Reply:
 
 def delete_dynamic_group(api: Api, req: OciRequest) -> Reply:
     policies.delete_dynamic_group(api.deps, req.call, _dynamic_group_id(req), req.if_match)
+    return Reply(None, 204)
+
+
+# OAuth2 client credentials -----------------------------------------------------------------
+def create_oauth_credential(api: Api, req: OciRequest) -> Reply:
+    b = req.body
+    made = oauth_clients.create_credential(
+        api.deps,
+        req.call,
+        _user_id(req),
+        identity_name(b.get("name")),
+        description(b.get("description")),
+        b.get("scopes"),
+    )
+    return Reply({**ir.oauth_credential(made.application), "password": made.secret})
+
+
+def list_oauth_credentials(api: Api, req: OciRequest) -> Reply:
+    found = oauth_clients.list_credentials(api.deps, req.call, _user_id(req))
+    return Reply([ir.oauth_credential(a) for a in found])
+
+
+def delete_oauth_credential(api: Api, req: OciRequest) -> Reply:
+    credential = require_ocid(req.path["credentialId"], "oauth2ClientCredentialId", "credential")
+    oauth_clients.delete_credential(api.deps, req.call, _user_id(req), credential)
     return Reply(None, 204)

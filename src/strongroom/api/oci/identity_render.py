@@ -7,6 +7,7 @@ from typing import Any
 from strongroom.api.oci.render import rfc3339
 from strongroom.domain.identity import (
     ApiKey,
+    Application,
     Compartment,
     DynamicGroup,
     Group,
@@ -104,4 +105,18 @@ def dynamic_group(g: DynamicGroup) -> dict[str, Any]:
         "lifecycleState": g.lifecycle_state,
         "freeformTags": {},
         "definedTags": {},
+    }
+
+
+def oauth_credential(a: Application) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "userId": a.user_id,
+        "compartmentId": a.tenancy_id,
+        "name": a.name,
+        "description": a.description,
+        "scopes": list(a.scopes),
+        "lifecycleState": a.lifecycle_state,
+        "timeCreated": rfc3339(a.time_created),
+        "expiresOn": rfc3339(a.expires_on),
     }
