@@ -19,7 +19,7 @@ from strongroom.domain.key import (
     ProtectionMode,
     make_shape,
 )
-from strongroom.services import key_versions, keys
+from strongroom.services import key_versions, keys, moves
 
 
 def _ids(req: OciRequest) -> tuple[str, str]:
@@ -157,3 +157,8 @@ def cancel_version_deletion(api: Api, req: OciRequest) -> Reply:
         api.deps, req.call, *_ids(req), _version_id(req), req.if_match
     )
     return _version(kv)
+
+
+def change_compartment(api: Api, req: OciRequest) -> Reply:
+    target = require_ocid(req.body.get("compartmentId"), "compartmentId", "tenancy", "compartment")
+    return _one(moves.change_key_compartment(api.deps, req.call, *_ids(req), target, req.if_match))

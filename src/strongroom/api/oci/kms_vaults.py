@@ -8,7 +8,7 @@ from strongroom.domain import tags
 from strongroom.domain.ids import require_ocid
 from strongroom.domain.paging import Page
 from strongroom.domain.vault import Vault, VaultType
-from strongroom.services import vaults
+from strongroom.services import moves, vaults
 
 
 def _one(api: Api, vault: Vault, status: int = 200) -> Reply:
@@ -73,4 +73,10 @@ def schedule_deletion(api: Api, req: OciRequest) -> Reply:
 
 def cancel_deletion(api: Api, req: OciRequest) -> Reply:
     vault = vaults.cancel_vault_deletion(api.deps, req.call, _vault_id(req), req.if_match)
+    return _one(api, vault)
+
+
+def change_compartment(api: Api, req: OciRequest) -> Reply:
+    target = require_ocid(req.body.get("compartmentId"), "compartmentId", "tenancy", "compartment")
+    vault = moves.change_vault_compartment(api.deps, req.call, _vault_id(req), target, req.if_match)
     return _one(api, vault)
