@@ -1,0 +1,1 @@
+"""Security properties checked without a server: isolation, opacity, file permissions."""

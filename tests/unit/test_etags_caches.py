@@ -1,0 +1,141 @@
+"""Entity tags and the TTL cache."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from strongroom.domain.errors import PreconditionFailed
+from strongroom.services import caches
+from strongroom.services.caches import TTLCache
+from strongroom.services.etags import check_etag, etag_of
+
+ID = "ocid1.vault.oc1.r1..aaaa"
+
+
+def test_etag_is_stable_and_depends_on_id_and_version() -> None:
+    assert etag_of(ID, 1) == etag_of(ID, 1)
+    assert len(etag_of(ID, 1)) == 32
+    int(etag_of(ID, 1), 16)
+    assert etag_of(ID, 1) != etag_of(ID, 2)
+    assert etag_of(ID, 1) != etag_of(ID + "x", 1)
+    # no ambiguity between id and version digits
+    assert etag_of("a1", 1) != etag_of("a", 11)
+
+
+@pytest.mark.parametrize("if_match", [None, "*"])
+def test_absent_or_wildcard_if_match_passes(if_match: str | None) -> None:
+    check_etag(ID, 7, if_match)
+
+
+def test_current_etag_passes_quoted_or_not() -> None:
+    etag = etag_of(ID, 3)
+    check_etag(ID, 3, etag)
+    check_etag(ID, 3, f'"{etag}"')
+
+
+@pytest.mark.parametrize("if_match", ["", "nope", "**"])
+def test_other_etags_fail(if_match: str) -> None:
+    with pytest.raises(PreconditionFailed, match="has changed"):
+        check_etag(ID, 3, if_match)
+
+
+def test_stale_etag_fails() -> None:
+    with pytest.raises(PreconditionFailed):
+        check_etag(ID, 4, etag_of(ID, 3))
+
+
+class FakeTime:
+    """Stands in for the ``time`` module inside :mod:`strongroom.services.caches`."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    fake = FakeTime()
+    monkeypatch.setattr(caches, "time", fake)
+    return fake
+
+
+def test_entries_expire_after_the_ttl(fake_time: FakeTime) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0)
+    cache.put("k", "v")
+    assert cache.get("k") == "v"
+    fake_time.now += 1.999
+    assert cache.get("k") == "v"
+    fake_time.now += 0.002
+    assert cache.get("k") is None
+    assert cache.get("k") is None
+
+
+def test_put_refreshes_the_expiry(fake_time: FakeTime) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0)
+    cache.put("k", "v1")
+    fake_time.now += 1.5
+    cache.put("k", "v2")
+    fake_time.now += 1.5
+    assert cache.get("k") == "v2"
+
+
+def test_missing_key() -> None:
+    assert TTLCache[int](ttl_seconds=5).get("nope") is None
+
+
+@pytest.mark.parametrize("ttl", [0, -1])
+def test_non_positive_ttl_disables_caching(ttl: float) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=ttl)
+    cache.put("k", "v")
+    assert cache.get("k") is None
+
+
+def test_discard_and_clear() -> None:
+    cache: TTLCache[int] = TTLCache(ttl_seconds=60)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    cache.discard("a")
+    cache.discard("missing")
+    assert cache.get("a") is None
+    assert cache.get("b") == 2
+    cache.clear()
+    assert cache.get("b") is None
+
+
+def test_oldest_entries_are_evicted_beyond_the_bound() -> None:
+    cache: TTLCache[int] = TTLCache(ttl_seconds=60, max_entries=3)
+    for i, key in enumerate("abcd"):
+        cache.put(key, i)
+    assert cache.get("a") is None
+    assert [cache.get(k) for k in "bcd"] == [1, 2, 3]
+    cache.put("b", 10)  # re-put moves b to the newest end
+    cache.put("e", 4)
+    assert cache.get("c") is None
+    assert cache.get("b") == 10
+
+
+def test_concurrent_use_is_safe() -> None:
+    cache: TTLCache[int] = TTLCache(ttl_seconds=60, max_entries=50)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(2000):
+                cache.put(f"{n}-{i % 100}", i)
+                cache.get(f"{(n + 1) % 4}-{i % 100}")
+                if i % 97 == 0:
+                    cache.discard(f"{n}-{i % 100}")
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(cache._items) <= 50

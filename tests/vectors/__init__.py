@@ -1,0 +1,1 @@
+"""Published test vectors run through Strongroom's crypto layer."""
