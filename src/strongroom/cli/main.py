@@ -94,6 +94,7 @@ def serve(
         http="httptools",
         log_level=log_level,
         access_log=False,
+        timeout_graceful_shutdown=5,
     )
 
 

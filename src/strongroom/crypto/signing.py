@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from strongroom.crypto.keymaterial import load_private
 from strongroom.domain.errors import InvalidParameter
-from strongroom.domain.key import Algorithm
+from strongroom.domain.key import Algorithm, Curve
 
 
 class MessageType(StrEnum):
@@ -54,8 +54,15 @@ SCHEMES: dict[str, Scheme] = {
     "ECDSA_SHA_512": Scheme(Algorithm.ECDSA, hashes.SHA512, "ECDSA"),
 }
 
+# As in OCI, each curve signs with the hash of matching strength.
+ECDSA_PAIRS = {
+    Curve.NIST_P256: "ECDSA_SHA_256",
+    Curve.NIST_P384: "ECDSA_SHA_384",
+    Curve.NIST_P521: "ECDSA_SHA_512",
+}
 
-def scheme_for(name: str, key_algorithm: Algorithm) -> Scheme:
+
+def scheme_for(name: str, key_algorithm: Algorithm, curve: Curve | None = None) -> Scheme:
     """Look up a signing algorithm and check it fits the key; raise InvalidParameter."""
     scheme = SCHEMES.get(name)
     if scheme is None:
@@ -64,6 +71,8 @@ def scheme_for(name: str, key_algorithm: Algorithm) -> Scheme:
         raise InvalidParameter(
             f"signingAlgorithm {name} cannot be used with a {key_algorithm.value} key"
         )
+    if curve is not None and ECDSA_PAIRS[curve] != name:
+        raise InvalidParameter(f"A {curve.value} key signs with {ECDSA_PAIRS[curve]}, not {name}")
     return scheme
 
 

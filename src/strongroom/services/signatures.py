@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from strongroom.crypto import signing
 from strongroom.domain.errors import InvalidParameter
-from strongroom.domain.key import Algorithm
+from strongroom.domain.key import Algorithm, KeyShape
 from strongroom.services.context import Call
 from strongroom.services.key_use import check_plaintext, use_key
 from strongroom.services.ports import Deps
@@ -22,10 +22,10 @@ class Signed:
     algorithm: str
 
 
-def _scheme(key_algorithm: Algorithm, name: str) -> signing.Scheme:
-    if key_algorithm is Algorithm.AES:
+def _scheme(shape: KeyShape, name: str) -> signing.Scheme:
+    if shape.algorithm is Algorithm.AES:
         raise InvalidParameter("AES keys cannot sign or verify; use an RSA or ECDSA key")
-    return signing.scheme_for(name, key_algorithm)
+    return signing.scheme_for(name, shape.algorithm, shape.curve_id)
 
 
 def sign(
@@ -41,7 +41,7 @@ def sign(
     """Sign a RAW message (at most 4 KB) or a DIGEST."""
     check_plaintext(message, "message")
     usable = use_key(deps, call, vault_id, key_id, version_id, "Sign")
-    scheme = _scheme(usable.key.shape.algorithm, algorithm)
+    scheme = _scheme(usable.key.shape, algorithm)
     signature = signing.sign(usable.material, scheme, message, message_type)
     return Signed(signature, key_id, usable.version.id, algorithm)
 
@@ -60,5 +60,5 @@ def verify(
     """Whether ``signature`` is valid for ``message`` under the named version."""
     check_plaintext(message, "message")
     usable = use_key(deps, call, vault_id, key_id, version_id, "Verify")
-    scheme = _scheme(usable.key.shape.algorithm, algorithm)
+    scheme = _scheme(usable.key.shape, algorithm)
     return signing.verify(usable.material, scheme, message, message_type, signature)
