@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from strongroom.cli import admin
 from strongroom.config import DEFAULT_PORT, DEFAULT_REGION, ConfigError, Settings, read_state
 
 app = typer.Typer(
@@ -111,6 +112,10 @@ def _print_connect_help(settings: Settings) -> None:
     console.print("Connect the oci Python SDK:")
     console.print(f"  config = oci.config.from_file('{config}')")
     console.print(f"  vaults = oci.key_management.KmsVaultClient(config, service_endpoint='{url}')")
+
+
+app.add_typer(admin.iam, name="iam")
+app.command(name="audit")(admin.audit)
 
 
 if __name__ == "__main__":

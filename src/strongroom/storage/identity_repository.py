@@ -29,6 +29,9 @@ class IdentityRepository:
         row = self._conn.execute(select(t).where(t.c.id == tenancy_id)).first()
         return rows.tenancy_from_row(row) if row else None
 
+    def tenancy_ids(self) -> list[str]:
+        return [row.id for row in self._conn.execute(select(schema.tenancies.c.id))]
+
     def add_user(self, user: User) -> None:
         self._conn.execute(
             insert(schema.users).values(
