@@ -75,7 +75,10 @@ def wait_healthy(url: str, timeout: float = 30.0, ca_file: str | None = None) ->
 def running_server(data_dir: Path, clock: ManualClock) -> Iterator[Server]:
     """Initialize ``data_dir`` and serve it in-process with uvicorn on a free port."""
     initialize(data_dir, REGION)
-    sock = socket.socket()
+    # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only then,
+    # and without it every response on a kept-alive connection waits ~40 ms (Nagle against
+    # the client's delayed ACK) between its header and body writes.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

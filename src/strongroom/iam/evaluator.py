@@ -150,7 +150,10 @@ def _subject_key(subject: Subject) -> tuple[str, str]:
 
 
 def holds(condition: Condition | None, variables: Mapping[str, tuple[str, ...]]) -> bool:
-    """Evaluate a where-clause; a variable the request lacks makes its test false."""
+    """Evaluate a where-clause; a variable the request lacks makes its test false.
+
+    Matching ignores case, as OCI's does ("condition matching is case insensitive").
+    """
     if condition is None:
         return True
     if isinstance(condition, Combination):
@@ -160,17 +163,20 @@ def holds(condition: Condition | None, variables: Mapping[str, tuple[str, ...]])
     if not values:
         return False
     if isinstance(condition, Membership):
-        inside = any(v in condition.values for v in values)
+        wanted = {value.lower() for value in condition.values}
+        inside = any(v.lower() in wanted for v in values)
         return inside != condition.negated
     assert isinstance(condition, Compare)
     if condition.is_pattern:
         pattern = _pattern(condition.value)
         equal = any(pattern.fullmatch(v) is not None for v in values)
     else:
-        equal = condition.value in values
+        expected = condition.value.lower()
+        equal = any(v.lower() == expected for v in values)
     return equal != condition.negated
 
 
 @lru_cache(maxsize=1024)
 def _pattern(glob: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(part) for part in glob.split("*")))
+    parts = (re.escape(part) for part in glob.split("*"))
+    return re.compile(".*".join(parts), re.IGNORECASE | re.DOTALL)

@@ -13,7 +13,7 @@ _TOKEN = re.compile(
   | (?P<quoted>'(?:[^'\\]|\\.)*')
   | (?P<pattern>/(?:[^/\\]|\\.)*/)
   | (?P<op>!=|=|[{},():])
-  | (?P<word>[A-Za-z0-9_.\-@*]+)
+  | (?P<word>[A-Za-z0-9_.\-@+*]+)
     """,
     re.VERBOSE,
 )

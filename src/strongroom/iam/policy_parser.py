@@ -18,8 +18,8 @@ from strongroom.iam.policy_ast import (
 from strongroom.iam.policy_lexer import Token, tokenize
 
 _OCID = re.compile(r"^ocid1\.[a-z0-9]+\.[a-z0-9]+\.[a-z0-9-]*(\.[a-z0-9-]*)?\.[a-z0-9]+$")
-_NAME = re.compile(r"^[A-Za-z0-9_.\-@]+$")
-_VARIABLE = re.compile(r"^(request|target|resource|instance|tag)\.[A-Za-z0-9_.\-]+$")
+_NAME = re.compile(r"^[A-Za-z0-9_.\-@+]+$")
+_VARIABLE = re.compile(r"^(request|target|resource|instance|tag)\.[A-Za-z0-9_.\-]+$", re.IGNORECASE)
 MAX_CONDITION_DEPTH = 8
 
 

@@ -22,17 +22,24 @@ class AdministratorsOnly:
         return "Administrators" in principal.group_names
 
 
-def authorize(deps: Deps, call: Call, operation: str, target: dict[str, str]) -> None:
+def authorize(
+    deps: Deps,
+    call: Call,
+    operation: str,
+    target: dict[str, str],
+    permissions: tuple[str, ...] | None = None,
+) -> None:
     """Raise NotAuthorized (a 404 at the edge) unless the call may run on ``target``.
 
     ``target`` holds policy variables such as ``compartment.id``, ``vault.id``, ``key.id``.
+    ``permissions`` checks a part of the operation's permissions where they apply to different
+    targets (CreateKey: KEY_CREATE where the key goes, VAULT_CREATE_KEY on the vault).
     Resources of another tenancy are never visible.
     """
     tenancy = target.get("tenancy.id")
     if tenancy is not None and tenancy != call.principal.tenancy_id:
         raise NotAuthorized("The resource does not exist or you are not authorized to access it")
-    allowed = deps.authorizer.is_allowed(
-        call.principal, operation, permissions_for(operation), target
-    )
+    needed = permissions if permissions is not None else permissions_for(operation)
+    allowed = deps.authorizer.is_allowed(call.principal, operation, needed, target)
     if not allowed:
         raise NotAuthorized("The resource does not exist or you are not authorized to access it")

@@ -10,6 +10,7 @@ from strongroom.domain.ids import new_ocid
 from strongroom.services.ports import Deps
 
 ADMINISTRATORS = "Administrators"
+TENANT_ADMIN_POLICY = "Tenant Admin Policy"
 ADMIN_STATEMENT = "Allow group Administrators to manage all-resources in tenancy"
 
 
@@ -75,7 +76,7 @@ def ensure_tenancy(deps: Deps, admin: AdminIdentity) -> bool:
                 new_ocid("policy", deps.region, deps.random_bytes),
                 tenancy.id,
                 tenancy.id,
-                "Tenant Admin Policy",
+                TENANT_ADMIN_POLICY,
                 "Administrators manage everything in the tenancy",
                 [ADMIN_STATEMENT],
                 "ACTIVE",

@@ -117,7 +117,8 @@ def delete_compartment(deps: Deps, call: Call, compartment_id: str, if_match: st
         check_etag(compartment.id, compartment.version, if_match)
         if compartment.lifecycle_state != "ACTIVE":
             raise IncorrectState("The compartment is already deleted")
-        if tx.iam.children(compartment.id) or tx.iam.count_in_compartment(compartment.id):
+        held = tx.iam.count_in_compartment(compartment.id, deps.clock.now())
+        if tx.iam.children(compartment.id) or held:
             raise IncorrectState("The compartment is not empty; move or delete what it holds first")
         compartment.lifecycle_state = "DELETED"
         tx.iam.save_compartment(compartment)

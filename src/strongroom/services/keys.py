@@ -8,7 +8,7 @@ from typing import Any
 
 from strongroom.crypto.providers.base import KeyMaterialProvider
 from strongroom.domain import tags
-from strongroom.domain.errors import InvalidParameter
+from strongroom.domain.errors import InvalidParameter, NotFound
 from strongroom.domain.ids import new_ocid
 from strongroom.domain.key import (
     KEY_DELETION_DAYS,
@@ -20,11 +20,20 @@ from strongroom.domain.key import (
 )
 from strongroom.domain.lifecycle import State, deletion_time, require_state
 from strongroom.domain.paging import Page, PageRequest, cut
+from strongroom.domain.vault import Vault
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
-from strongroom.services.lookup import key_as_of, key_for, require_compartment, vault_for
+from strongroom.services.lookup import (
+    NOT_FOUND,
+    as_of,
+    key_as_of,
+    key_for,
+    require_compartment,
+    vault_target,
+)
 from strongroom.services.ports import Deps
+from strongroom.storage.unit_of_work import Transaction
 
 
 @dataclass(frozen=True)
@@ -78,18 +87,30 @@ def new_version(deps: Deps, key: Key, now: datetime) -> KeyVersion:
     )
 
 
+def _vault_in_tenancy(deps: Deps, tx: Transaction, call: Call, vault_id: str) -> Vault:
+    """The vault behind a management endpoint, before any authorization of the caller.
+
+    What the caller may do with it is checked by the operation itself (CreateKey, ListKeys).
+    """
+    vault = tx.vaults.get(vault_id)
+    if vault is None or vault.tenancy_id != call.principal.tenancy_id:
+        raise NotFound(NOT_FOUND)
+    return as_of(vault, deps.clock.now())
+
+
 def create_key(deps: Deps, call: Call, vault_id: str, new: NewKey) -> tuple[Key, KeyVersion]:
     """Create an ENABLED key with its first version in an ACTIVE vault."""
     provider_for(deps, new.protection_mode)
     with deps.db.transaction() as tx:
         require_compartment(deps, tx, call, new.compartment_id)
-        vault = vault_for(deps, tx, call, vault_id, "GetVault")
+        vault = _vault_in_tenancy(deps, tx, call, vault_id)
         target = {
             "tenancy.id": vault.tenancy_id,
             "compartment.id": new.compartment_id,
             "vault.id": vault.id,
         }
-        authorize(deps, call, "CreateKey", target)
+        authorize(deps, call, "CreateKey", target, ("KEY_CREATE",))
+        authorize(deps, call, "CreateKey", vault_target(vault), ("VAULT_CREATE_KEY",))
         require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
     now = deps.clock.now()
     key = Key(
@@ -109,7 +130,7 @@ def create_key(deps: Deps, call: Call, vault_id: str, new: NewKey) -> tuple[Key,
     version = new_version(deps, key, now)
     key.current_version_id = version.id
     with deps.db.transaction() as tx:
-        live = vault_for(deps, tx, call, vault_id, "GetVault")
+        live = _vault_in_tenancy(deps, tx, call, vault_id)
         require_state(live.lifecycle_state, (State.ACTIVE,), "vault")
         tx.keys.add(key)
         tx.keys.add_version(version)
@@ -133,7 +154,7 @@ def list_keys(
     """Keys of a vault in a compartment, optionally filtered by shape and protection mode."""
     with deps.db.transaction() as tx:
         require_compartment(deps, tx, call, compartment_id)
-        vault = vault_for(deps, tx, call, vault_id, "GetVault")
+        vault = _vault_in_tenancy(deps, tx, call, vault_id)
         target = {
             "tenancy.id": vault.tenancy_id,
             "compartment.id": compartment_id,

@@ -9,6 +9,7 @@ from strongroom.iam.matching_rules import parse_matching_rule
 from strongroom.iam.policy_ast import PolicySyntaxError
 from strongroom.iam.policy_parser import parse_policy
 from strongroom.services.authz import authorize
+from strongroom.services.bootstrap import TENANT_ADMIN_POLICY
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
 from strongroom.services.identity_common import identity_changed, tenancy_target
@@ -51,7 +52,13 @@ def _policy(
         operation,
         {**tenancy_target(call, policy.compartment_id), "policy.id": policy.id},
     )
+    if operation in ("UpdatePolicy", "DeletePolicy") and _is_tenant_admin_policy(policy):
+        raise IncorrectState("The tenant admin policy cannot be changed or deleted")
     return policy
+
+
+def _is_tenant_admin_policy(policy: PolicyRecord) -> bool:
+    return policy.name == TENANT_ADMIN_POLICY and policy.compartment_id == policy.tenancy_id
 
 
 def create_policy(

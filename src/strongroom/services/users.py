@@ -7,6 +7,7 @@ from strongroom.domain.errors import Conflict, IncorrectState, InvalidParameter,
 from strongroom.domain.identity import ApiKey, Group, Membership, User
 from strongroom.domain.ids import new_ocid
 from strongroom.services.authz import authorize
+from strongroom.services.bootstrap import ADMINISTRATORS
 from strongroom.services.context import Call
 from strongroom.services.identity_common import identity_changed, tenancy_target
 from strongroom.services.lookup import NOT_FOUND
@@ -33,11 +34,22 @@ def _group(deps: Deps, tx: Transaction, call: Call, group_id: str, operation: st
     return group
 
 
+def _keep_an_administrator(tx: Transaction, group_id: str, tenancy_id: str) -> None:
+    """The Administrators group must keep at least one member, as in OCI."""
+    group = tx.iam.get_group(group_id)
+    is_admins = group is not None and group.name == ADMINISTRATORS
+    if is_admins and len(tx.iam.memberships(tenancy_id, None, group_id)) <= 1:
+        raise IncorrectState("The Administrators group must keep at least one member")
+
+
 def create_user(deps: Deps, call: Call, name: str, description: str) -> User:
     """A new ACTIVE user; names are unique in the tenancy."""
     with deps.db.transaction() as tx:
         authorize(deps, call, "CreateUser", tenancy_target(call))
-        if any(u.name.lower() == name.lower() for u in tx.iam.users(call.principal.tenancy_id)):
+        live = [
+            u for u in tx.iam.users(call.principal.tenancy_id) if u.lifecycle_state != "DELETED"
+        ]
+        if any(u.name.lower() == name.lower() for u in live):
             raise Conflict(f"A user named {name!r} already exists")
         user = User(
             new_ocid("user", deps.region, deps.random_bytes),
@@ -75,6 +87,8 @@ def delete_user(deps: Deps, call: Call, user_id: str) -> None:
         user = _user(deps, tx, call, user_id, "DeleteUser")
         if user.id == call.principal.user_id:
             raise IncorrectState("You cannot delete yourself")
+        for membership in tx.iam.memberships(user.tenancy_id, user.id, None):
+            _keep_an_administrator(tx, membership.group_id, user.tenancy_id)
         tx.iam.delete_memberships_of("user_id", user.id)
         tx.iam.delete_api_keys_of(user.id)
         tx.iam.delete_applications_of(user.id)
@@ -120,6 +134,8 @@ def delete_group(deps: Deps, call: Call, group_id: str) -> None:
     """Delete an empty group (OCI refuses groups that still have members)."""
     with deps.db.transaction() as tx:
         group = _group(deps, tx, call, group_id, "DeleteGroup")
+        if group.name == ADMINISTRATORS:
+            raise IncorrectState("The Administrators group cannot be deleted")
         if tx.iam.memberships(group.tenancy_id, None, group.id):
             raise IncorrectState("The group still has members; remove them first")
         tx.iam.delete_row(schema.groups, group.id)
@@ -167,6 +183,7 @@ def remove_user_from_group(deps: Deps, call: Call, membership_id: str) -> None:
         if membership is None or membership.tenancy_id != call.principal.tenancy_id:
             raise NotFound(NOT_FOUND)
         authorize(deps, call, "RemoveUserFromGroup", tenancy_target(call))
+        _keep_an_administrator(tx, membership.group_id, membership.tenancy_id)
         tx.iam.delete_row(schema.group_memberships, membership.id)
     identity_changed(deps)
 

@@ -7,7 +7,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 
 from strongroom.domain.errors import Conflict
 from strongroom.domain.identity import (
@@ -83,15 +83,34 @@ class IamRepository:
             t, Compartment, t.c.parent_id == parent_id, t.c.lifecycle_state == "ACTIVE"
         )
 
-    def count_in_compartment(self, compartment_id: str) -> int:
-        """Live resources of every kind that sit in ``compartment_id``."""
-        total = 0
-        for table in (schema.vaults, schema.keys, schema.policies):
-            query = select(func.count()).where(
-                table.c.compartment_id == compartment_id, table.c.lifecycle_state != "DELETED"
+    def count_in_compartment(self, compartment_id: str, now: datetime) -> int:
+        """Live resources of every kind that sit in ``compartment_id`` at ``now``.
+
+        A vault or key whose scheduled deletion time has passed is deleted although its row
+        still says PENDING_DELETION, and so are the keys of such a vault.
+        """
+        v, k, p = schema.vaults, schema.keys, schema.policies
+
+        def live(t: Table) -> Any:
+            return and_(
+                t.c.lifecycle_state != "DELETED",
+                or_(
+                    t.c.lifecycle_state != "PENDING_DELETION",
+                    t.c.time_of_deletion.is_(None),
+                    t.c.time_of_deletion > now,
+                ),
             )
-            total += int(self._conn.execute(query).scalar_one())
-        return total
+
+        queries = (
+            select(func.count()).where(v.c.compartment_id == compartment_id, live(v)),
+            select(func.count())
+            .select_from(k.join(v, k.c.vault_id == v.c.id))
+            .where(k.c.compartment_id == compartment_id, live(k), live(v)),
+            select(func.count()).where(
+                p.c.compartment_id == compartment_id, p.c.lifecycle_state != "DELETED"
+            ),
+        )
+        return sum(int(self._conn.execute(query).scalar_one()) for query in queries)
 
     # users and groups -----------------------------------------------------------------------
     def users(self, tenancy_id: str) -> list[User]:
