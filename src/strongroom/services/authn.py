@@ -41,7 +41,8 @@ def authenticate(deps: Deps, request: SignedRequest) -> Principal:
         raise NotAuthenticated("The request date is more than 5 minutes from the server's clock")
     verifier: _Verifier | None = deps.credentials.get(request.key_id)
     if verifier is None:
-        verifier = _load_verifier(deps, request.key_id)
+        with deps.credentials.loading(request.key_id):
+            verifier = deps.credentials.get(request.key_id) or _load_verifier(deps, request.key_id)
     if not verify_signature(verifier.public_key, request.signing_string, request.signature):
         raise NotAuthenticated("The request signature is not valid")
     return verifier.principal
@@ -57,6 +58,7 @@ def _load_verifier(deps: Deps, key_id: str) -> _Verifier:
     if match is None:
         raise NotAuthenticated("The keyId of the signature is malformed")
     tenancy_id, user_id, _ = match.groups()
+    generation = deps.credentials.generation()
     with deps.db.transaction() as tx:
         api_key = tx.identity.get_api_key(key_id)
         user = tx.identity.get_user(user_id)
@@ -80,5 +82,5 @@ def _load_verifier(deps: Deps, key_id: str) -> _Verifier:
         group_names=frozenset(g.name for g in groups),
     )
     verifier = _Verifier(public_key, principal)
-    deps.credentials.put(key_id, verifier)
+    deps.credentials.put(key_id, verifier, generation)
     return verifier

@@ -7,7 +7,7 @@ import zlib
 from dataclasses import dataclass
 
 from strongroom.crypto import aead, asymmetric, ciphertext
-from strongroom.domain.errors import DecryptionFailed, InvalidParameter
+from strongroom.domain.errors import DecryptionFailed, InvalidParameter, NotFound
 from strongroom.domain.key import Algorithm, KeyShape
 from strongroom.services.context import Call
 from strongroom.services.key_use import (
@@ -116,7 +116,14 @@ def decrypt(
     envelope = ciphertext.unpack(blob)
     if key_version_id is not None and key_version_id != envelope.key_version_id:
         raise DecryptionFailed()
-    usable = use_key(deps, call, vault_id, key_id, envelope.key_version_id, "Decrypt")
+    try:
+        usable = use_key(deps, call, vault_id, key_id, envelope.key_version_id, "Decrypt")
+    except NotFound:
+        # The ciphertext names a version this key does not have (tampered, or made by another
+        # key): a bad ciphertext, not a missing resource. Unless the key itself is missing or
+        # unusable, which this second lookup reports as such.
+        use_key(deps, call, vault_id, key_id, None, "Decrypt")
+        raise DecryptionFailed() from None
     chosen = _algorithm_for(usable, algorithm)
     if chosen == AES_GCM:
         aad = envelope.header + canonical_associated_data(associated)

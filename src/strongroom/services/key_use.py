@@ -6,11 +6,13 @@ import json
 from dataclasses import dataclass
 
 from strongroom.domain.errors import IncorrectState, InvalidParameter
-from strongroom.domain.key import Key, KeyVersion
+from strongroom.domain.key import Key, KeyVersion, ProtectionMode
 from strongroom.domain.lifecycle import State
+from strongroom.domain.vault import Vault
 from strongroom.services.context import Call
 from strongroom.services.keys import provider_for
-from strongroom.services.lookup import key_for, version_for
+from strongroom.services.lookup import key_in_vault, version_of, visible_key
+from strongroom.services.nonblocking import require_may_block
 from strongroom.services.ports import Deps
 
 MAX_PLAINTEXT = 4096
@@ -33,10 +35,15 @@ def use_key(
     version_id: str | None,
     operation: str,
 ) -> UsableKey:
-    """Authorize ``operation`` and check that vault, key and version may be used now."""
-    with deps.db.transaction() as tx:
-        vault, key = key_for(deps, tx, call, vault_id, key_id, operation)
-        version = version_for(deps, tx, key, version_id or key.current_version_id)
+    """Authorize ``operation`` and check that vault, key and version may be used now.
+
+    The rows come from ``deps.keys_in_use`` when there (see :func:`_rows`); the checks, which
+    are :func:`~strongroom.services.lookup.key_for`'s and ``version_for``'s, run every time.
+    """
+    key_row, vault_row, version_row = _rows(deps, key_id, version_id)
+    key = visible_key(deps, call, vault_id, key_row, operation)
+    vault, key = key_in_vault(deps, key, vault_row)
+    version = version_of(deps, key, version_row)
     if vault.lifecycle_state is not State.ACTIVE:
         raise IncorrectState(
             f"The key's vault is {vault.lifecycle_state.value}; keys in it cannot be used"
@@ -49,8 +56,42 @@ def use_key(
         raise IncorrectState(
             f"The key version is {version.lifecycle_state.value}; it cannot be used"
         )
+    if key.protection_mode is not ProtectionMode.SOFTWARE or not key.shape.is_symmetric:
+        # Material outside this process, or private-key operations of a millisecond or more.
+        require_may_block()
     material = provider_for(deps, key.protection_mode).material(version.material, version.id)
     return UsableKey(key, version, material)
+
+
+_Rows = tuple[Key | None, Vault | None, KeyVersion | None]
+
+
+def _rows(deps: Deps, key_id: str, version_id: str | None) -> _Rows:
+    """The stored key, its vault and the version (current when None), as loaded, unchecked.
+
+    Cached briefly: every write to vaults, keys or versions in this process clears the cache
+    at once (``Database.add_change_listener``), and other processes' writes are seen within
+    the cache's TTL. Incomplete results (something missing) are not cached.
+    """
+    name = f"{key_id} {version_id or ''}"
+    cached: _Rows | None = deps.keys_in_use.get(name)
+    if cached is not None:
+        return cached
+    with deps.keys_in_use.loading(name):
+        loaded_meanwhile: _Rows | None = deps.keys_in_use.get(name)
+        if loaded_meanwhile is not None:
+            return loaded_meanwhile
+        generation = deps.keys_in_use.generation()
+        vault = version = None
+        with deps.db.transaction() as tx:
+            key = tx.keys.get(key_id)
+            if key is not None:
+                vault = tx.vaults.get(key.vault_id)
+                version = tx.keys.get_version(version_id or key.current_version_id)
+        rows = (key, vault, version)
+        if key is not None and vault is not None and version is not None:
+            deps.keys_in_use.put(name, rows, generation)
+        return rows
 
 
 def canonical_associated_data(associated: dict[str, str] | None) -> bytes:

@@ -66,7 +66,14 @@ def key_for(
     deps: Deps, tx: Transaction, call: Call, endpoint_vault_id: str, key_id: str, operation: str
 ) -> tuple[Vault, Key]:
     """Load an authorized key through its vault's endpoint, with effective states."""
-    key = tx.keys.get(key_id)
+    key = visible_key(deps, call, endpoint_vault_id, tx.keys.get(key_id), operation)
+    return key_in_vault(deps, key, tx.vaults.get(key.vault_id))
+
+
+def visible_key(
+    deps: Deps, call: Call, endpoint_vault_id: str, key: Key | None, operation: str
+) -> Key:
+    """:func:`key_for`'s tenancy, endpoint and authorization checks on a loaded key row."""
     if (
         key is None
         or key.tenancy_id != call.principal.tenancy_id
@@ -74,7 +81,11 @@ def key_for(
     ):
         raise NotFound(NOT_FOUND)
     authorize(deps, call, operation, key_target(key))
-    vault = tx.vaults.get(key.vault_id)
+    return key
+
+
+def key_in_vault(deps: Deps, key: Key, vault: Vault | None) -> tuple[Vault, Key]:
+    """A visible key and its loaded vault row, both with their effective states as of now."""
     if vault is None:
         raise NotFound(NOT_FOUND)
     now = deps.clock.now()
@@ -83,15 +94,27 @@ def key_for(
 
 def version_for(deps: Deps, tx: Transaction, key: Key, version_id: str) -> KeyVersion:
     """A version of ``key``, with its effective state."""
-    kv = tx.keys.get_version(version_id)
+    return version_of(deps, key, tx.keys.get_version(version_id))
+
+
+def version_of(deps: Deps, key: Key, kv: KeyVersion | None) -> KeyVersion:
+    """:func:`version_for`'s checks on a loaded version row (``key`` already effective)."""
     if kv is None or kv.key_id != key.id:
         raise NotFound(NOT_FOUND)
     return version_as_of(kv, key, deps.clock.now())
 
 
+# The *_as_of functions return their argument itself when nothing changes (the common case):
+# copying costs more than the rest of a cached key lookup. Callers own rows they loaded; rows
+# from the key-use cache (services.key_use) are shared and are only read.
+
+
 def as_of(vault: Vault, now: datetime) -> Vault:
     """The vault with scheduled deletion applied."""
-    return replace(vault, lifecycle_state=vault.state_at(now))
+    state = vault.state_at(now)
+    if state is vault.lifecycle_state:
+        return vault
+    return replace(vault, lifecycle_state=state)
 
 
 def key_as_of(key: Key, vault: Vault, now: datetime) -> Key:
@@ -105,6 +128,8 @@ def key_as_of(key: Key, vault: Vault, now: datetime) -> Key:
         state = State.DELETED
     elif vault_state is State.PENDING_DELETION and state is not State.DELETED:
         state, when = State.PENDING_DELETION, vault.time_of_deletion
+    if state is key.lifecycle_state and when == key.time_of_deletion:
+        return key
     return replace(key, lifecycle_state=state, time_of_deletion=when)
 
 
@@ -113,4 +138,6 @@ def version_as_of(kv: KeyVersion, key: Key, now: datetime) -> KeyVersion:
     state = kv.state_at(now)
     if key.lifecycle_state is State.DELETED:
         state = State.DELETED
+    if state is kv.lifecycle_state:
+        return kv
     return replace(kv, lifecycle_state=state)

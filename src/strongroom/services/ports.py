@@ -59,3 +59,9 @@ class Deps:
     wall_clock: Clock = field(default_factory=SystemClock)
     random_bytes: Callable[[int], bytes] = os.urandom
     credentials: TTLCache[Any] = field(default_factory=lambda: TTLCache(ttl_seconds=2.0))
+    # Vault, key and key-version rows for crypto calls (see services.key_use); dropped whenever
+    # this process writes any of them, and re-read from storage at least every 2 seconds.
+    keys_in_use: TTLCache[Any] = field(default_factory=lambda: TTLCache(ttl_seconds=2.0))
+
+    def __post_init__(self) -> None:
+        self.db.add_change_listener(lambda _tables: self.keys_in_use.clear())

@@ -26,12 +26,14 @@ def _update_versioned(conn: Connection, table: Any, values: dict[str, Any], expe
 
 
 class VaultRepository:
-    """Vault rows."""
+    """Vault rows. Writes are noted in ``touched`` (see :class:`~.unit_of_work.Transaction`)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, touched: set[str] | None = None) -> None:
         self._conn = conn
+        self._touched = set() if touched is None else touched
 
     def add(self, vault: Vault) -> None:
+        self._touched.add("vaults")
         self._conn.execute(insert(schema.vaults).values(rows.vault_to_row(vault)))
 
     def get(self, vault_id: str) -> Vault | None:
@@ -42,6 +44,7 @@ class VaultRepository:
 
     def save(self, vault: Vault) -> None:
         """Persist changes; raises Conflict on a concurrent change. Bumps ``vault.version``."""
+        self._touched.add("vaults")
         _update_versioned(self._conn, schema.vaults, rows.vault_to_row(vault), vault.version)
         vault.version += 1
 
@@ -52,12 +55,14 @@ class VaultRepository:
 
 
 class KeyRepository:
-    """Key rows and their versions."""
+    """Key rows and their versions. Writes are noted in ``touched``."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, touched: set[str] | None = None) -> None:
         self._conn = conn
+        self._touched = set() if touched is None else touched
 
     def add(self, key: Key) -> None:
+        self._touched.add("keys")
         self._conn.execute(insert(schema.keys).values(rows.key_to_row(key)))
 
     def get(self, key_id: str) -> Key | None:
@@ -66,6 +71,7 @@ class KeyRepository:
 
     def save(self, key: Key) -> None:
         """Persist changes; raises Conflict on a concurrent change. Bumps ``key.version``."""
+        self._touched.add("keys")
         _update_versioned(self._conn, schema.keys, rows.key_to_row(key), key.version)
         key.version += 1
 
@@ -87,6 +93,7 @@ class KeyRepository:
         )
 
     def add_version(self, kv: KeyVersion) -> None:
+        self._touched.add("key_versions")
         self._conn.execute(insert(schema.key_versions).values(rows.key_version_to_row(kv)))
 
     def get_version(self, version_id: str) -> KeyVersion | None:
@@ -96,8 +103,17 @@ class KeyRepository:
 
     def save_version(self, kv: KeyVersion) -> None:
         """Persist a version's state change; raises Conflict on a concurrent change."""
+        self._touched.add("key_versions")
         _update_versioned(self._conn, schema.key_versions, rows.key_version_to_row(kv), kv.version)
         kv.version += 1
+
+    def move_versions(self, key_id: str, compartment_id: str) -> None:
+        """Versions follow their key into another compartment."""
+        self._touched.add("key_versions")
+        t = schema.key_versions
+        self._conn.execute(
+            update(t).where(t.c.key_id == key_id).values(compartment_id=compartment_id)
+        )
 
     def list_versions(self, key_id: str, page: PageRequest) -> builtins.list[KeyVersion]:
         t = schema.key_versions

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -14,14 +15,44 @@ from strongroom.storage.idempotency_repository import IdempotencyRepository
 from strongroom.storage.identity_repository import IdentityRepository
 from strongroom.storage.repositories import KeyRepository, VaultRepository
 
+ChangeListener = Callable[[frozenset[str]], None]
+
+_blocking_forbidden: ContextVar[bool] = ContextVar("strongroom_blocking_forbidden", default=False)
+
+
+class WouldBlock(Exception):
+    """Storage was needed by code that promised not to block (see :func:`forbid_blocking`).
+
+    Not an error of the request: the caller runs the same work again where it may block.
+    """
+
+
+@contextmanager
+def forbid_blocking() -> Iterator[None]:
+    """In this block (this thread or asyncio task), opening a transaction raises WouldBlock."""
+    token = _blocking_forbidden.set(True)
+    try:
+        yield
+    finally:
+        _blocking_forbidden.reset(token)
+
+
+def blocking_forbidden() -> bool:
+    """Whether the current code runs under :func:`forbid_blocking`."""
+    return _blocking_forbidden.get()
+
 
 class Transaction:
-    """Repositories sharing one database transaction."""
+    """Repositories sharing one database transaction.
+
+    ``touched`` names the tables of vaults, keys and key versions written in it.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.vaults = VaultRepository(conn)
-        self.keys = KeyRepository(conn)
+        self.touched: set[str] = set()
+        self.vaults = VaultRepository(conn, self.touched)
+        self.keys = KeyRepository(conn, self.touched)
         self.identity = IdentityRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
         self.iam = IamRepository(conn)
@@ -32,12 +63,28 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._listeners: list[ChangeListener] = []
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        """Call ``listener(tables)`` when a transaction that wrote vaults, keys or key versions
+        ends (committed or not), so in-process caches of those rows can be dropped at once."""
+        self._listeners.append(listener)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Commit when the block ends normally, roll back when it raises."""
-        with self.engine.begin() as conn:
-            yield Transaction(conn)
+        if _blocking_forbidden.get():
+            raise WouldBlock()
+        tx: Transaction | None = None
+        try:
+            with self.engine.begin() as conn:
+                tx = Transaction(conn)
+                yield tx
+        finally:
+            if tx is not None and tx.touched:
+                tables = frozenset(tx.touched)
+                for listener in self._listeners:
+                    listener(tables)
 
     def load_keyring(self) -> tuple[bytes, str] | None:
         t = schema.barrier_keyring

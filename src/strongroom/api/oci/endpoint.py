@@ -21,6 +21,7 @@ from strongroom.domain.errors import PayloadTooLarge, StrongroomError
 from strongroom.services import idempotency
 from strongroom.services.authn import authenticate
 from strongroom.services.context import Call
+from strongroom.services.nonblocking import WouldBlock, forbid_blocking
 from strongroom.services.ports import Deps
 
 log = logging.getLogger("strongroom.api")
@@ -94,17 +95,34 @@ def json_response(status: int, body: Any, request_id: str, headers: dict[str, st
 
 
 def endpoint(
-    api: Api, handler: Handler, *, idempotent: bool = False, max_body: int = DEFAULT_MAX_BODY
+    api: Api,
+    handler: Handler,
+    *,
+    idempotent: bool = False,
+    max_body: int = DEFAULT_MAX_BODY,
+    inline: bool = False,
 ) -> Callable[[Request], Any]:
-    """A Starlette endpoint running ``handler`` after authentication, in the thread pool."""
+    """A Starlette endpoint running ``handler`` after authentication, in the thread pool.
+
+    With ``inline`` (only for handlers with no effect before they could block: see
+    :mod:`strongroom.services.nonblocking`), authentication and handler first run on the
+    event loop with blocking forbidden, and go to the thread pool only when they would block
+    (credentials or key rows not cached, a key that is not a SOFTWARE AES key).
+    """
 
     async def run(request: Request) -> Response:
         request_id = request.headers.get("opc-request-id") or uuid.uuid4().hex.upper()
         try:
             raw = await _read_body(request, max_body)
-            status, body, headers = await run_in_threadpool(
-                _process, api, handler, request, raw, request_id, idempotent
-            )
+            args = (api, handler, request, raw, request_id, idempotent)
+            if inline and not idempotent:
+                try:
+                    with forbid_blocking():
+                        status, body, headers = _process(*args)
+                except WouldBlock:
+                    status, body, headers = await run_in_threadpool(_process, *args)
+            else:
+                status, body, headers = await run_in_threadpool(_process, *args)
             return json_response(status, body, request_id, headers)
         except StrongroomError as error:
             return error_response(error, request_id)
@@ -156,12 +174,13 @@ def _process(
     principal = authenticate(api.deps, signed_request(request.method, target, headers, raw))
     call = Call(principal, request_id)
     token = headers.get("opc-retry-token") if idempotent else None
-    fingerprint = idempotency.request_fingerprint(request.method, target, raw)
+    fingerprint = idempotency.request_fingerprint(request.method, target, raw) if token else ""
     if token:
         previous = idempotency.replay(api.deps, call, token, fingerprint)
         if previous is not None:
             return previous
-    oci_request = OciRequest(call, request.path_params, dict(request.query_params), headers, raw)
+    query = dict(request.query_params) if query_string else {}
+    oci_request = OciRequest(call, request.path_params, query, headers, raw)
     reply = handler(api, oci_request)
     body, reply_headers = reply.encode()
     if token and 200 <= reply.status < 300:

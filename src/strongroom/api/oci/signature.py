@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -77,9 +78,15 @@ def _require_headers(method: str, names: list[str]) -> None:
 def _date(headers: Mapping[str, str], names: list[str]) -> datetime:
     raw = headers.get("x-date") if "x-date" in names else headers.get("date")
     try:
-        parsed = parsedate_to_datetime(raw or "")
+        return _parse_date(raw or "")
     except (TypeError, ValueError):
         raise NotAuthenticated("The request's date header is missing or malformed") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_date(raw: str) -> datetime:
+    # Cached: concurrent clients send the same one-second-resolution date many times over.
+    parsed = parsedate_to_datetime(raw)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

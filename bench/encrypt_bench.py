@@ -1,0 +1,670 @@
+"""Encrypt of 32 bytes through Strongroom's full path, against a bare AES-GCM endpoint, same run.
+
+    python bench/encrypt_bench.py [--clients 32] [--seconds 10] [--keys 10000] [--quick]
+
+What it does, in one run:
+
+1. ``strongroom init`` a temporary data directory and start ``strongroom serve`` on a free port
+   (uvicorn, uvloop, httptools, one process); create a vault and an AES-256 key with the
+   official ``oci`` SDK, and check an SDK encrypt/decrypt round trip.
+2. Start ``bench/bare_app.py`` (the same server stack doing only AES-GCM) on another port.
+3. Load: ``--clients`` concurrent keep-alive HTTP/1.1 connections, each sending one request
+   and waiting for the answer (closed loop), for ``--seconds`` after a warm-up, first against
+   the full path, then against the bare endpoint (``--rounds`` alternations, pooled), with
+   the *same request bytes*.
+   The requests are the SDK's own: ``KmsCryptoClient.encrypt`` is called and the prepared,
+   signed request is captured where the SDK would hand it to the network (so headers, body
+   and signature are byte-for-byte what the SDK sends). A pool of them is signed just before
+   each phase and replayed; the server still checks date, body hash and the RSA signature on
+   every request. The client is an ``asyncio.Protocol`` on uvloop writing pre-built bytes,
+   and the table shows the CPU both sides used so a client bottleneck would be visible.
+   A sample of the full path's ciphertexts is decrypted with the SDK afterwards.
+4. Memory: ``--keys`` AES keys are created over HTTP (SDK-signed CreateKey requests), each
+   is then used for one Encrypt so its material is loaded, and the server's VmRSS is read
+   from /proc before and after.
+
+Targets (from the issue): full path >= 40% of the bare endpoint's throughput and full-path
+p99 < 20 ms at 32 concurrent clients. The exit status is 0 when the run completes (PASS or
+FAIL is printed); ``--strict`` makes a FAIL exit 1. Errors (non-200 answers, a failed round
+trip) always exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import oci
+import uvloop
+from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultClient
+from oci.key_management import models as m
+
+BENCH_DIR = Path(__file__).resolve().parent
+TARGET_RATIO = 0.40
+TARGET_P99_MS = 20.0
+PLAINTEXT_BYTES = 32
+MAX_SIGNATURE_AGE = 240.0  # the server accepts 300 s of clock skew; keep a margin
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/healthz"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not become healthy in {timeout:.0f} s")
+
+
+@contextmanager
+def server(args: list[str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(port, proc)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of a process, in KiB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0])
+    return found
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+# --------------------------------------------------------------------------- SDK requests
+
+
+class _Captured(Exception):
+    """Raised instead of sending: the SDK's signed request has been captured."""
+
+
+class SdkRequests:
+    """Raw HTTP/1.1 requests exactly as the ``oci`` SDK sends them, signed by its Signer.
+
+    The SDK client is called normally; its session's ``request`` is replaced by one that
+    prepares the request the way ``requests.Session.request`` does (session headers merged,
+    then ``auth=`` the SDK's ``oci.signer.Signer``) and keeps the prepared request.
+    """
+
+    def __init__(self, config: dict[str, Any], vault: m.Vault) -> None:
+        none = oci.retry.NoneRetryStrategy()
+        self.crypto = KmsCryptoClient(
+            config, service_endpoint=vault.crypto_endpoint, retry_strategy=none
+        )
+        self.management = KmsManagementClient(
+            config, service_endpoint=vault.management_endpoint, retry_strategy=none
+        )
+        self._captured: Any = None
+        for client in (self.crypto, self.management):
+            self._intercept(client.base_client.session)
+
+    def _intercept(self, session: Any) -> None:
+        from oci._vendor.requests import Request
+
+        def capture(method: str, url: str, **kwargs: Any) -> Any:
+            request = Request(
+                method,
+                url,
+                params=kwargs.get("params"),
+                headers=kwargs.get("headers"),
+                data=kwargs.get("data"),
+                auth=kwargs.get("auth"),
+            )
+            self._captured = session.prepare_request(request)
+            raise _Captured()
+
+        session.request = capture
+
+    def _raw(self, call: Callable[[], Any]) -> bytes:
+        with contextlib.suppress(_Captured):
+            call()
+        prepared, self._captured = self._captured, None
+        if prepared is None:
+            raise RuntimeError("the SDK did not issue a request")
+        body = prepared.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        head = f"{prepared.method} {prepared.path_url} HTTP/1.1\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in prepared.headers.items())
+        return head.encode("latin-1") + b"\r\n" + body
+
+    def encrypt(self, key_id: str, plaintext: bytes) -> bytes:
+        details = m.EncryptDataDetails(
+            key_id=key_id, plaintext=base64.b64encode(plaintext).decode("ascii")
+        )
+        return self._raw(lambda: self.crypto.encrypt(details))
+
+    def create_key(self, compartment_id: str, name: str) -> bytes:
+        details = m.CreateKeyDetails(
+            compartment_id=compartment_id,
+            display_name=name,
+            key_shape=m.KeyShape(algorithm="AES", length=32),
+            protection_mode="SOFTWARE",
+        )
+        return self._raw(lambda: self.management.create_key(details))
+
+
+# --------------------------------------------------------------------------- load generator
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection, one request in flight; minimal response parsing."""
+
+    def __init__(self) -> None:
+        self.transport: Any = None  # uvloop's transports do not subclass asyncio.Transport
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        waiter = self.waiter
+        if waiter is None:
+            return
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = bytes(self.buffer[:end]).lower()
+        at = head.find(b"\r\ncontent-length:")
+        length = 0
+        if at >= 0:
+            stop = head.find(b"\r\n", at + 2)
+            length = int(head[at + 17 : stop if stop >= 0 else len(head)])
+        total = end + 4 + length
+        if len(self.buffer) < total:
+            return
+        body = bytes(self.buffer[end + 4 : total])
+        del self.buffer[:total]
+        self.waiter = None
+        waiter.set_result((int(head[9:12]), body))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(exc or ConnectionError("server closed the connection"))
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return await self.waiter
+
+
+async def _connect(port: int) -> _Connection:
+    loop = asyncio.get_running_loop()
+    _, conn = await loop.create_connection(_Connection, "127.0.0.1", port)
+    return conn
+
+
+@dataclass
+class LoadResult:
+    """What one load phase measured."""
+
+    name: str
+    seconds: float
+    latencies: list[float]  # of requests started inside the window, in seconds
+    completed: int  # requests that finished inside the window
+    statuses: Counter[int]
+    client_cpu: float
+    server_cpu: float
+    samples: list[tuple[bytes, bytes]] = field(default_factory=list)  # (plaintext, response)
+
+    @property
+    def ops(self) -> float:
+        return self.completed / self.seconds
+
+    def merge(self, other: LoadResult) -> LoadResult:
+        """Both phases' figures together (rounds of the same endpoint)."""
+        return LoadResult(
+            self.name,
+            self.seconds + other.seconds,
+            self.latencies + other.latencies,
+            self.completed + other.completed,
+            self.statuses + other.statuses,
+            self.client_cpu + other.client_cpu,
+            self.server_cpu + other.server_cpu,
+            self.samples + other.samples,
+        )
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        rank = max(1, math.ceil(fraction * len(ordered)))
+        return ordered[rank - 1] * 1000.0
+
+
+async def _load(
+    name: str,
+    port: int,
+    pid: int,
+    pool: Sequence[bytes],
+    plaintexts: Sequence[bytes],
+    clients: int,
+    warmup: float,
+    seconds: float,
+) -> LoadResult:
+    conns = [await _connect(port) for _ in range(clients)]
+    start = time.perf_counter()
+    window_start = start + warmup
+    window_end = window_start + seconds
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    samples: list[tuple[bytes, bytes]] = []
+    completed = 0
+    cpu: dict[str, float] = {}
+
+    async def mark_window() -> None:
+        await asyncio.sleep(max(0.0, window_start - time.perf_counter()))
+        cpu["client"], cpu["server"] = time.process_time(), proc_cpu_seconds(pid)
+        await asyncio.sleep(max(0.0, window_end - time.perf_counter()))
+        cpu["client"] = time.process_time() - cpu["client"]
+        cpu["server"] = proc_cpu_seconds(pid) - cpu["server"]
+
+    async def client(index: int, conn: _Connection) -> None:
+        nonlocal completed
+        position = index
+        while True:
+            began = time.perf_counter()
+            if began >= window_end:
+                return
+            slot = position % len(pool)
+            position += clients
+            status, body = await conn.send(pool[slot])
+            ended = time.perf_counter()
+            if began >= window_start:
+                latencies.append(ended - began)
+                statuses[status] += 1
+                if ended <= window_end:
+                    completed += 1
+                if len(samples) < 32 and len(latencies) % 53 == 1:
+                    samples.append((plaintexts[slot], body))
+            elif status != 200:
+                statuses[status] += 1
+
+    await asyncio.gather(mark_window(), *(client(i, c) for i, c in enumerate(conns)))
+    for conn in conns:
+        assert conn.transport is not None
+        conn.transport.close()
+    return LoadResult(
+        name, seconds, latencies, completed, statuses, cpu["client"], cpu["server"], samples
+    )
+
+
+async def _each(port: int, requests: Iterator[bytes], concurrency: int) -> list[tuple[int, bytes]]:
+    """Send every request (built lazily, so signatures are fresh) with bounded concurrency."""
+    results: list[tuple[int, bytes]] = []
+
+    async def worker() -> None:
+        conn = await _connect(port)
+        for request in requests:
+            results.append(await conn.send(request))
+        assert conn.transport is not None
+        conn.transport.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return results
+
+
+def run(coro: Any) -> Any:
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
+# --------------------------------------------------------------------------- phases
+
+
+@dataclass
+class Setup:
+    config: dict[str, Any]
+    vault: m.Vault
+    key: m.Key
+    sdk: SdkRequests
+    crypto: KmsCryptoClient
+
+
+def setup_kms(config: dict[str, Any], url: str) -> Setup:
+    """A vault and an AES-256 key via the SDK, and an SDK encrypt/decrypt round trip."""
+    vaults = KmsVaultClient(config, service_endpoint=url)
+    vault = vaults.create_vault(
+        m.CreateVaultDetails(
+            compartment_id=config["tenancy"], display_name="bench", vault_type="DEFAULT"
+        )
+    ).data
+    management = KmsManagementClient(config, service_endpoint=vault.management_endpoint)
+    key = management.create_key(
+        m.CreateKeyDetails(
+            compartment_id=config["tenancy"],
+            display_name="bench-aes",
+            key_shape=m.KeyShape(algorithm="AES", length=32),
+            protection_mode="SOFTWARE",
+        )
+    ).data
+    crypto = KmsCryptoClient(config, service_endpoint=vault.crypto_endpoint)
+    plaintext = os.urandom(PLAINTEXT_BYTES)
+    sealed = crypto.encrypt(
+        m.EncryptDataDetails(key_id=key.id, plaintext=base64.b64encode(plaintext).decode())
+    ).data
+    opened = crypto.decrypt(m.DecryptDataDetails(key_id=key.id, ciphertext=sealed.ciphertext)).data
+    if base64.b64decode(opened.plaintext) != plaintext:
+        raise RuntimeError("SDK encrypt/decrypt round trip failed")
+    return Setup(config, vault, key, SdkRequests(config, vault), crypto)
+
+
+def presign_pool(setup: Setup, size: int) -> tuple[list[bytes], list[bytes]]:
+    plaintexts = [os.urandom(PLAINTEXT_BYTES) for _ in range(size)]
+    return [setup.sdk.encrypt(setup.key.id, p) for p in plaintexts], plaintexts
+
+
+def verify_samples(setup: Setup, result: LoadResult) -> int:
+    """Decrypt sampled full-path ciphertexts with the SDK; returns how many were checked."""
+    for plaintext, body in result.samples:
+        sealed = json.loads(body)
+        opened = setup.crypto.decrypt(
+            m.DecryptDataDetails(key_id=setup.key.id, ciphertext=sealed["ciphertext"])
+        ).data
+        if base64.b64decode(opened.plaintext) != plaintext:
+            raise RuntimeError("a ciphertext from the load run did not decrypt to its plaintext")
+    return len(result.samples)
+
+
+def create_keys(setup: Setup, port: int, count: int, concurrency: int) -> list[str]:
+    tenancy = setup.config["tenancy"]
+    requests = (setup.sdk.create_key(tenancy, f"mem-{i}") for i in range(count))
+    answers = run(_each(port, requests, concurrency))
+    failed = Counter(status for status, _ in answers if status != 200)
+    if failed:
+        raise RuntimeError(f"CreateKey failures: {dict(failed)}")
+    return [json.loads(body)["id"] for _, body in answers]
+
+
+def touch_keys(setup: Setup, port: int, key_ids: list[str], concurrency: int) -> None:
+    requests = (setup.sdk.encrypt(k, os.urandom(PLAINTEXT_BYTES)) for k in key_ids)
+    answers = run(_each(port, requests, concurrency))
+    failed = Counter(status for status, _ in answers if status != 200)
+    if failed:
+        raise RuntimeError(f"Encrypt failures while loading keys: {dict(failed)}")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(
+        c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    )
+
+
+def print_load_table(full: LoadResult, bare: LoadResult) -> None:
+    header = ["endpoint", "ops/s", "p50 ms", "p99 ms", "max ms", "requests", "srv CPU", "cli CPU"]
+    widths = [26, 9, 8, 8, 8, 9, 8, 8]
+    print(_row(header, widths))
+    print(_row(["-" * w for w in widths], widths))
+    for r in (full, bare):
+        print(
+            _row(
+                [
+                    r.name,
+                    f"{r.ops:,.0f}",
+                    f"{r.percentile(0.50):.2f}",
+                    f"{r.percentile(0.99):.2f}",
+                    f"{max(r.latencies) * 1000:.2f}",
+                    f"{len(r.latencies):,}",
+                    f"{r.server_cpu / r.seconds:.2f}",
+                    f"{r.client_cpu / r.seconds:.2f}",
+                ],
+                widths,
+            )
+        )
+    print("(srv/cli CPU: cores used by the server process / the load generator in the window)")
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:,.1f} MiB"
+
+
+def memory_phase(
+    args: argparse.Namespace,
+    setup: Setup,
+    data_dir: Path,
+    port: int,
+    pid: int,
+    rss_start: dict[str, int],
+) -> None:
+    """Store ``--keys`` keys over HTTP, use each once, and print the server's VmRSS."""
+    rss_before = proc_status(pid)
+    started = time.perf_counter()
+    key_ids = create_keys(setup, port, args.keys, args.create_concurrency)
+    created_in = time.perf_counter() - started
+    rss_created = proc_status(pid)
+    touch = key_ids[: args.touch] if args.touch is not None else key_ids
+    started = time.perf_counter()
+    touch_keys(setup, port, touch, concurrency=8)
+    touched_in = time.perf_counter() - started
+    rss_touched = proc_status(pid)
+    db_bytes = sum(p.stat().st_size for p in data_dir.glob("strongroom.db*"))
+    growth = rss_touched["VmRSS"] - rss_before["VmRSS"]
+    rows = [
+        ("after start-up and SDK setup (1 key)", rss_start, ""),
+        ("after the load phases (1 key)", rss_before, ""),
+        (
+            f"{len(key_ids) + 1:,} keys stored (created over HTTP)",
+            rss_created,
+            f"{created_in:.1f} s, {len(key_ids) / created_in:,.0f} CreateKey/s",
+        ),
+        (
+            f"... and {len(touch):,} of them used once (Encrypt)",
+            rss_touched,
+            f"{touched_in:.1f} s, {len(touch) / touched_in:,.0f} Encrypt/s, cold",
+        ),
+    ]
+    print(f"strongroom server memory (VmRSS from /proc/{pid}/status)")
+    for label, status, note in rows:
+        print(f"  {label:44s} {mib(status['VmRSS']):>11s}   {note}")
+    print(
+        f"  growth for {len(key_ids):,} keys stored and used: {mib(growth)} "
+        f"(~{growth * 1024 / max(1, len(key_ids)):,.0f} bytes/key); peak VmHWM "
+        f"{mib(rss_touched['VmHWM'])}; database files {db_bytes / 2**20:,.1f} MiB"
+    )
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per phase")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
+    parser.add_argument("--keys", type=int, default=10_000, help="keys stored for the memory run")
+    parser.add_argument("--touch", type=int, default=None, help="keys used once (default: all)")
+    parser.add_argument(
+        "--create-concurrency",
+        type=int,
+        default=1,
+        help="CreateKey requests in flight (default 1: concurrent CreateKey on SQLite can fail "
+        "with 'database is locked', a known server issue this benchmark does not measure)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="alternate full/bare phases this many times"
+    )
+    parser.add_argument("--pool", type=int, default=2048, help="distinct pre-signed requests")
+    parser.add_argument("--quick", action="store_true", help="a few seconds, for CI smoke runs")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.warmup, args.keys, args.pool = 2.0, 0.5, 200, 256
+    if args.warmup + args.seconds > MAX_SIGNATURE_AGE:
+        parser.error(
+            f"--warmup + --seconds must stay under {MAX_SIGNATURE_AGE:.0f} s "
+            "(pre-signed requests must be accepted for the whole phase)"
+        )
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="strongroom-bench-"))
+    data_dir = workdir / "data"
+    try:
+        return _bench(args, workdir, data_dir)
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _bench(args: argparse.Namespace, workdir: Path, data_dir: Path) -> int:
+    py = sys.executable
+    subprocess.run(
+        [py, "-m", "strongroom.cli.main", "init", "--data-dir", str(data_dir)],
+        check=True,
+        capture_output=True,
+    )
+    config = oci.config.from_file(str(data_dir / "oci" / "config"))
+    full_port, bare_port = free_port(), free_port()
+    serve = [
+        py,
+        "-m",
+        "strongroom.cli.main",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(full_port),
+        "--log-level",
+        "warning",
+    ]
+    bare = [py, str(BENCH_DIR / "bare_app.py"), "--port", str(bare_port)]
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, oci SDK {oci.__version__}; "
+        f"{args.clients} clients, {args.warmup:g} s warm-up + {args.seconds:g} s per phase, "
+        f"{args.rounds} round(s)"
+    )
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        print(
+            f"WARNING: load average {load:.2f} before the run; other work on this machine "
+            "skews the figures (both endpoints share its CPUs with the load generator)"
+        )
+
+    with (
+        server(serve, full_port, workdir / "serve.log") as full_proc,
+        server(bare, bare_port, workdir / "bare.log") as bare_proc,
+    ):
+        setup = setup_kms(config, f"http://127.0.0.1:{full_port}")
+        rss_start = proc_status(full_proc.pid)
+
+        results: dict[str, LoadResult] = {}
+        targets = [
+            ("full path (strongroom)", full_port, full_proc.pid),
+            ("bare ASGI AES-GCM", bare_port, bare_proc.pid),
+        ]
+        for round_ in range(args.rounds):
+            for name, port, pid in targets:
+                started = time.perf_counter()
+                # Signed just before each phase, so every date is well inside the 5 minutes
+                # the server accepts. The bare app gets the same (signed) bytes and ignores them.
+                pool, plaintexts = presign_pool(setup, args.pool)
+                signing = time.perf_counter() - started
+                result = run(
+                    _load(
+                        name, port, pid, pool, plaintexts, args.clients, args.warmup, args.seconds
+                    )
+                )
+                print(
+                    f"round {round_ + 1} {name:24s} {result.ops:9,.0f} ops/s  "
+                    f"p50 {result.percentile(0.5):6.2f} ms  p99 {result.percentile(0.99):6.2f} ms"
+                    f"  ({len(pool)} requests signed by the SDK in {signing:.2f} s)"
+                )
+                results[name] = results[name].merge(result) if name in results else result
+        full, bare_result = (results[name] for name, _, _ in targets)
+        checked = verify_samples(setup, full)
+
+        print()
+        print_load_table(full, bare_result)
+        errors = {r.name: dict(r.statuses) for r in (full, bare_result) if set(r.statuses) != {200}}
+        ratio = full.ops / bare_result.ops
+        p99 = full.percentile(0.99)
+        ratio_ok, p99_ok = ratio >= TARGET_RATIO, p99 < TARGET_P99_MS
+        print()
+        print(
+            f"full / bare throughput: {ratio:.1%}  (target >= {TARGET_RATIO:.0%})  "
+            f"{'PASS' if ratio_ok else 'FAIL'}"
+        )
+        print(
+            f"full path p99: {p99:.2f} ms  (target < {TARGET_P99_MS:.0f} ms at "
+            f"{args.clients} clients)  {'PASS' if p99_ok else 'FAIL'}"
+        )
+        print(f"{checked} sampled full-path ciphertexts decrypted with the SDK: OK")
+        if errors:
+            print(f"ERROR: non-200 answers during load: {errors}")
+
+        print()
+        memory_phase(args, setup, data_dir, full_port, full_proc.pid, rss_start)
+        print(f"  (bare app for reference: {mib(proc_status(bare_proc.pid)['VmRSS'])})")
+
+    if errors:
+        return 1
+    if args.strict and not (ratio_ok and p99_ok):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

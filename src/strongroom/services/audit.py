@@ -1,0 +1,100 @@
+"""Audit: every request's who, operation, resource, decision and outcome; never secret values.
+
+Events are buffered and written in batches by a background thread so the hot path pays for an
+append, not an INSERT; reads flush first, and shutdown flushes what is left.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+
+from strongroom.domain.identity import AuditEvent
+from strongroom.storage.unit_of_work import Database
+
+log = logging.getLogger("strongroom.audit")
+
+
+@dataclass
+class AuditNote:
+    """What authorization learned about a call, for its audit event."""
+
+    operation: str | None = None
+    resource_id: str | None = None
+    compartment_id: str | None = None
+    decision: str = "none"
+
+
+class AuditLog:
+    """A write-behind buffer of audit events in front of the database."""
+
+    def __init__(
+        self, db: Database, interval_seconds: float = 0.2, max_buffer: int = 100_000
+    ) -> None:
+        self._db = db
+        self._interval = interval_seconds
+        self._buffer: deque[AuditEvent] = deque(maxlen=max_buffer)
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    def record(self, event: AuditEvent) -> None:
+        """Queue one event (cheap; called on every request)."""
+        with self._lock:
+            if len(self._buffer) == self._buffer.maxlen:
+                log.error("audit buffer full; flushing inline")
+                self._wake.set()
+            self._buffer.append(event)
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+                self._thread.start()
+
+    def flush(self) -> None:
+        """Write every queued event now."""
+        with self._flush_lock:
+            with self._lock:
+                batch = list(self._buffer)
+                self._buffer.clear()
+            if not batch:
+                return
+            try:
+                with self._db.transaction() as tx:
+                    for event in batch:
+                        tx.iam.add_audit_event(event)
+            except Exception:
+                log.exception(
+                    "writing %d audit events failed; keeping them for the next try", len(batch)
+                )
+                with self._lock:
+                    self._buffer.extendleft(reversed(batch))
+                raise
+
+    def close(self) -> None:
+        """Stop the writer and flush what is left."""
+        self._stopped = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stopped:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # noqa: S112 - logged in flush; retried on the next tick
+                continue
+
+    def events(
+        self, tenancy_id: str, start: datetime, end: datetime, limit: int, offset: int
+    ) -> list[AuditEvent]:
+        """Stored events of a tenancy in [start, end), after flushing."""
+        self.flush()
+        with self._db.transaction() as tx:
+            return tx.iam.audit_events(tenancy_id, start, end, limit, offset)
