@@ -96,5 +96,5 @@ class AuditLog:
     ) -> list[AuditEvent]:
         """Stored events of a tenancy in [start, end), after flushing."""
         self.flush()
-        with self._db.transaction() as tx:
+        with self._db.transaction(read_only=True) as tx:
             return tx.iam.audit_events(tenancy_id, start, end, limit, offset)

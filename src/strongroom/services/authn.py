@@ -59,7 +59,7 @@ def _load_verifier(deps: Deps, key_id: str) -> _Verifier:
         raise NotAuthenticated("The keyId of the signature is malformed")
     tenancy_id, user_id, _ = match.groups()
     generation = deps.credentials.generation()
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         api_key = tx.identity.get_api_key(key_id)
         user = tx.identity.get_user(user_id)
         groups = tx.identity.groups_of(user_id) if user else []

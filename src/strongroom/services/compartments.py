@@ -72,13 +72,13 @@ def create_compartment(
 
 def get_compartment(deps: Deps, call: Call, compartment_id: str) -> Compartment:
     """One compartment."""
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         return _load(deps, tx, call, compartment_id, "GetCompartment")
 
 
 def list_compartments(deps: Deps, call: Call, parent_id: str, subtree: bool) -> list[Compartment]:
     """Children of ``parent_id``, or its whole subtree."""
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, parent_id)
         authorize(deps, call, "ListCompartments", tenancy_target(call, parent_id))
         everything = tx.iam.compartments(call.principal.tenancy_id)

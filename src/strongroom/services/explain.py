@@ -26,7 +26,7 @@ class Explanation:
 
 
 def _principal(deps: Deps, user: str) -> Principal:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         found = tx.identity.get_user(user)
         if found is None:
             matches = [
@@ -46,7 +46,7 @@ def _principal(deps: Deps, user: str) -> Principal:
 
 def _target(deps: Deps, resource: str) -> dict[str, str]:
     kind = ocid_type(resource)
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         if kind == "vault" and (vault := tx.vaults.get(resource)):
             return vault_target(vault)
         if kind == "key" and (key := tx.keys.get(resource)):

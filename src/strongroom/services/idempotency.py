@@ -32,7 +32,7 @@ def replay(
     """The stored response for this token, None if there is none; Conflict if reused differently."""
     check_token(token)
     principal = call.principal.key
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         stored = tx.idempotency.get(principal, token, deps.clock.now() - RETENTION)
     if stored is None:
         return None

@@ -83,7 +83,7 @@ def _rows(deps: Deps, key_id: str, version_id: str | None) -> _Rows:
             return loaded_meanwhile
         generation = deps.keys_in_use.generation()
         vault = version = None
-        with deps.db.transaction() as tx:
+        with deps.db.transaction(read_only=True) as tx:
             key = tx.keys.get(key_id)
             if key is not None:
                 vault = tx.vaults.get(key.vault_id)

@@ -35,7 +35,7 @@ def get_key_version(
     deps: Deps, call: Call, vault_id: str, key_id: str, version_id: str
 ) -> tuple[Key, KeyVersion]:
     """One version of a key, with its key (for isPrimary/current checks)."""
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         _, key = key_for(deps, tx, call, vault_id, key_id, "GetKeyVersion")
         return key, version_for(deps, tx, key, version_id)
 
@@ -44,7 +44,7 @@ def list_key_versions(
     deps: Deps, call: Call, vault_id: str, key_id: str, page: PageRequest
 ) -> Page[KeyVersion]:
     """Versions of a key."""
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         _, key = key_for(deps, tx, call, vault_id, key_id, "ListKeyVersions")
         found = tx.keys.list_versions(key.id, page)
     now = deps.clock.now()

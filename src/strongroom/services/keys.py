@@ -139,7 +139,7 @@ def create_key(deps: Deps, call: Call, vault_id: str, new: NewKey) -> tuple[Key,
 
 def get_key(deps: Deps, call: Call, vault_id: str, key_id: str) -> Key:
     """One key, with its state as of now."""
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         return key_for(deps, tx, call, vault_id, key_id, "GetKey")[1]
 
 
@@ -152,7 +152,7 @@ def list_keys(
     filters: dict[str, Any],
 ) -> Page[Key]:
     """Keys of a vault in a compartment, optionally filtered by shape and protection mode."""
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, compartment_id)
         vault = _vault_in_tenancy(deps, tx, call, vault_id)
         target = {

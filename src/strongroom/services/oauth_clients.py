@@ -90,7 +90,7 @@ def create_credential(
 
 def list_credentials(deps: Deps, call: Call, user_id: str) -> list[Application]:
     _owned_user(deps, call, user_id, "ListApiKeys")
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         return tx.iam.applications_of(user_id)
 
 

@@ -90,12 +90,12 @@ def create_policy(
 
 
 def get_policy(deps: Deps, call: Call, policy_id: str) -> PolicyRecord:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         return _policy(deps, tx, call, policy_id, "GetPolicy")
 
 
 def list_policies(deps: Deps, call: Call, compartment_id: str) -> list[PolicyRecord]:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, compartment_id)
         authorize(deps, call, "ListPolicies", tenancy_target(call, compartment_id))
         return [
@@ -187,12 +187,12 @@ def create_dynamic_group(
 
 
 def get_dynamic_group(deps: Deps, call: Call, group_id: str) -> DynamicGroup:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         return _dynamic_group(deps, tx, call, group_id, "GetDynamicGroup")
 
 
 def list_dynamic_groups(deps: Deps, call: Call) -> list[DynamicGroup]:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         authorize(deps, call, "ListDynamicGroups", tenancy_target(call))
         return [
             g

@@ -39,7 +39,7 @@ class PolicyAuthorizer:
         return cached
 
     def _load(self, tenancy_id: str) -> PolicySet:
-        with self._db.transaction() as tx:
+        with self._db.transaction(read_only=True) as tx:
             compartments = [
                 c for c in tx.iam.compartments(tenancy_id) if c.lifecycle_state == "ACTIVE"
             ]

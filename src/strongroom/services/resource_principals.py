@@ -29,7 +29,7 @@ def resource_principal(
     for namespace, entries in (tags or {}).items():
         for key, value in entries.items():
             facts[f"tag.{namespace}.{key}.value".lower()] = str(value)
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         groups = [g for g in tx.iam.dynamic_groups(tenancy_id) if g.lifecycle_state == "ACTIVE"]
     member_of = []
     for group in groups:

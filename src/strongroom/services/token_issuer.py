@@ -55,7 +55,7 @@ def _signing_key(deps: Deps) -> tuple[str, bytes]:
 def jwks(deps: Deps) -> dict[str, Any]:
     """The public keys that verify Strongroom's tokens."""
     _signing_key(deps)
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         return {"keys": [jwk for _, _, jwk, _ in tx.iam.signing_keys()]}
 
 
@@ -63,7 +63,7 @@ def client_credentials(
     deps: Deps, client_id: str, secret: str, scope: str | None, audience: str | None
 ) -> IssuedToken:
     """Issue a signed JWT for a registered client, limited to one of its audience/scope pairs."""
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         app = (
             tx.iam.get_application(client_id) if client_id.startswith("ocid1.credential.") else None
         )

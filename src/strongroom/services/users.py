@@ -64,12 +64,12 @@ def create_user(deps: Deps, call: Call, name: str, description: str) -> User:
 
 
 def get_user(deps: Deps, call: Call, user_id: str) -> User:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         return _user(deps, tx, call, user_id, "GetUser")
 
 
 def list_users(deps: Deps, call: Call) -> list[User]:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         authorize(deps, call, "ListUsers", tenancy_target(call))
         return tx.iam.users(call.principal.tenancy_id)
 
@@ -113,12 +113,12 @@ def create_group(deps: Deps, call: Call, name: str, description: str) -> Group:
 
 
 def get_group(deps: Deps, call: Call, group_id: str) -> Group:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         return _group(deps, tx, call, group_id, "GetGroup")
 
 
 def list_groups(deps: Deps, call: Call) -> list[Group]:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         authorize(deps, call, "ListGroups", tenancy_target(call))
         return tx.iam.groups(call.principal.tenancy_id)
 
@@ -160,7 +160,7 @@ def add_user_to_group(deps: Deps, call: Call, user_id: str, group_id: str) -> Me
 
 
 def get_membership(deps: Deps, call: Call, membership_id: str) -> Membership:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         membership = tx.iam.get_membership(membership_id)
         if membership is None or membership.tenancy_id != call.principal.tenancy_id:
             raise NotFound(NOT_FOUND)
@@ -171,7 +171,7 @@ def get_membership(deps: Deps, call: Call, membership_id: str) -> Membership:
 def list_memberships(
     deps: Deps, call: Call, user_id: str | None, group_id: str | None
 ) -> list[Membership]:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         authorize(deps, call, "ListUserGroupMemberships", tenancy_target(call))
         return tx.iam.memberships(call.principal.tenancy_id, user_id, group_id)
 
@@ -208,7 +208,7 @@ def upload_api_key(deps: Deps, call: Call, user_id: str, pem: str) -> tuple[str,
 
 
 def list_api_keys(deps: Deps, call: Call, user_id: str) -> list[tuple[str, ApiKey]]:
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         user = _user(deps, tx, call, user_id, "ListApiKeys")
         return tx.iam.api_keys_of(user.id)
 

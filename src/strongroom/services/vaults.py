@@ -66,13 +66,13 @@ def create_vault(deps: Deps, call: Call, new: NewVault) -> Vault:
 
 def get_vault(deps: Deps, call: Call, vault_id: str) -> Vault:
     """One vault, with its state as of now."""
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         return vault_for(deps, tx, call, vault_id, "GetVault")
 
 
 def list_vaults(deps: Deps, call: Call, compartment_id: str, page: PageRequest) -> Page[Vault]:
     """Vaults in a compartment, one window at a time."""
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, compartment_id)
         target = {"tenancy.id": call.principal.tenancy_id, "compartment.id": compartment_id}
         authorize(deps, call, "ListVaults", target)

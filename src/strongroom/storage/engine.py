@@ -29,6 +29,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:
-    # Plain BEGIN upgrades to a write lock late and can fail with "database is locked" under
-    # concurrent writers; DEFERRED is fine for reads, and writers retry on busy_timeout.
-    connection.exec_driver_sql("BEGIN")
+    # A deferred BEGIN takes the write lock only at the first write, and SQLite then fails at
+    # once with "database is locked" (busy_timeout cannot help a read lock upgrading) when
+    # another writer got in first. IMMEDIATE takes the write lock up front, so concurrent
+    # writers queue on busy_timeout instead. Readers are not blocked (WAL); hot-path reads are
+    # cached above this layer, so serializing transactions costs little on the embedded store.
+    read_only = connection.get_execution_options().get("strongroom_read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -71,15 +71,21 @@ class Database:
         self._listeners.append(listener)
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """Commit when the block ends normally, roll back when it raises."""
+    def transaction(self, read_only: bool = False) -> Iterator[Transaction]:
+        """Commit when the block ends normally, roll back when it raises.
+
+        ``read_only`` transactions may run inside another transaction of the same thread (an
+        authorization lookup during an update): on SQLite they take no write lock up front.
+        """
         if _blocking_forbidden.get():
             raise WouldBlock()
         tx: Transaction | None = None
         try:
-            with self.engine.begin() as conn:
-                tx = Transaction(conn)
-                yield tx
+            with self.engine.connect() as raw:
+                conn = raw.execution_options(strongroom_read_only=read_only) if read_only else raw
+                with conn.begin():
+                    tx = Transaction(conn)
+                    yield tx
         finally:
             if tx is not None and tx.touched:
                 tables = frozenset(tx.touched)
