@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ def new_ocid(resource_type: str, region: str, random_bytes: Callable[[int], byte
     return f"ocid1.{resource_type}.{REALM}.{region}..aaaaaaaa{unique}"
 
 
+@functools.lru_cache(maxsize=65_536)
 def ocid_type(value: str) -> str | None:
     """The resource type of an OCID, or None when ``value`` is not an OCID."""
     match = _OCID_RE.fullmatch(value)

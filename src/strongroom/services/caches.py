@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
 
@@ -26,7 +26,7 @@ class TTLCache(Generic[V]):
     def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
-        self._items: OrderedDict[str, tuple[float, V]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = 0
         self._load_locks = [threading.Lock() for _ in range(_LOAD_STRIPES)]
@@ -36,7 +36,7 @@ class TTLCache(Generic[V]):
         return self._generation
 
     @contextmanager
-    def loading(self, key: str) -> Iterator[None]:
+    def loading(self, key: Hashable) -> Iterator[None]:
         """Hold while loading ``key`` after a miss, then :meth:`get` again before loading.
 
         When an entry expires under load, many threads miss it at once; this lets one of
@@ -47,7 +47,7 @@ class TTLCache(Generic[V]):
         with self._load_locks[hash(key) % _LOAD_STRIPES]:
             yield
 
-    def get(self, key: str) -> V | None:
+    def get(self, key: Hashable) -> V | None:
         with self._lock:
             entry = self._items.get(key)
             if entry is None:
@@ -57,7 +57,7 @@ class TTLCache(Generic[V]):
                 return None
             return entry[1]
 
-    def put(self, key: str, value: V, generation: int | None = None) -> None:
+    def put(self, key: Hashable, value: V, generation: int | None = None) -> None:
         """Store ``value``, unless the cache was cleared since ``generation`` was taken."""
         if self._ttl <= 0:
             return
@@ -74,7 +74,7 @@ class TTLCache(Generic[V]):
             ):
                 self._items.popitem(last=False)
 
-    def discard(self, key: str) -> None:
+    def discard(self, key: Hashable) -> None:
         with self._lock:
             self._items.pop(key, None)
 

@@ -25,17 +25,25 @@ class PolicyAuthorizer:
         self._db = db
         self._region = region
         self._sets: TTLCache[PolicySet] = TTLCache(ttl_seconds)
+        # Decisions repeat (the same caller, operation and key, many times a second); they are
+        # a pure function of the compiled policies, so they live and die with them.
+        self._decisions: TTLCache[Decision] = TTLCache(ttl_seconds, max_entries=50_000)
 
     def invalidate(self) -> None:
         """Forget compiled policies (after any policy, compartment or group change)."""
         self._sets.clear()
+        self._decisions.clear()
 
     def policy_set(self, tenancy_id: str) -> PolicySet:
         """The tenancy's policies compiled against its compartment tree."""
         cached = self._sets.get(tenancy_id)
         if cached is None:
-            cached = self._load(tenancy_id)
-            self._sets.put(tenancy_id, cached)
+            with self._sets.loading(tenancy_id):
+                cached = self._sets.get(tenancy_id)
+                if cached is None:
+                    generation = self._sets.generation()
+                    cached = self._load(tenancy_id)
+                    self._sets.put(tenancy_id, cached, generation)
         return cached
 
     def _load(self, tenancy_id: str) -> PolicySet:
@@ -68,6 +76,31 @@ class PolicyAuthorizer:
         target: dict[str, str],
     ) -> Decision:
         """The decision and the statements behind it."""
+        cache_key = (
+            principal.tenancy_id,
+            principal.user_id,
+            principal.principal_type,
+            principal.group_ids,
+            principal.dynamic_group_ids,
+            operation,
+            permissions,
+            tuple(sorted(target.items())),
+        )
+        cached = self._decisions.get(cache_key)
+        if cached is not None:
+            return cached
+        generation = self._decisions.generation()
+        decision = self._decide(principal, operation, permissions, target)
+        self._decisions.put(cache_key, decision, generation)
+        return decision
+
+    def _decide(
+        self,
+        principal: Principal,
+        operation: str,
+        permissions: tuple[str, ...],
+        target: dict[str, str],
+    ) -> Decision:
         actor = Actor(
             id=principal.user_id,
             principal_type=principal.principal_type,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -10,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -72,7 +72,7 @@ class Reply:
             headers["etag"] = self.etag
         if self.next_page:
             headers["opc-next-page"] = self.next_page
-        body = b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
+        body = b"" if self.body is None else orjson.dumps(self.body)
         return body, headers
 
 
@@ -87,7 +87,7 @@ def error_response(error: StrongroomError, request_id: str) -> Response:
 
 def json_response(status: int, body: Any, request_id: str, headers: dict[str, str]) -> Response:
     """A JSON response carrying ``opc-request-id``."""
-    raw = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
+    raw = body if isinstance(body, bytes) else orjson.dumps(body)
     headers = {**headers, "opc-request-id": request_id}
     if not raw:
         return Response(status_code=status if status != 200 else 204, headers=headers)
@@ -111,7 +111,7 @@ def endpoint(
     """
 
     async def run(request: Request) -> Response:
-        request_id = request.headers.get("opc-request-id") or uuid.uuid4().hex.upper()
+        request_id = _request_id(request)
         try:
             raw = await _read_body(request, max_body)
             args = (api, handler, request, raw, request_id, idempotent)
@@ -144,6 +144,13 @@ def endpoint(
     return run
 
 
+def _request_id(request: Request) -> str:
+    for name, value in request.scope["headers"]:
+        if name == b"opc-request-id" and 0 < len(value) <= 98:
+            return str(value.decode("latin-1"))
+    return uuid.uuid4().hex.upper()
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -166,7 +173,10 @@ def _process(
     request_id: str,
     idempotent: bool,
 ) -> tuple[int, bytes, dict[str, str]]:
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    # ASGI header names are already lower-case bytes; the first of repeated headers wins.
+    headers: dict[str, str] = {}
+    for name, value in reversed(request.scope["headers"]):
+        headers[name.decode("latin-1")] = value.decode("latin-1")
     target = request.scope["raw_path"].decode("latin-1")
     query_string = request.scope.get("query_string", b"").decode("latin-1")
     if query_string:

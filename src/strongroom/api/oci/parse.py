@@ -10,6 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import orjson
+
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.paging import MAX_LIMIT, PageRequest
 
@@ -23,7 +25,7 @@ def json_object(raw: bytes) -> Body:
     if not raw.strip():
         return {}
     try:
-        doc = json.loads(raw)
+        doc = orjson.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         # RecursionError: absurdly deep nesting is malformed input, not a server failure.
         raise InvalidParameter("The request body is not valid JSON") from None
