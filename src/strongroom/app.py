@@ -19,6 +19,7 @@ from strongroom.crypto.providers.base import KeyMaterialProvider
 from strongroom.crypto.providers.software import SoftwareProvider
 from strongroom.crypto.request_signing import new_api_key_pair
 from strongroom.domain.key import ProtectionMode
+from strongroom.services.audit import AuditLog
 from strongroom.services.authz import AdministratorsOnly
 from strongroom.services.bootstrap import AdminIdentity, ensure_tenancy, new_admin_identity
 from strongroom.services.policy_authorizer import PolicyAuthorizer
@@ -43,6 +44,7 @@ def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
         db=db,
         barrier=barrier,
         authorizer=PolicyAuthorizer(db, state["region"]),
+        audit=AuditLog(db),
         providers=providers,
         region=state["region"],
         public_url=settings.advertised_url,

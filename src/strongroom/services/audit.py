@@ -9,23 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from dataclasses import dataclass
 from datetime import datetime
 
 from strongroom.domain.identity import AuditEvent
 from strongroom.storage.unit_of_work import Database
 
 log = logging.getLogger("strongroom.audit")
-
-
-@dataclass
-class AuditNote:
-    """What authorization learned about a call, for its audit event."""
-
-    operation: str | None = None
-    resource_id: str | None = None
-    compartment_id: str | None = None
-    decision: str = "none"
 
 
 class AuditLog:

@@ -36,10 +36,27 @@ def authorize(
     targets (CreateKey: KEY_CREATE where the key goes, VAULT_CREATE_KEY on the vault).
     Resources of another tenancy are never visible.
     """
+    note = call.audit
+    note.operation = operation
+    note.resource_id = _resource_of(target) or note.resource_id
+    note.compartment_id = target.get("compartment.id", note.compartment_id)
     tenancy = target.get("tenancy.id")
     if tenancy is not None and tenancy != call.principal.tenancy_id:
+        note.decision = "denied"
         raise NotAuthorized("The resource does not exist or you are not authorized to access it")
     needed = permissions if permissions is not None else permissions_for(operation)
     allowed = deps.authorizer.is_allowed(call.principal, operation, needed, target)
+    note.decision = "allowed" if allowed else "denied"
     if not allowed:
         raise NotAuthorized("The resource does not exist or you are not authorized to access it")
+
+
+_RESOURCE_VARIABLES = ("key.id", "secret.id", "vault.id", "policy.id", "user.id", "group.id")
+
+
+def _resource_of(target: dict[str, str]) -> str | None:
+    """The most specific resource a target names."""
+    for name in _RESOURCE_VARIABLES:
+        if name in target:
+            return target[name]
+    return None

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from strongroom.domain.identity import Principal
+
+
+@dataclass
+class AuditNote:
+    """What authorization learned about a call, for its audit event (filled as the call runs)."""
+
+    operation: str | None = None
+    resource_id: str | None = None
+    compartment_id: str | None = None
+    decision: str = "none"
+    principal: Principal | None = None
 
 
 @dataclass(frozen=True)
@@ -13,3 +24,4 @@ class Call:
 
     principal: Principal
     request_id: str
+    audit: AuditNote = field(default_factory=AuditNote)

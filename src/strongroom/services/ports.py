@@ -12,6 +12,7 @@ from strongroom.barrier.barrier import Barrier
 from strongroom.crypto.providers.base import KeyMaterialProvider
 from strongroom.domain.identity import Principal
 from strongroom.domain.key import ProtectionMode
+from strongroom.services.audit import AuditLog
 from strongroom.services.caches import TTLCache
 from strongroom.storage.unit_of_work import Database
 
@@ -59,6 +60,7 @@ class Deps:
     wall_clock: Clock = field(default_factory=SystemClock)
     random_bytes: Callable[[int], bytes] = os.urandom
     credentials: TTLCache[Any] = field(default_factory=lambda: TTLCache(ttl_seconds=2.0))
+    audit: AuditLog | None = None
     # Vault, key and key-version rows for crypto calls (see services.key_use); dropped whenever
     # this process writes any of them, and re-read from storage at least every 2 seconds.
     keys_in_use: TTLCache[Any] = field(default_factory=lambda: TTLCache(ttl_seconds=2.0))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from strongroom.api.oci import kms_crypto, kms_keys, kms_vaults
+from strongroom.api.oci import audit_events, kms_crypto, kms_keys, kms_vaults
 from strongroom.api.oci.endpoint import Api, Handler, endpoint, json_response
 from strongroom.api.oci.identity_routes import identity_routes
 from strongroom.api.oci.oauth import oauth_routes
@@ -34,6 +35,7 @@ def _routes(api: Api) -> list[BaseRoute]:
     versions = f"{keys}/keyVersions"
     return [
         Route("/healthz", _healthz, methods=["GET"]),
+        r("/20190901/auditEvents", "GET", audit_events.list_events),
         # Crypto first: Starlette tries routes in order (a regex match each), and these are
         # the hot ones. No other route can match their paths, so order changes nothing else.
         # Symmetric crypto on cached keys runs on the event loop (see endpoint(inline=...)).
@@ -122,4 +124,14 @@ def build_app(api: Api, extra_routes: list[BaseRoute] | None = None) -> Starlett
     """The ASGI application."""
     handlers: dict[Any, Callable[..., Any]] = {HTTPException: _http_error}
     routes = _routes(api) + identity_routes(api) + oauth_routes(api.deps) + (extra_routes or [])
-    return Starlette(routes=routes, exception_handlers=handlers)
+    return Starlette(routes=routes, exception_handlers=handlers, lifespan=_lifespan(api))
+
+
+def _lifespan(api: Api) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if api.deps.audit is not None:
+            api.deps.audit.close()
+
+    return lifespan

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,13 +21,15 @@ from strongroom.api.oci.signature import signed_request
 from strongroom.domain.errors import PayloadTooLarge, StrongroomError
 from strongroom.services import idempotency
 from strongroom.services.authn import authenticate
-from strongroom.services.context import Call
+from strongroom.services.context import AuditNote, Call
 from strongroom.services.nonblocking import WouldBlock, forbid_blocking
 from strongroom.services.ports import Deps
+from strongroom.services.request_audit import record_request
 
 log = logging.getLogger("strongroom.api")
 
 DEFAULT_MAX_BODY = 64 * 1024
+_KEY_ID = re.compile(r'keyId="([^"]{1,600})"')
 
 
 @dataclass(frozen=True)
@@ -112,9 +115,15 @@ def endpoint(
 
     async def run(request: Request) -> Response:
         request_id = _request_id(request)
+        note = AuditNote()
+        response = await _respond(request, request_id, note)
+        _audit(api, handler, request, request_id, note, response.status_code)
+        return response
+
+    async def _respond(request: Request, request_id: str, note: AuditNote) -> Response:
         try:
             raw = await _read_body(request, max_body)
-            args = (api, handler, request, raw, request_id, idempotent)
+            args = (api, handler, request, raw, request_id, idempotent, note)
             if inline and not idempotent:
                 try:
                     with forbid_blocking():
@@ -142,6 +151,27 @@ def endpoint(
             return json_response(500, failure, request_id, {})
 
     return run
+
+
+def _audit(
+    api: Api, handler: Handler, request: Request, request_id: str, note: AuditNote, status: int
+) -> None:
+    if api.deps.audit is None:
+        return
+    client = request.scope.get("client")
+    operation = note.operation or f"{handler.__module__.rsplit('.', 1)[-1]}.{handler.__name__}"
+    key_id = _signature_key_id(request) if note.principal is None else None
+    record_request(
+        api.deps, note, operation, status, request_id, client[0] if client else None, key_id
+    )
+
+
+def _signature_key_id(request: Request) -> str | None:
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            found = _KEY_ID.search(value.decode("latin-1"))
+            return found.group(1) if found else None
+    return None
 
 
 def _request_id(request: Request) -> str:
@@ -172,6 +202,7 @@ def _process(
     raw: bytes,
     request_id: str,
     idempotent: bool,
+    note: AuditNote,
 ) -> tuple[int, bytes, dict[str, str]]:
     # ASGI header names are already lower-case bytes; the first of repeated headers wins.
     headers: dict[str, str] = {}
@@ -182,7 +213,8 @@ def _process(
     if query_string:
         target = f"{target}?{query_string}"
     principal = authenticate(api.deps, signed_request(request.method, target, headers, raw))
-    call = Call(principal, request_id)
+    note.principal = principal
+    call = Call(principal, request_id, note)
     token = headers.get("opc-retry-token") if idempotent else None
     fingerprint = idempotency.request_fingerprint(request.method, target, raw) if token else ""
     if token:

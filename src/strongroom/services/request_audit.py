@@ -1,0 +1,54 @@
+"""Turning a finished request into an audit event (never with secret values)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from strongroom.domain.identity import AuditEvent
+from strongroom.services.context import AuditNote
+from strongroom.services.ports import Deps
+
+_KEY_ID = re.compile(r"^(ocid1\.tenancy\.[a-z0-9.-]+)/(ocid1\.user\.[a-z0-9.-]+)/")
+
+
+def record_request(
+    deps: Deps,
+    note: AuditNote,
+    operation: str,
+    status: int,
+    request_id: str,
+    source: str | None,
+    claimed_key_id: str | None,
+) -> None:
+    """Queue the audit event of one request.
+
+    An unauthenticated request is attributed to the tenancy and user its signature claimed,
+    so failed attempts show up in that tenancy's audit trail.
+    """
+    if deps.audit is None:
+        return
+    principal = note.principal
+    tenancy_id = principal.tenancy_id if principal else None
+    principal_id = principal.user_id if principal else None
+    if principal is None and claimed_key_id and (match := _KEY_ID.match(claimed_key_id)):
+        tenancy_id, principal_id = match.group(1), match.group(2)
+    decision = note.decision
+    if principal is None and status == 401:
+        decision = "unauthenticated"
+    deps.audit.record(
+        AuditEvent(
+            id=uuid.uuid4().hex,
+            time=deps.wall_clock.now(),
+            tenancy_id=tenancy_id,
+            principal_id=principal_id,
+            principal_type=principal.principal_type if principal else None,
+            operation=operation[:100],
+            resource_id=note.resource_id,
+            compartment_id=note.compartment_id,
+            decision=decision,
+            status=status,
+            request_id=request_id[:64],
+            source=source,
+        )
+    )
