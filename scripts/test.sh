@@ -16,6 +16,13 @@ fi
 
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 
+# The official oci CLI pins its own oci SDK version, so it lives in a virtualenv of its own.
+if [ ! -x .cache/oci-cli/bin/oci ]; then
+  python3 -m venv .cache/oci-cli
+  .cache/oci-cli/bin/pip install -q --disable-pip-version-check oci-cli
+fi
+export STRONGROOM_OCI_CLI="$PWD/.cache/oci-cli/bin/oci"
+
 echo "== ruff"; python3 -m ruff check src tests bench
 echo "== ruff format"; python3 -m ruff format --check src tests bench
 echo "== mypy"; python3 -m mypy
