@@ -20,7 +20,6 @@ from strongroom.crypto.providers.software import SoftwareProvider
 from strongroom.crypto.request_signing import new_api_key_pair
 from strongroom.domain.key import ProtectionMode
 from strongroom.services.audit import AuditLog
-from strongroom.services.authz import AdministratorsOnly
 from strongroom.services.bootstrap import AdminIdentity, ensure_tenancy, new_admin_identity
 from strongroom.services.policy_authorizer import PolicyAuthorizer
 from strongroom.services.ports import Clock, Deps, SystemClock
@@ -81,7 +80,7 @@ def initialize(data_dir: Path, region: str, database_url: str | None = None) -> 
     deps = Deps(
         db=db,
         barrier=barrier,
-        authorizer=AdministratorsOnly(),
+        authorizer=PolicyAuthorizer(db, region),
         providers={},
         region=region,
         public_url=settings.advertised_url,

@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 from strongroom.domain.errors import NotAuthorized
-from strongroom.domain.identity import Principal
 from strongroom.iam.operations import permissions_for
 from strongroom.services.context import Call
 from strongroom.services.ports import Deps
-
-
-class AdministratorsOnly:
-    """Until policies exist: members of the tenancy's Administrators group may do everything."""
-
-    def is_allowed(
-        self,
-        principal: Principal,
-        operation: str,
-        permissions: tuple[str, ...],
-        target: dict[str, str],
-    ) -> bool:
-        return "Administrators" in principal.group_names
 
 
 def authorize(
