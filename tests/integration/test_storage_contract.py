@@ -794,3 +794,38 @@ def test_committed_writes_are_visible_to_the_next_transaction(db: Database) -> N
         ).first()
     assert row is not None
     assert row.display_name == vault.display_name
+
+
+# --- audit events (bulk driver-level insert) ------------------------------------------------------
+
+
+def test_audit_events_round_trip_in_time_order(db: Database) -> None:
+    from strongroom.domain.identity import AuditEvent
+
+    tenancy = _ocid("tenancy")
+    base = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    events = [
+        AuditEvent(
+            id=os.urandom(8).hex(),
+            time=base + timedelta(seconds=i),
+            tenancy_id=tenancy,
+            principal_id=None if i == 0 else _ocid("user"),
+            principal_type="user",
+            operation=f"Op{i}",
+            resource_id=None,
+            compartment_id=tenancy,
+            decision="allowed",
+            status=200 + i,
+            request_id=f"r{i}",
+            source="127.0.0.1",
+        )
+        for i in range(3)
+    ]
+    with db.transaction() as tx:
+        tx.iam.add_audit_events(list(reversed(events)))
+        tx.iam.add_audit_events([])
+    with db.transaction(read_only=True) as tx:
+        found = tx.iam.audit_events(tenancy, base, base + timedelta(seconds=2), 10, 0)
+    assert [e.operation for e in found] == ["Op0", "Op1"]
+    assert found[0].time == base
+    assert found[0].principal_id is None and found[1].status == 201

@@ -142,7 +142,7 @@ class Application:
     expires_on: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuditEvent:
     """One audited request: who, what, on which resource, the decision and the outcome."""
 

@@ -53,8 +53,7 @@ class AuditLog:
                 return
             try:
                 with self._db.transaction() as tx:
-                    for event in batch:
-                        tx.iam.add_audit_event(event)
+                    tx.iam.add_audit_events(batch)
             except Exception:
                 log.exception(
                     "writing %d audit events failed; keeping them for the next try", len(batch)

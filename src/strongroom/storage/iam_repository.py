@@ -4,7 +4,7 @@ token signing keys and audit events. Dataclass fields are named as their columns
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
@@ -23,6 +23,7 @@ from strongroom.domain.identity import (
 from strongroom.storage import rows, schema
 
 T = TypeVar("T")
+_AUDIT_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEvent))
 
 
 def _row_values(obj: object) -> dict[str, Any]:
@@ -86,10 +87,10 @@ class IamRepository:
     def count_in_compartment(self, compartment_id: str, now: datetime) -> int:
         """Live resources of every kind that sit in ``compartment_id`` at ``now``.
 
-        A vault or key whose scheduled deletion time has passed is deleted although its row
-        still says PENDING_DELETION, and so are the keys of such a vault.
+        A vault, key or secret whose scheduled deletion time has passed is deleted although its
+        row still says PENDING_DELETION, and so are the keys and secrets of such a vault.
         """
-        v, k, p = schema.vaults, schema.keys, schema.policies
+        v, k, p, s = schema.vaults, schema.keys, schema.policies, schema.secrets
 
         def live(t: Table) -> Any:
             return and_(
@@ -109,6 +110,9 @@ class IamRepository:
             select(func.count()).where(
                 p.c.compartment_id == compartment_id, p.c.lifecycle_state != "DELETED"
             ),
+            select(func.count())
+            .select_from(s.join(v, s.c.vault_id == v.c.id))
+            .where(s.c.compartment_id == compartment_id, live(s), live(v)),
         )
         return sum(int(self._conn.execute(query).scalar_one()) for query in queries)
 
@@ -229,8 +233,28 @@ class IamRepository:
             )
         )
 
-    def add_audit_event(self, event: AuditEvent) -> None:
-        self._conn.execute(insert(schema.audit_events).values(_row_values(event)))
+    def add_audit_events(self, events: list[AuditEvent]) -> None:
+        """Insert a batch with one driver-level executemany.
+
+        The audit writer runs in the serving process and calls this for every request made, so
+        it skips SQLAlchemy's per-row statement and type processing and binds plain tuples.
+        """
+        if not events:
+            return
+        sqlite = self._conn.dialect.name == "sqlite"
+        marker = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
+        columns = ", ".join(_AUDIT_FIELDS)
+        markers = ", ".join([marker] * len(_AUDIT_FIELDS))
+        sql = f"INSERT INTO audit_events ({columns}) VALUES ({markers})"  # noqa: S608 - fixed names
+        rows = []
+        for e in events:
+            when = e.time.astimezone(UTC).replace(tzinfo=None)
+            # SQLAlchemy's SQLite DATETIME text form, which its reader parses back.
+            stamp: object = when.isoformat(" ", "microseconds") if sqlite else when
+            rows.append(
+                tuple(stamp if name == "time" else getattr(e, name) for name in _AUDIT_FIELDS)
+            )
+        self._conn.exec_driver_sql(sql, rows)
 
     def audit_events(
         self, tenancy_id: str, start: datetime, end: datetime, limit: int, offset: int
