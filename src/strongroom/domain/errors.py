@@ -15,6 +15,10 @@ class InvalidParameter(StrongroomError):
     """The request is malformed or a value is out of range."""
 
 
+class LimitExceeded(InvalidParameter):
+    """A service limit would be exceeded (OCI's 400 LimitExceeded)."""
+
+
 class NotAuthenticated(StrongroomError):
     """The caller could not be identified (missing, bad, stale or replayed signature)."""
 

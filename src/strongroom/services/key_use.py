@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from strongroom.domain.errors import IncorrectState, InvalidParameter
+from strongroom.domain.errors import IncorrectState, InvalidParameter, NotFound
 from strongroom.domain.key import Key, KeyVersion, ProtectionMode
 from strongroom.domain.lifecycle import State
 from strongroom.domain.vault import Vault
 from strongroom.services.context import Call
 from strongroom.services.keys import provider_for
-from strongroom.services.lookup import key_in_vault, version_of, visible_key
+from strongroom.services.lookup import NOT_FOUND, key_in_vault, version_of, visible_key
 from strongroom.services.nonblocking import require_may_block
 from strongroom.services.ports import Deps
+from strongroom.storage.unit_of_work import Transaction
 
 MAX_PLAINTEXT = 4096
 
@@ -42,6 +43,36 @@ def use_key(
     """
     key_row, vault_row, version_row = _rows(deps, key_id, version_id)
     key = visible_key(deps, call, vault_id, key_row, operation)
+    return _usable(deps, key, vault_row, version_row)
+
+
+def load_key_for_service(
+    deps: Deps,
+    tenancy_id: str,
+    key_id: str,
+    version_id: str | None,
+    tx: Transaction | None = None,
+) -> UsableKey:
+    """A key version the service uses on a caller's behalf (secret envelopes), unauthorized.
+
+    The caller was authorized for the operation that needs the key (CreateSecret,
+    GetSecretBundle), not for the key itself. The state checks are :func:`use_key`'s. Inside
+    a write transaction pass it as ``tx``: rows not in the cache are then read through it
+    rather than through a second connection.
+    """
+    if tx is None:
+        key_row, vault_row, version_row = _rows(deps, key_id, version_id)
+    else:
+        key_row, vault_row, version_row = _rows_in(deps, tx, key_id, version_id)
+    if key_row is None or key_row.tenancy_id != tenancy_id:
+        raise NotFound(NOT_FOUND)
+    return _usable(deps, key_row, vault_row, version_row)
+
+
+def _usable(
+    deps: Deps, key: Key, vault_row: Vault | None, version_row: KeyVersion | None
+) -> UsableKey:
+    """Check that vault, key and version may be used now, and open the material."""
     vault, key = key_in_vault(deps, key, vault_row)
     version = version_of(deps, key, version_row)
     if vault.lifecycle_state is not State.ACTIVE:
@@ -73,7 +104,7 @@ def _rows(deps: Deps, key_id: str, version_id: str | None) -> _Rows:
     at once (``Database.add_change_listener``), and other processes' writes are seen within
     the cache's TTL. Incomplete results (something missing) are not cached.
     """
-    name = f"{key_id} {version_id or ''}"
+    name = _cache_name(key_id, version_id)
     cached: _Rows | None = deps.keys_in_use.get(name)
     if cached is not None:
         return cached
@@ -92,6 +123,25 @@ def _rows(deps: Deps, key_id: str, version_id: str | None) -> _Rows:
         if key is not None and vault is not None and version is not None:
             deps.keys_in_use.put(name, rows, generation)
         return rows
+
+
+def _cache_name(key_id: str, version_id: str | None) -> str:
+    return f"{key_id} {version_id or ''}"
+
+
+def _rows_in(deps: Deps, tx: Transaction, key_id: str, version_id: str | None) -> _Rows:
+    """:func:`_rows` from the cache, or else read through ``tx`` (and not cached)."""
+    cached: _Rows | None = deps.keys_in_use.get(_cache_name(key_id, version_id))
+    if cached is not None:
+        return cached
+    key = tx.keys.get(key_id)
+    if key is None:
+        return None, None, None
+    return (
+        key,
+        tx.vaults.get(key.vault_id),
+        tx.keys.get_version(version_id or key.current_version_id),
+    )
 
 
 def canonical_associated_data(associated: dict[str, str] | None) -> bytes:

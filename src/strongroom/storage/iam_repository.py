@@ -87,10 +87,10 @@ class IamRepository:
     def count_in_compartment(self, compartment_id: str, now: datetime) -> int:
         """Live resources of every kind that sit in ``compartment_id`` at ``now``.
 
-        A vault or key whose scheduled deletion time has passed is deleted although its row
-        still says PENDING_DELETION, and so are the keys of such a vault.
+        A vault, key or secret whose scheduled deletion time has passed is deleted although its
+        row still says PENDING_DELETION, and so are the keys and secrets of such a vault.
         """
-        v, k, p = schema.vaults, schema.keys, schema.policies
+        v, k, p, s = schema.vaults, schema.keys, schema.policies, schema.secrets
 
         def live(t: Table) -> Any:
             return and_(
@@ -110,6 +110,9 @@ class IamRepository:
             select(func.count()).where(
                 p.c.compartment_id == compartment_id, p.c.lifecycle_state != "DELETED"
             ),
+            select(func.count())
+            .select_from(s.join(v, s.c.vault_id == v.c.id))
+            .where(s.c.compartment_id == compartment_id, live(s), live(v)),
         )
         return sum(int(self._conn.execute(query).scalar_one()) for query in queries)
 

@@ -15,7 +15,7 @@ from strongroom.storage import rows, schema
 from strongroom.storage.paging import apply_page
 
 
-def _update_versioned(conn: Connection, table: Any, values: dict[str, Any], expected: int) -> None:
+def update_versioned(conn: Connection, table: Any, values: dict[str, Any], expected: int) -> None:
     """Write ``values`` if the row still has version ``expected``; bumps the version."""
     values = {**values, "version": expected + 1}
     result = conn.execute(
@@ -45,7 +45,7 @@ class VaultRepository:
     def save(self, vault: Vault) -> None:
         """Persist changes; raises Conflict on a concurrent change. Bumps ``vault.version``."""
         self._touched.add("vaults")
-        _update_versioned(self._conn, schema.vaults, rows.vault_to_row(vault), vault.version)
+        update_versioned(self._conn, schema.vaults, rows.vault_to_row(vault), vault.version)
         vault.version += 1
 
     def list(self, tenancy_id: str, compartment_id: str, page: PageRequest) -> builtins.list[Vault]:
@@ -72,7 +72,7 @@ class KeyRepository:
     def save(self, key: Key) -> None:
         """Persist changes; raises Conflict on a concurrent change. Bumps ``key.version``."""
         self._touched.add("keys")
-        _update_versioned(self._conn, schema.keys, rows.key_to_row(key), key.version)
+        update_versioned(self._conn, schema.keys, rows.key_to_row(key), key.version)
         key.version += 1
 
     def list(
@@ -104,7 +104,7 @@ class KeyRepository:
     def save_version(self, kv: KeyVersion) -> None:
         """Persist a version's state change; raises Conflict on a concurrent change."""
         self._touched.add("key_versions")
-        _update_versioned(self._conn, schema.key_versions, rows.key_version_to_row(kv), kv.version)
+        update_versioned(self._conn, schema.key_versions, rows.key_version_to_row(kv), kv.version)
         kv.version += 1
 
     def move_versions(self, key_id: str, compartment_id: str) -> None:

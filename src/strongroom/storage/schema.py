@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -141,6 +142,64 @@ key_versions = Table(
     Column("time_of_deletion", UTCDateTime(), nullable=True),
     Column("version", Integer, nullable=False),
     Index("ix_key_versions_key", "key_id", "time_created"),
+)
+
+secrets = Table(
+    "secrets",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", nullable=False),
+    _id("compartment_id", nullable=False),
+    _id("vault_id", ForeignKey("vaults.id"), nullable=False),
+    _id("key_id", ForeignKey("keys.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    # The name while it is reserved (not deleted): unique per vault; NULL once deleted.
+    Column("live_name", String(255), nullable=True),
+    Column("description", String(400), nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("time_of_deletion", UTCDateTime(), nullable=True),
+    Column("current_version", Integer, nullable=False),
+    Column("previous_version", Integer, nullable=True),
+    Column("latest_version", Integer, nullable=False),
+    Column("time_of_current_version_expiry", UTCDateTime(), nullable=True),
+    Column("secret_metadata", JSON, nullable=False),
+    Column("freeform_tags", JSON, nullable=False),
+    Column("defined_tags", JSON, nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("generation", JSON, nullable=True),
+    Column("auto_generation", Boolean, nullable=False),
+    Column("rotation", JSON, nullable=True),
+    Column("last_rotation_time", UTCDateTime(), nullable=True),
+    Column("next_rotation_time", UTCDateTime(), nullable=True),
+    Column("digest_key", LargeBinary, nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("vault_id", "live_name", name="uq_secrets_live_name"),
+    Index("ix_secrets_compartment", "compartment_id", "time_created"),
+    Index("ix_secrets_next_rotation", "next_rotation_time"),
+    Index("ix_secrets_deletion", "time_of_deletion"),
+)
+
+secret_versions = Table(
+    "secret_versions",
+    metadata,
+    _id("secret_id", ForeignKey("secrets.id"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("name", String(255), nullable=True),
+    Column("stage", String(16), nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("time_of_deletion", UTCDateTime(), nullable=True),
+    Column("auto_generated", Boolean, nullable=False),
+    _id("key_version_id", nullable=False),
+    # Destroyed (NULL) when the version is deleted; the digest stays for the reuse rule.
+    Column("wrapped_key", LargeBinary, nullable=True),
+    Column("content", LargeBinary, nullable=True),
+    Column("digest", LargeBinary, nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("secret_id", "name", name="uq_secret_versions_name"),
+    Index("ix_secret_versions_stage", "secret_id", "stage", "number"),
+    Index("ix_secret_versions_deletion", "time_of_deletion"),
 )
 
 idempotency_records = Table(

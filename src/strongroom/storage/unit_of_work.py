@@ -14,6 +14,7 @@ from strongroom.storage.iam_repository import IamRepository
 from strongroom.storage.idempotency_repository import IdempotencyRepository
 from strongroom.storage.identity_repository import IdentityRepository
 from strongroom.storage.repositories import KeyRepository, VaultRepository
+from strongroom.storage.secret_repository import SecretRepository
 
 ChangeListener = Callable[[frozenset[str]], None]
 
@@ -56,6 +57,7 @@ class Transaction:
         self.identity = IdentityRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
         self.iam = IamRepository(conn)
+        self.secrets = SecretRepository(conn)
 
 
 class Database:

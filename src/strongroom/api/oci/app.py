@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -17,6 +19,12 @@ from strongroom.api.oci import audit_events, kms_crypto, kms_keys, kms_vaults
 from strongroom.api.oci.endpoint import Api, Handler, endpoint, json_response
 from strongroom.api.oci.identity_routes import identity_routes
 from strongroom.api.oci.oauth import oauth_routes
+from strongroom.api.oci.secret_routes import secret_routes
+from strongroom.services.ports import Deps
+from strongroom.services.secret_rotation import run_scheduled_work
+
+SCHEDULER_INTERVAL = 30.0  # seconds between rounds of scheduled rotations and deletions
+log = logging.getLogger("strongroom.scheduler")
 
 KMS = "/20180608"
 MGMT = "/kms/{vaultId}/management/20180608"
@@ -120,18 +128,55 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return json_response(exc.status_code, body, request_id, {})
 
 
-def build_app(api: Api, extra_routes: list[BaseRoute] | None = None) -> Starlette:
-    """The ASGI application."""
+def build_app(
+    api: Api,
+    extra_routes: list[BaseRoute] | None = None,
+    scheduler_interval: float | None = SCHEDULER_INTERVAL,
+) -> Starlette:
+    """The ASGI application; with a ``scheduler_interval``, a background thread runs
+    scheduled secret rotations and deletions that often while the application is up."""
     handlers: dict[Any, Callable[..., Any]] = {HTTPException: _http_error}
-    routes = _routes(api) + identity_routes(api) + oauth_routes(api.deps) + (extra_routes or [])
-    return Starlette(routes=routes, exception_handlers=handlers, lifespan=_lifespan(api))
+    routes = (
+        _routes(api)
+        + secret_routes(api)
+        + identity_routes(api)
+        + oauth_routes(api.deps)
+        + (extra_routes or [])
+    )
+    lifespan = _lifespan(api, scheduler_interval)
+    return Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
 
 
-def _lifespan(api: Api) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+def _lifespan(
+    api: Api, scheduler_interval: float | None
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        stop = threading.Event()
+        worker = None
+        if scheduler_interval is not None:
+            worker = threading.Thread(
+                target=scheduler_loop,
+                args=(api.deps, stop, scheduler_interval),
+                name="strongroom-scheduler",
+                daemon=True,
+            )
+            worker.start()
         yield
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=10)
         if api.deps.audit is not None:
             api.deps.audit.close()
 
     return lifespan
+
+
+def scheduler_loop(deps: Deps, stop: threading.Event, interval: float) -> None:
+    """Run scheduled work every ``interval`` seconds until ``stop`` is set; errors are logged
+    and the next round tries again (work is claimed optimistically: see secret_rotation)."""
+    while not stop.wait(interval):
+        try:
+            run_scheduled_work(deps)
+        except Exception:
+            log.exception("scheduled secret work failed; retrying next round")

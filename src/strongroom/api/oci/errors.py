@@ -6,6 +6,7 @@ from strongroom.domain import errors
 
 # Most specific first: NotAuthorized is a NotFound and must look exactly like it.
 ERROR_TABLE: tuple[tuple[type[errors.StrongroomError], int, str], ...] = (
+    (errors.LimitExceeded, 400, "LimitExceeded"),
     (errors.InvalidParameter, 400, "InvalidParameter"),
     (errors.DecryptionFailed, 400, "InvalidParameter"),
     (errors.NotAuthenticated, 401, "NotAuthenticated"),

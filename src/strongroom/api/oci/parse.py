@@ -137,14 +137,22 @@ def obj(body: Body, name: str, *, required: bool = True) -> Body | None:
     return value
 
 
-def page_request(query: Mapping[str, str], default_sort: str = "TIMECREATED") -> PageRequest:
-    """limit, page, sortBy and sortOrder query parameters."""
+def page_request(
+    query: Mapping[str, str],
+    default_sort: str = "TIMECREATED",
+    sorts: tuple[str, ...] = ("TIMECREATED", "DISPLAYNAME"),
+) -> PageRequest:
+    """limit, page, sortBy (one of ``sorts``) and sortOrder query parameters.
+
+    Time and version-number orders default to descending, names to ascending, as in OCI.
+    """
     limit = _int_param(query.get("limit"), "limit", 1, MAX_LIMIT, 100)
     offset = decode_page(query.get("page"))
     sort_by = query.get("sortBy", default_sort)
-    if sort_by not in ("TIMECREATED", "DISPLAYNAME"):
-        raise InvalidParameter("sortBy must be TIMECREATED or DISPLAYNAME")
-    order = query.get("sortOrder", "DESC" if sort_by == "TIMECREATED" else "ASC")
+    if sort_by not in sorts:
+        raise InvalidParameter(f"sortBy must be {' or '.join(sorts)}")
+    descending_first = sort_by in ("TIMECREATED", "VERSION_NUMBER")
+    order = query.get("sortOrder", "DESC" if descending_first else "ASC")
     if order not in ("ASC", "DESC"):
         raise InvalidParameter("sortOrder must be ASC or DESC")
     return PageRequest(limit=limit, offset=offset, sort_by=sort_by, descending=order == "DESC")

@@ -1,0 +1,42 @@
+"""Routes of the VaultsClient secret management API (/20180608/secrets) and of the
+SecretsClient retrieval API (/20190301/secretbundles)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from strongroom.api.oci import secret_bundle_handlers as b
+from strongroom.api.oci import secret_handlers as h
+from strongroom.api.oci.endpoint import Api, Handler, endpoint
+
+SECRETS = "/20180608/secrets"
+ONE = f"{SECRETS}/{{secretId}}"
+VERSION = f"{ONE}/version/{{secretVersionNumber}}"
+BUNDLES = "/20190301/secretbundles"
+
+
+def secret_routes(api: Api) -> list[BaseRoute]:
+    """Every secrets route, bound to ``api``; actions accept opc-retry-token."""
+    table: list[tuple[str, str, Handler, bool]] = [
+        # The hot read first: Starlette tries routes in order.
+        (f"{BUNDLES}/{{secretId}}", "GET", b.get, False),
+        (f"{BUNDLES}/actions/getByName", "POST", b.get_by_name, False),
+        (f"{BUNDLES}/{{secretId}}/versions", "GET", b.list_versions, False),
+        (SECRETS, "POST", h.create, True),
+        (SECRETS, "GET", h.list_, False),
+        (ONE, "GET", h.get, False),
+        (ONE, "PUT", h.update, False),
+        (f"{ONE}/actions/scheduleDeletion", "POST", h.schedule_deletion, True),
+        (f"{ONE}/actions/cancelDeletion", "POST", h.cancel_deletion, True),
+        (f"{ONE}/actions/rotate", "POST", h.rotate, True),
+        (f"{ONE}/actions/cancelRotation", "POST", h.cancel_rotation, True),
+        (f"{ONE}/actions/changeCompartment", "POST", h.change_compartment, True),
+        (f"{ONE}/versions", "GET", h.list_versions, False),
+        (VERSION, "GET", h.get_version, False),
+        (f"{VERSION}/actions/scheduleDeletion", "POST", h.schedule_version_deletion, True),
+        (f"{VERSION}/actions/cancelDeletion", "POST", h.cancel_version_deletion, True),
+    ]
+    return [
+        Route(path, endpoint(api, handler, idempotent=idem), methods=[method])
+        for path, method, handler, idem in table
+    ]

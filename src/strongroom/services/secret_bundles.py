@@ -1,0 +1,84 @@
+"""Secret bundles (the Secrets retrieval API): a version's content by id or by name.
+
+A secret that is not ACTIVE (PENDING_DELETION or DELETED) is refused with IncorrectState
+(409), saying why, rather than looking missing: the caller was allowed to read it. A version
+scheduled for deletion or deleted is refused the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from strongroom.domain.errors import IncorrectState, NotFound
+from strongroom.domain.lifecycle import State
+from strongroom.domain.paging import Page, PageRequest
+from strongroom.domain.secret import Secret, SecretVersion
+from strongroom.domain.secret_rules import check_retrievable
+from strongroom.services.context import Call
+from strongroom.services.lookup import NOT_FOUND
+from strongroom.services.ports import Deps
+from strongroom.services.secret_envelope import open_content
+from strongroom.services.secret_lookup import (
+    VersionRef,
+    require_active,
+    version_for,
+    visible_secret,
+)
+from strongroom.services.secret_versions import versions_page
+from strongroom.storage.unit_of_work import Transaction
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A version with its plaintext content."""
+
+    secret: Secret
+    version: SecretVersion
+    content: bytes
+
+
+def get_secret_bundle(deps: Deps, call: Call, secret_id: str, ref: VersionRef) -> Bundle:
+    """GetSecretBundle: the version ``ref`` names (CURRENT by default), decrypted."""
+    with deps.db.transaction(read_only=True) as tx:
+        row = tx.secrets.get(secret_id)
+        secret, version = _readable(deps, tx, call, row, ref, "GetSecretBundle")
+    return Bundle(secret, version, open_content(deps, secret, version))
+
+
+def get_secret_bundle_by_name(
+    deps: Deps, call: Call, vault_id: str, name: str, ref: VersionRef
+) -> Bundle:
+    """GetSecretBundleByName: the same, finding the secret by its name in a vault."""
+    with deps.db.transaction(read_only=True) as tx:
+        found = tx.secrets.get_by_name(vault_id, name)
+        if found is not None and found.state_at(deps.clock.now()) is State.DELETED:
+            raise NotFound(NOT_FOUND)
+        secret, version = _readable(deps, tx, call, found, ref, "GetSecretBundleByName")
+    return Bundle(secret, version, open_content(deps, secret, version))
+
+
+def list_secret_bundle_versions(
+    deps: Deps, call: Call, secret_id: str, page: PageRequest
+) -> tuple[Secret, Page[SecretVersion]]:
+    """ListSecretBundleVersions: versions without content."""
+    return versions_page(deps, call, secret_id, page, "ListSecretBundleVersions")
+
+
+def _readable(
+    deps: Deps,
+    tx: Transaction,
+    call: Call,
+    row: Secret | None,
+    ref: VersionRef,
+    operation: str,
+) -> tuple[Secret, SecretVersion]:
+    secret = visible_secret(deps, call, row, operation)
+    require_active(secret)
+    version = version_for(deps, tx, secret, ref)
+    if version.lifecycle_state is not State.ACTIVE:
+        raise IncorrectState(
+            f"Secret version {version.number} is {version.lifecycle_state.value}; "
+            "its content cannot be read"
+        )
+    check_retrievable(version.time_created, secret.rules, deps.clock.now())
+    return secret, version

@@ -1,0 +1,100 @@
+"""Loading secrets and their versions for a call: tenancy, authorization, effective states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from strongroom.domain.errors import IncorrectState, InvalidParameter, NotFound
+from strongroom.domain.lifecycle import State
+from strongroom.domain.secret import Secret, SecretVersion, Stage
+from strongroom.services.authz import authorize
+from strongroom.services.context import Call
+from strongroom.services.lookup import NOT_FOUND
+from strongroom.services.ports import Deps
+from strongroom.storage.unit_of_work import Transaction
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """Which version a read names: by number, by version name, or by stage (CURRENT if none)."""
+
+    number: int | None = None
+    name: str | None = None
+    stage: Stage | None = None
+
+    def __post_init__(self) -> None:
+        given = [v for v in (self.number, self.name, self.stage) if v is not None]
+        if len(given) > 1:
+            raise InvalidParameter("Give at most one of versionNumber, secretVersionName, stage")
+
+
+def secret_target(secret: Secret) -> dict[str, str]:
+    """Policy variables describing a secret."""
+    return {
+        "tenancy.id": secret.tenancy_id,
+        "compartment.id": secret.compartment_id,
+        "vault.id": secret.vault_id,
+        "secret.id": secret.id,
+        "secret.name": secret.name,
+    }
+
+
+def secret_as_of(secret: Secret, now: datetime) -> Secret:
+    """The secret with its scheduled deletion applied."""
+    state = secret.state_at(now)
+    return secret if state is secret.lifecycle_state else replace(secret, lifecycle_state=state)
+
+
+def version_as_of(version: SecretVersion, secret: Secret, now: datetime) -> SecretVersion:
+    """The version with its own and its secret's deletion applied (``secret`` effective)."""
+    state = State.DELETED if secret.lifecycle_state is State.DELETED else version.state_at(now)
+    return version if state is version.lifecycle_state else replace(version, lifecycle_state=state)
+
+
+def visible_secret(
+    deps: Deps,
+    call: Call,
+    secret: Secret | None,
+    operation: str,
+    permissions: tuple[str, ...] | None = None,
+) -> Secret:
+    """An authorized secret of the caller's tenancy, with its state as of now."""
+    if secret is None or secret.tenancy_id != call.principal.tenancy_id:
+        raise NotFound(NOT_FOUND)
+    authorize(deps, call, operation, secret_target(secret), permissions)
+    return secret_as_of(secret, deps.clock.now())
+
+
+def secret_for(deps: Deps, tx: Transaction, call: Call, secret_id: str, operation: str) -> Secret:
+    """Load an authorized secret."""
+    return visible_secret(deps, call, tx.secrets.get(secret_id), operation)
+
+
+def require_active(secret: Secret) -> None:
+    """Changes and reads of content need an ACTIVE secret."""
+    if secret.lifecycle_state is not State.ACTIVE:
+        raise IncorrectState(
+            f"The secret is {secret.lifecycle_state.value}; this operation needs an ACTIVE secret"
+        )
+
+
+def version_for(deps: Deps, tx: Transaction, secret: Secret, ref: VersionRef) -> SecretVersion:
+    """The version ``ref`` names, with its effective state; NotFound when there is none."""
+    found = _find(tx, secret, ref)
+    if found is None:
+        raise NotFound(NOT_FOUND)
+    return version_as_of(found, secret, deps.clock.now())
+
+
+def _find(tx: Transaction, secret: Secret, ref: VersionRef) -> SecretVersion | None:
+    if ref.number is not None:
+        return tx.secrets.get_version(secret.id, ref.number)
+    if ref.name is not None:
+        return tx.secrets.version_by_name(secret.id, ref.name)
+    pointers = {Stage.CURRENT: secret.current, Stage.LATEST: secret.latest}
+    pointers[Stage.PREVIOUS] = secret.previous or 0
+    stage = ref.stage or Stage.CURRENT
+    if stage in pointers:
+        return tx.secrets.get_version(secret.id, pointers[stage]) if pointers[stage] else None
+    return tx.secrets.version_by_stage(secret.id, stage)

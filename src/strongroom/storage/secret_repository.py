@@ -1,0 +1,219 @@
+"""Secret and secret-version rows within one transaction.
+
+Every read of one version goes through an index: (secret_id, number) or
+(secret_id, stage, number); nothing here scans or returns all versions of a secret except
+the paged listing.
+"""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from strongroom.domain.errors import Conflict
+from strongroom.domain.lifecycle import State
+from strongroom.domain.paging import PageRequest
+from strongroom.domain.secret import Secret, SecretVersion, Stage
+from strongroom.storage import schema
+from strongroom.storage.paging import apply_page
+from strongroom.storage.repositories import update_versioned
+from strongroom.storage.secret_rows import (
+    secret_from_row,
+    secret_to_row,
+    version_from_row,
+    version_to_row,
+)
+
+S = schema.secrets
+V = schema.secret_versions
+_PENDING = State.PENDING_DELETION.value
+_DELETED = State.DELETED.value
+_DESTROYED = {"content": None, "wrapped_key": None}
+
+
+def _state_is(table: Any, state: str, now: datetime) -> Any:
+    """SQL for "the effective state is ``state``" (scheduled deletions take effect on time)."""
+    due = and_(table.c.lifecycle_state == _PENDING, table.c.time_of_deletion <= now)
+    if state == _DELETED:
+        return or_(table.c.lifecycle_state == _DELETED, due)
+    if state == _PENDING:
+        return and_(table.c.lifecycle_state == _PENDING, table.c.time_of_deletion > now)
+    return table.c.lifecycle_state == state
+
+
+class SecretRepository:
+    """Secrets and their versions."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    # secrets ---------------------------------------------------------------------------------
+    def add(self, secret: Secret) -> None:
+        """Insert; Conflict when a live secret of the vault has the same name."""
+        try:
+            self._conn.execute(insert(S).values(secret_to_row(secret)))
+        except IntegrityError:
+            raise Conflict(f"A secret named {secret.name!r} already exists in this vault") from None
+
+    def get(self, secret_id: str) -> Secret | None:
+        row = self._conn.execute(select(S).where(S.c.id == secret_id)).first()
+        return secret_from_row(row) if row else None
+
+    def get_by_name(self, vault_id: str, name: str) -> Secret | None:
+        """The secret holding ``name`` in the vault (not deleted, as of its last write)."""
+        query = select(S).where(S.c.vault_id == vault_id, S.c.live_name == name)
+        row = self._conn.execute(query).first()
+        return secret_from_row(row) if row else None
+
+    def save(self, secret: Secret) -> None:
+        """Persist changes; Conflict on a concurrent change. Bumps ``secret.version``."""
+        update_versioned(self._conn, S, secret_to_row(secret), secret.version)
+        secret.version += 1
+
+    def release_name(self, vault_id: str, name: str, now: datetime) -> None:
+        """Free ``name`` when the secret holding it has been deleted by now."""
+        self._conn.execute(
+            update(S)
+            .where(S.c.vault_id == vault_id, S.c.live_name == name, _state_is(S, _DELETED, now))
+            .values(live_name=None, lifecycle_state=_DELETED, version=S.c.version + 1)
+        )
+
+    def list(
+        self,
+        tenancy_id: str,
+        compartment_id: str,
+        page: PageRequest,
+        filters: dict[str, str],
+        now: datetime,
+    ) -> builtins.list[Secret]:
+        """Secrets of a compartment; ``filters`` may hold name, vault_id and lifecycle_state."""
+        query = select(S).where(S.c.tenancy_id == tenancy_id, S.c.compartment_id == compartment_id)
+        if "name" in filters:
+            query = query.where(S.c.name == filters["name"])
+        if "vault_id" in filters:
+            query = query.where(S.c.vault_id == filters["vault_id"])
+        if "lifecycle_state" in filters:
+            query = query.where(_state_is(S, filters["lifecycle_state"], now))
+        return [secret_from_row(r) for r in self._conn.execute(apply_page(query, S, page))]
+
+    def due_for_rotation(self, now: datetime, limit: int) -> builtins.list[str]:
+        """Ids of ACTIVE secrets whose next rotation time has come, soonest first."""
+        query = (
+            select(S.c.id)
+            .where(S.c.next_rotation_time <= now, S.c.lifecycle_state == State.ACTIVE.value)
+            .order_by(S.c.next_rotation_time)
+            .limit(limit)
+        )
+        return [row.id for row in self._conn.execute(query)]
+
+    def purge_deleted(self, now: datetime) -> int:
+        """Destroy the content of versions (and secrets) whose deletion time has come."""
+        gone = select(S.c.id).where(S.c.lifecycle_state == _PENDING, S.c.time_of_deletion <= now)
+        count = self._conn.execute(
+            update(V).where(V.c.secret_id.in_(gone), V.c.content.is_not(None)).values(_DESTROYED)
+        ).rowcount
+        self._conn.execute(
+            update(S)
+            .where(S.c.lifecycle_state == _PENDING, S.c.time_of_deletion <= now)
+            .values(lifecycle_state=_DELETED, live_name=None, version=S.c.version + 1)
+        )
+        count += self._conn.execute(
+            update(V)
+            .where(V.c.lifecycle_state == _PENDING, V.c.time_of_deletion <= now)
+            .values(lifecycle_state=_DELETED, version=V.c.version + 1, **_DESTROYED)
+        ).rowcount
+        return int(count)
+
+    # versions --------------------------------------------------------------------------------
+    def add_version(self, version: SecretVersion) -> None:
+        """Insert; Conflict when the number (a concurrent write) or the name is taken."""
+        try:
+            self._conn.execute(insert(V).values(version_to_row(version)))
+        except IntegrityError:
+            raise Conflict(
+                "A version with this name or number already exists; names are unique per secret"
+            ) from None
+
+    def get_version(self, secret_id: str, number: int) -> SecretVersion | None:
+        query = select(V).where(V.c.secret_id == secret_id, V.c.number == number)
+        row = self._conn.execute(query).first()
+        return version_from_row(row) if row else None
+
+    def version_by_stage(self, secret_id: str, stage: Stage) -> SecretVersion | None:
+        """The newest version whose own stage is ``stage``."""
+        query = (
+            select(V)
+            .where(V.c.secret_id == secret_id, V.c.stage == stage.value)
+            .order_by(V.c.number.desc())
+            .limit(1)
+        )
+        row = self._conn.execute(query).first()
+        return version_from_row(row) if row else None
+
+    def version_by_name(self, secret_id: str, name: str) -> SecretVersion | None:
+        query = select(V).where(V.c.secret_id == secret_id, V.c.name == name)
+        row = self._conn.execute(query).first()
+        return version_from_row(row) if row else None
+
+    def save_version(self, version: SecretVersion) -> None:
+        """Persist a version's changes; Conflict on a concurrent change."""
+        values = {**version_to_row(version), "version": version.version + 1}
+        result = self._conn.execute(
+            update(V)
+            .where(
+                V.c.secret_id == version.secret_id,
+                V.c.number == version.number,
+                V.c.version == version.version,
+            )
+            .values(values)
+        )
+        if result.rowcount != 1:
+            raise Conflict("The secret version was changed by another request; retry")
+        version.version += 1
+
+    def count_active_versions(self, secret_id: str) -> int:
+        """Versions in use: neither scheduled for deletion nor deleted."""
+        query = select(func.count()).where(
+            V.c.secret_id == secret_id, V.c.lifecycle_state == State.ACTIVE.value
+        )
+        return int(self._conn.execute(query).scalar_one())
+
+    def oldest_deprecated(self, secret_id: str) -> SecretVersion | None:
+        """The oldest DEPRECATED version still in use."""
+        query = (
+            select(V)
+            .where(
+                V.c.secret_id == secret_id,
+                V.c.stage == Stage.DEPRECATED.value,
+                V.c.lifecycle_state == State.ACTIVE.value,
+            )
+            .order_by(V.c.number)
+            .limit(1)
+        )
+        row = self._conn.execute(query).first()
+        return version_from_row(row) if row else None
+
+    def digest_used(
+        self, secret_id: str, digest: bytes, include_deleted: bool, now: datetime
+    ) -> bool:
+        """Whether a version (a not-deleted one unless ``include_deleted``) has this digest."""
+        query = select(V.c.number).where(V.c.secret_id == secret_id, V.c.digest == digest)
+        if not include_deleted:
+            query = query.where(~_state_is(V, _DELETED, now))
+        return self._conn.execute(query.limit(1)).first() is not None
+
+    def list_versions(self, secret_id: str, page: PageRequest) -> builtins.list[SecretVersion]:
+        """One window of a secret's versions by number (one extra row to tell if more exist)."""
+        order = V.c.number.desc() if page.descending else V.c.number.asc()
+        query = (
+            select(V)
+            .where(V.c.secret_id == secret_id)
+            .order_by(order)
+            .offset(page.offset)
+            .limit(page.limit + 1)
+        )
+        return [version_from_row(r) for r in self._conn.execute(query)]
