@@ -829,3 +829,32 @@ def test_audit_events_round_trip_in_time_order(db: Database) -> None:
     assert [e.operation for e in found] == ["Op0", "Op1"]
     assert found[0].time == base
     assert found[0].principal_id is None and found[1].status == 201
+
+
+def test_audit_batches_larger_than_one_statement_are_stored_whole(db: Database) -> None:
+    from strongroom.domain.identity import AuditEvent
+
+    tenancy = _ocid("tenancy")
+    base = datetime(2026, 6, 1, tzinfo=UTC)
+    events = [
+        AuditEvent(
+            id=f"{i:08d}",
+            time=base + timedelta(milliseconds=i),
+            tenancy_id=tenancy,
+            principal_id=None,
+            principal_type=None,
+            operation="Encrypt",
+            resource_id=None,
+            compartment_id=None,
+            decision="allowed",
+            status=200,
+            request_id=str(i),
+            source=None,
+        )
+        for i in range(1201)
+    ]
+    with db.transaction() as tx:
+        tx.iam.add_audit_events(events)
+    with db.transaction(read_only=True) as tx:
+        found = tx.iam.audit_events(tenancy, base, base + timedelta(hours=1), 5000, 0)
+    assert [e.id for e in found] == [e.id for e in events]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
-import uuid
 
 from strongroom.domain.identity import AuditEvent
 from strongroom.services.context import AuditNote
 from strongroom.services.ports import Deps
 
+# Unique across processes (random per-process prefix) and cheap per request (no urandom call).
+_PREFIX = os.urandom(8).hex()
+_SEQUENCE = itertools.count()
 _KEY_ID = re.compile(r"^(ocid1\.tenancy\.[a-z0-9.-]+)/(ocid1\.user\.[a-z0-9.-]+)/")
 
 
@@ -38,7 +42,7 @@ def record_request(
         decision = "unauthenticated"
     deps.audit.record(
         AuditEvent(
-            id=uuid.uuid4().hex,
+            id=f"{_PREFIX}{next(_SEQUENCE):016x}",
             time=deps.wall_clock.now(),
             tenancy_id=tenancy_id,
             principal_id=principal_id,
