@@ -198,11 +198,6 @@ def test_rsa_decrypt_with_the_wrong_oaep_hash_fails(
     service_error(shared_crypto.decrypt, details, status=400, code="InvalidParameter")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RSA ciphertexts are wrapped in Strongroom's envelope; OCI's are plain RSA-OAEP, so "
-    "data encrypted locally with the public key (as OCI documents) cannot be decrypted",
-)
 def test_rsa_decrypt_of_data_encrypted_locally_with_the_public_key(
     shared_kms: KmsManagementClient, shared_crypto: KmsCryptoClient, shared_keys: dict[str, m.Key]
 ) -> None:

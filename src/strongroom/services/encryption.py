@@ -76,12 +76,12 @@ def _algorithm_for(usable: UsableKey, requested: str | None) -> str:
 
 
 def _seal(usable: UsableKey, algorithm: str, plaintext: bytes, associated: bytes) -> bytes:
+    if algorithm != AES_GCM:
+        # Plain RSA-OAEP, as OCI returns it: data encrypted locally with the version's public
+        # key decrypts through the API too. The caller keeps the keyVersionId for rotation.
+        return asymmetric.encrypt(usable.material, algorithm, plaintext)
     header = ciphertext.header_for(usable.version.id)
-    if algorithm == AES_GCM:
-        payload = aead.seal(usable.material, plaintext, header + associated)
-    else:
-        payload = asymmetric.encrypt(usable.material, algorithm, plaintext)
-    return header + payload
+    return header + aead.seal(usable.material, plaintext, header + associated)
 
 
 def encrypt(
@@ -112,25 +112,38 @@ def decrypt(
     key_version_id: str | None,
     algorithm: str | None,
 ) -> Decrypted:
-    """Decrypt a ciphertext from Encrypt; the ciphertext says which version made it."""
+    """Decrypt a ciphertext from Encrypt; an AES ciphertext says which version made it.
+
+    RSA ciphertexts are plain RSA-OAEP: they open with ``key_version_id``, else the current one.
+    """
+    probe = use_key(deps, call, vault_id, key_id, key_version_id, "Decrypt")
+    if probe.key.shape.algorithm is Algorithm.RSA:
+        chosen = _algorithm_for(probe, algorithm)
+        plaintext = asymmetric.decrypt(probe.material, chosen, blob)
+        return Decrypted(plaintext, key_id, probe.version.id, chosen)
     envelope = ciphertext.unpack(blob)
     if key_version_id is not None and key_version_id != envelope.key_version_id:
         raise DecryptionFailed()
+    if envelope.key_version_id == probe.version.id:
+        usable = probe
+    else:
+        usable = _version_named_by(deps, call, vault_id, key_id, envelope.key_version_id)
+    chosen = _algorithm_for(usable, algorithm)
+    aad = envelope.header + canonical_associated_data(associated)
+    plaintext = aead.open_sealed(usable.material, envelope.payload, aad)
+    return Decrypted(plaintext, key_id, usable.version.id, chosen)
+
+
+def _version_named_by(
+    deps: Deps, call: Call, vault_id: str, key_id: str, version_id: str
+) -> UsableKey:
+    """The key version an AES ciphertext names (an older one, after rotation)."""
     try:
-        usable = use_key(deps, call, vault_id, key_id, envelope.key_version_id, "Decrypt")
+        return use_key(deps, call, vault_id, key_id, version_id, "Decrypt")
     except NotFound:
         # The ciphertext names a version this key does not have (tampered, or made by another
-        # key): a bad ciphertext, not a missing resource. Unless the key itself is missing or
-        # unusable, which this second lookup reports as such.
-        use_key(deps, call, vault_id, key_id, None, "Decrypt")
+        # key): a bad ciphertext, not a missing resource (the key itself was found already).
         raise DecryptionFailed() from None
-    chosen = _algorithm_for(usable, algorithm)
-    if chosen == AES_GCM:
-        aad = envelope.header + canonical_associated_data(associated)
-        plaintext = aead.open_sealed(usable.material, envelope.payload, aad)
-    else:
-        plaintext = asymmetric.decrypt(usable.material, chosen, envelope.payload)
-    return Decrypted(plaintext, key_id, usable.version.id, chosen)
 
 
 def generate_data_key(
