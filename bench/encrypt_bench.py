@@ -45,115 +45,58 @@ when the run completes (PASS or FAIL is printed); ``--strict`` makes a FAIL exit
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import contextlib
 import json
-import math
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import oci
-import uvloop
 from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultClient
 from oci.key_management import models as m
 
+from loadgen import (
+    BENCH_DIR,
+    MAX_SIGNATURE_AGE,
+    CapturedRequests,
+    LoadResult,
+    free_port,
+    init_data_dir,
+    load,
+    mib,
+    print_load_table,
+    proc_status,
+    run,
+    send_each,
+    serve_args,
+    server,
+    verdict,
+    warn_if_loaded,
+)
 from policy_setup import print_decision, setup_policies
 
-BENCH_DIR = Path(__file__).resolve().parent
 TARGET_RATIO = 0.40
 TARGET_POLICY_RATIO = 0.90
 TARGET_P99_MS = 20.0
 PLAINTEXT_BYTES = 32
-MAX_SIGNATURE_AGE = 240.0  # the server accepts 300 s of clock skew; keep a margin
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-# --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    url = f"http://127.0.0.1:{port}/healthz"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server on port {port} exited with status {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server on port {port} did not become healthy in {timeout:.0f} s")
-
-
-@contextmanager
-def server(args: list[str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_healthy(port, proc)
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def proc_status(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM of a process, in KiB."""
-    found = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            found[name] = int(value.split()[0])
-    return found
-
-
-def proc_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 # --------------------------------------------------------------------------- SDK requests
 
 
-class _Captured(Exception):
-    """Raised instead of sending: the SDK's signed request has been captured."""
-
-
-class SdkRequests:
-    """Raw HTTP/1.1 requests exactly as the ``oci`` SDK sends them, signed by its Signer.
-
-    The SDK client is called normally; its session's ``request`` is replaced by one that
-    prepares the request the way ``requests.Session.request`` does (session headers merged,
-    then ``auth=`` the SDK's ``oci.signer.Signer``) and keeps the prepared request.
-    """
+class SdkRequests(CapturedRequests):
+    """Encrypt and CreateKey requests exactly as the ``oci`` SDK sends them (see loadgen)."""
 
     def __init__(self, config: dict[str, Any], vault: m.Vault) -> None:
+        super().__init__()
         none = oci.retry.NoneRetryStrategy()
         self.crypto = KmsCryptoClient(
             config, service_endpoint=vault.crypto_endpoint, retry_strategy=none
@@ -161,39 +104,8 @@ class SdkRequests:
         self.management = KmsManagementClient(
             config, service_endpoint=vault.management_endpoint, retry_strategy=none
         )
-        self._captured: Any = None
         for client in (self.crypto, self.management):
             self._intercept(client.base_client.session)
-
-    def _intercept(self, session: Any) -> None:
-        from oci._vendor.requests import Request
-
-        def capture(method: str, url: str, **kwargs: Any) -> Any:
-            request = Request(
-                method,
-                url,
-                params=kwargs.get("params"),
-                headers=kwargs.get("headers"),
-                data=kwargs.get("data"),
-                auth=kwargs.get("auth"),
-            )
-            self._captured = session.prepare_request(request)
-            raise _Captured()
-
-        session.request = capture
-
-    def _raw(self, call: Callable[[], Any]) -> bytes:
-        with contextlib.suppress(_Captured):
-            call()
-        prepared, self._captured = self._captured, None
-        if prepared is None:
-            raise RuntimeError("the SDK did not issue a request")
-        body = prepared.body or b""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        head = f"{prepared.method} {prepared.path_url} HTTP/1.1\r\n"
-        head += "".join(f"{name}: {value}\r\n" for name, value in prepared.headers.items())
-        return head.encode("latin-1") + b"\r\n" + body
 
     def encrypt(self, key_id: str, plaintext: bytes) -> bytes:
         details = m.EncryptDataDetails(
@@ -209,175 +121,6 @@ class SdkRequests:
             protection_mode="SOFTWARE",
         )
         return self._raw(lambda: self.management.create_key(details))
-
-
-# --------------------------------------------------------------------------- load generator
-
-
-class _Connection(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection, one request in flight; minimal response parsing."""
-
-    def __init__(self) -> None:
-        self.transport: Any = None  # uvloop's transports do not subclass asyncio.Transport
-        self.buffer = bytearray()
-        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        waiter = self.waiter
-        if waiter is None:
-            return
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
-            return
-        head = bytes(self.buffer[:end]).lower()
-        at = head.find(b"\r\ncontent-length:")
-        length = 0
-        if at >= 0:
-            stop = head.find(b"\r\n", at + 2)
-            length = int(head[at + 17 : stop if stop >= 0 else len(head)])
-        total = end + 4 + length
-        if len(self.buffer) < total:
-            return
-        body = bytes(self.buffer[end + 4 : total])
-        del self.buffer[:total]
-        self.waiter = None
-        waiter.set_result((int(head[9:12]), body))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(exc or ConnectionError("server closed the connection"))
-
-    async def send(self, request: bytes) -> tuple[int, bytes]:
-        assert self.transport is not None
-        self.waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(request)
-        return await self.waiter
-
-
-async def _connect(port: int) -> _Connection:
-    loop = asyncio.get_running_loop()
-    _, conn = await loop.create_connection(_Connection, "127.0.0.1", port)
-    return conn
-
-
-@dataclass
-class LoadResult:
-    """What one load phase measured."""
-
-    name: str
-    seconds: float
-    latencies: list[float]  # of requests started inside the window, in seconds
-    completed: int  # requests that finished inside the window
-    statuses: Counter[int]
-    client_cpu: float
-    server_cpu: float
-    samples: list[tuple[bytes, bytes]] = field(default_factory=list)  # (plaintext, response)
-
-    @property
-    def ops(self) -> float:
-        return self.completed / self.seconds
-
-    def merge(self, other: LoadResult) -> LoadResult:
-        """Both phases' figures together (rounds of the same endpoint)."""
-        return LoadResult(
-            self.name,
-            self.seconds + other.seconds,
-            self.latencies + other.latencies,
-            self.completed + other.completed,
-            self.statuses + other.statuses,
-            self.client_cpu + other.client_cpu,
-            self.server_cpu + other.server_cpu,
-            self.samples + other.samples,
-        )
-
-    def percentile(self, fraction: float) -> float:
-        ordered = sorted(self.latencies)
-        rank = max(1, math.ceil(fraction * len(ordered)))
-        return ordered[rank - 1] * 1000.0
-
-
-async def _load(
-    name: str,
-    port: int,
-    pid: int,
-    pool: Sequence[bytes],
-    plaintexts: Sequence[bytes],
-    clients: int,
-    warmup: float,
-    seconds: float,
-) -> LoadResult:
-    conns = [await _connect(port) for _ in range(clients)]
-    start = time.perf_counter()
-    window_start = start + warmup
-    window_end = window_start + seconds
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    samples: list[tuple[bytes, bytes]] = []
-    completed = 0
-    cpu: dict[str, float] = {}
-
-    async def mark_window() -> None:
-        await asyncio.sleep(max(0.0, window_start - time.perf_counter()))
-        cpu["client"], cpu["server"] = time.process_time(), proc_cpu_seconds(pid)
-        await asyncio.sleep(max(0.0, window_end - time.perf_counter()))
-        cpu["client"] = time.process_time() - cpu["client"]
-        cpu["server"] = proc_cpu_seconds(pid) - cpu["server"]
-
-    async def client(index: int, conn: _Connection) -> None:
-        nonlocal completed
-        position = index
-        while True:
-            began = time.perf_counter()
-            if began >= window_end:
-                return
-            slot = position % len(pool)
-            position += clients
-            status, body = await conn.send(pool[slot])
-            ended = time.perf_counter()
-            if began >= window_start:
-                latencies.append(ended - began)
-                statuses[status] += 1
-                if ended <= window_end:
-                    completed += 1
-                if len(samples) < 32 and len(latencies) % 53 == 1:
-                    samples.append((plaintexts[slot], body))
-            elif status != 200:
-                statuses[status] += 1
-
-    await asyncio.gather(mark_window(), *(client(i, c) for i, c in enumerate(conns)))
-    for conn in conns:
-        assert conn.transport is not None
-        conn.transport.close()
-    return LoadResult(
-        name, seconds, latencies, completed, statuses, cpu["client"], cpu["server"], samples
-    )
-
-
-async def _each(port: int, requests: Iterator[bytes], concurrency: int) -> list[tuple[int, bytes]]:
-    """Send every request (built lazily, so signatures are fresh) with bounded concurrency."""
-    results: list[tuple[int, bytes]] = []
-
-    async def worker() -> None:
-        conn = await _connect(port)
-        for request in requests:
-            results.append(await conn.send(request))
-        assert conn.transport is not None
-        conn.transport.close()
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return results
-
-
-def run(coro: Any) -> Any:
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(coro)
 
 
 # --------------------------------------------------------------------------- phases
@@ -440,7 +183,7 @@ def verify_samples(setup: Setup, result: LoadResult) -> int:
 def create_keys(setup: Setup, port: int, count: int, concurrency: int) -> list[str]:
     tenancy = setup.config["tenancy"]
     requests = (setup.sdk.create_key(tenancy, f"mem-{i}") for i in range(count))
-    answers = run(_each(port, requests, concurrency))
+    answers = run(send_each(port, requests, concurrency))
     failed = Counter(status for status, _ in answers if status != 200)
     if failed:
         raise RuntimeError(f"CreateKey failures: {dict(failed)}")
@@ -449,7 +192,7 @@ def create_keys(setup: Setup, port: int, count: int, concurrency: int) -> list[s
 
 def touch_keys(setup: Setup, port: int, key_ids: list[str], concurrency: int) -> None:
     requests = (setup.sdk.encrypt(k, os.urandom(PLAINTEXT_BYTES)) for k in key_ids)
-    answers = run(_each(port, requests, concurrency))
+    answers = run(send_each(port, requests, concurrency))
     failed = Counter(status for status, _ in answers if status != 200)
     if failed:
         raise RuntimeError(f"Encrypt failures while loading keys: {dict(failed)}")
@@ -458,38 +201,7 @@ def touch_keys(setup: Setup, port: int, key_ids: list[str], concurrency: int) ->
 # --------------------------------------------------------------------------- report
 
 
-def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
-    return "  ".join(
-        c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-    )
-
-
-def print_load_table(results: Sequence[LoadResult]) -> None:
-    header = ["endpoint", "ops/s", "p50 ms", "p99 ms", "max ms", "requests", "srv CPU", "cli CPU"]
-    widths = [26, 9, 8, 8, 8, 9, 8, 8]
-    print(_row(header, widths))
-    print(_row(["-" * w for w in widths], widths))
-    for r in results:
-        print(
-            _row(
-                [
-                    r.name,
-                    f"{r.ops:,.0f}",
-                    f"{r.percentile(0.50):.2f}",
-                    f"{r.percentile(0.99):.2f}",
-                    f"{max(r.latencies) * 1000:.2f}",
-                    f"{len(r.latencies):,}",
-                    f"{r.server_cpu / r.seconds:.2f}",
-                    f"{r.client_cpu / r.seconds:.2f}",
-                ],
-                widths,
-            )
-        )
-    print("(srv/cli CPU: cores used by the server process / the load generator in the window)")
-
-
-def mib(kib: int) -> str:
-    return f"{kib / 1024:,.1f} MiB"
+# --------------------------------------------------------------------------- report
 
 
 def memory_phase(
@@ -591,23 +303,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _init(data_dir: Path) -> dict[str, Any]:
-    """``strongroom init`` a data directory; the administrator's SDK config."""
-    subprocess.run(
-        [sys.executable, "-m", "strongroom.cli.main", "init", "--data-dir", str(data_dir)],
-        check=True,
-        capture_output=True,
-    )
-    return oci.config.from_file(str(data_dir / "oci" / "config"))
-
-
-def _serve(data_dir: Path, port: int) -> list[str]:
-    return [
-        *(sys.executable, "-m", "strongroom.cli.main", "serve", "--data-dir", str(data_dir)),
-        *("--port", str(port), "--log-level", "warning"),
-    ]
-
-
 @dataclass
 class Target:
     """One endpoint measured in every round, and the setup whose signer builds its requests."""
@@ -618,14 +313,10 @@ class Target:
     setup: Setup
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def _bench(args: argparse.Namespace, workdir: Path, data_dir: Path) -> int:
-    config = _init(data_dir)
+    config = init_data_dir(data_dir)
     policy_dir = workdir / "policy-data"
-    policy_config = _init(policy_dir) if args.policies else None
+    policy_config = init_data_dir(policy_dir) if args.policies else None
     full_port, bare_port, policy_port = free_port(), free_port(), free_port()
     bare = [sys.executable, str(BENCH_DIR / "bare_app.py"), "--port", str(bare_port)]
     print(
@@ -633,16 +324,11 @@ def _bench(args: argparse.Namespace, workdir: Path, data_dir: Path) -> int:
         f"{args.clients} clients, {args.warmup:g} s warm-up + {args.seconds:g} s per phase, "
         f"{args.rounds} round(s)"
     )
-    load = os.getloadavg()[0]
-    if load > 0.5:
-        print(
-            f"WARNING: load average {load:.2f} before the run; other work on this machine "
-            "skews the figures (both endpoints share its CPUs with the load generator)"
-        )
+    warn_if_loaded()
 
     with contextlib.ExitStack() as stack:
         full_proc = stack.enter_context(
-            server(_serve(data_dir, full_port), full_port, workdir / "serve.log")
+            server(serve_args(data_dir, full_port), full_port, workdir / "serve.log")
         )
         bare_proc = stack.enter_context(server(bare, bare_port, workdir / "bare.log"))
         setup = setup_kms(config, f"http://127.0.0.1:{full_port}")
@@ -651,7 +337,7 @@ def _bench(args: argparse.Namespace, workdir: Path, data_dir: Path) -> int:
         policies = None
         if policy_config is not None:
             policy_proc = stack.enter_context(
-                server(_serve(policy_dir, policy_port), policy_port, workdir / "policy.log")
+                server(serve_args(policy_dir, policy_port), policy_port, workdir / "policy.log")
             )
             url = f"http://127.0.0.1:{policy_port}"
             policies = setup_policies(policy_config, url, workdir)
@@ -676,7 +362,7 @@ def _bench(args: argparse.Namespace, workdir: Path, data_dir: Path) -> int:
                 pool, plaintexts = presign_pool(t.setup, args.pool)
                 signing = time.perf_counter() - started
                 phase = (args.clients, args.warmup, args.seconds)
-                result = run(_load(t.name, t.port, t.pid, pool, plaintexts, *phase))
+                result = run(load(t.name, t.port, t.pid, pool, plaintexts, *phase))
                 print(
                     f"round {round_ + 1} {t.name:24s} {result.ops:9,.0f} ops/s  "
                     f"p50 {result.percentile(0.5):6.2f} ms  p99 {result.percentile(0.99):6.2f} ms"
@@ -696,11 +382,11 @@ def _bench(args: argparse.Namespace, workdir: Path, data_dir: Path) -> int:
         print()
         print(
             f"full / bare throughput: {ratio:.1%}  (target >= {TARGET_RATIO:.0%})  "
-            f"{_verdict(passed[0])}"
+            f"{verdict(passed[0])}"
         )
         print(
             f"full path p99: {p99:.2f} ms  (target < {TARGET_P99_MS:.0f} ms at "
-            f"{args.clients} clients)  {_verdict(passed[1])}"
+            f"{args.clients} clients)  {verdict(passed[1])}"
         )
         if policies is not None:
             governed = ordered[1]
@@ -709,13 +395,13 @@ def _bench(args: argparse.Namespace, workdir: Path, data_dir: Path) -> int:
             passed += [policy_ratio >= TARGET_POLICY_RATIO, policy_p99 < TARGET_P99_MS]
             print(
                 f"100 policies / admin only throughput: {policy_ratio:.1%}  "
-                f"(target >= {TARGET_POLICY_RATIO:.0%})  {_verdict(passed[2])}  "
+                f"(target >= {TARGET_POLICY_RATIO:.0%})  {verdict(passed[2])}  "
                 f"[{governed.ops:,.0f} vs {full.ops:,.0f} ops/s; "
                 f"{governed.ops / bare_result.ops:.1%} of bare]"
             )
             print(
                 f"full path p99 with 100 policies: {policy_p99:.2f} ms  (target < "
-                f"{TARGET_P99_MS:.0f} ms)  {_verdict(passed[3])}"
+                f"{TARGET_P99_MS:.0f} ms)  {verdict(passed[3])}"
             )
         print(
             f"{' + '.join(map(str, checked))} sampled full-path ciphertexts decrypted with the "

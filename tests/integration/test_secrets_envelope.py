@@ -12,7 +12,7 @@ from oci.key_management import models as m
 from oci.secrets import SecretsClient
 from oci.vault import VaultsClient
 from oci.vault import models as vm
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from strongroom.services.secret_rotation import RETRY_AFTER, rotate_due_secrets
 from strongroom.storage import schema
@@ -171,3 +171,37 @@ def test_scheduled_rotation_waits_while_the_key_is_disabled(
     rotate_due_secrets(server.deps)
     assert vaults.get_secret(made.id).data.current_version_number == 2
     assert len(read(bundles, made.id)) == 64
+
+
+def test_cached_reads_see_every_change_at_once(
+    vaults: VaultsClient,
+    bundles: SecretsClient,
+    vault: m.Vault,
+    kms: KmsManagementClient,
+    aes_key: m.Key,
+    server: Server,
+) -> None:
+    made = create(vaults, vault, aes_key, b"first")
+    assert read(bundles, made.id) == b"first"
+
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(server.deps.db.engine, "before_cursor_execute", note)
+    try:
+        assert read(bundles, made.id) == b"first"
+    finally:
+        event.remove(server.deps.db.engine, "before_cursor_execute", note)
+    assert not [s for s in statements if "secret" in s], "a repeated read should be cached"
+
+    # A new version, a disabled key and a deletion are each seen by the very next read.
+    new_version(vaults, made.id, b"second")
+    assert read(bundles, made.id) == b"second"
+    kms.disable_key(aes_key.id)
+    assert "DISABLED" in error(bundles.get_secret_bundle, made.id, status=409)
+    kms.enable_key(aes_key.id)
+    assert read(bundles, made.id) == b"second"
+    vaults.schedule_secret_deletion(made.id, vm.ScheduleSecretDeletionDetails())
+    error(bundles.get_secret_bundle, made.id, status=409, code="IncorrectState")

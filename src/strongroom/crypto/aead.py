@@ -12,6 +12,13 @@ from strongroom.domain.errors import DecryptionFailed
 NONCE_BYTES = 12
 TAG_BYTES = 16
 
+Cipher = AESGCM
+
+
+def cipher(key: bytes) -> Cipher:
+    """A key ready for :func:`seal` and :func:`open_sealed` many times (saves its set-up)."""
+    return AESGCM(key)
+
 
 def seal(key: bytes | AESGCM, plaintext: bytes, aad: bytes | None) -> bytes:
     """Encrypt ``plaintext``; returns nonce || ciphertext || tag."""

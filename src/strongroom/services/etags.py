@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from strongroom.domain.errors import PreconditionFailed
 
 
+@functools.lru_cache(maxsize=4096)
 def etag_of(resource_id: str, version: int) -> str:
-    """The etag of a resource at ``version``."""
+    """The etag of a resource at ``version`` (cached: hot reads render the same ones)."""
     return hashlib.sha256(f"{resource_id}#{version}".encode()).hexdigest()[:32]
 
 

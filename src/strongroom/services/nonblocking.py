@@ -4,7 +4,8 @@ A transport may call a use case under :func:`forbid_blocking`. Any storage acces
 raises :class:`WouldBlock` before touching the database, and so does slow work that is not
 storage (:func:`require_may_block`); the transport runs the same call again in a worker
 thread. Only calls with no effect before their first possible WouldBlock may be run so
-(Encrypt, Decrypt and GenerateDataEncryptionKey, which only read).
+(Encrypt, Decrypt, GenerateDataEncryptionKey, GetSecretBundle and GetSecretBundleByName,
+which only read).
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ from strongroom.services.audit import AuditLog
 from strongroom.services.caches import TTLCache
 from strongroom.storage.unit_of_work import Database
 
+# Tables whose in-process writes drop the caches of their rows (see Deps.__post_init__).
+KEY_TABLES = frozenset({"vaults", "keys", "key_versions"})
+SECRET_TABLES = frozenset({"secrets", "secret_versions"})
+
 
 class Clock(Protocol):
     """Port: the current time (injected so lifecycle timers are testable without sleeping)."""
@@ -64,6 +68,24 @@ class Deps:
     # Vault, key and key-version rows for crypto calls (see services.key_use); dropped whenever
     # this process writes any of them, and re-read from storage at least every 2 seconds.
     keys_in_use: TTLCache[Any] = field(default_factory=lambda: TTLCache(ttl_seconds=2.0))
+    # Secret and secret-version rows for content reads (see services.secret_lookup.read_rows);
+    # dropped whenever this process writes either, and re-read at least every 2 seconds. They
+    # hold sealed contents (up to 25 KB each), hence fewer entries.
+    secrets_in_use: TTLCache[Any] = field(
+        default_factory=lambda: TTLCache(ttl_seconds=2.0, max_entries=2_048)
+    )
+    # Secret versions' unwrapped data keys, ready to use (see services.secret_envelope). A data
+    # key never changes, and the entry's name includes the wrapped key it came from, so writes
+    # need not drop them; the vault key's states are checked on every read regardless.
+    data_keys: TTLCache[Any] = field(
+        default_factory=lambda: TTLCache(ttl_seconds=60.0, max_entries=10_000)
+    )
 
     def __post_init__(self) -> None:
-        self.db.add_change_listener(lambda _tables: self.keys_in_use.clear())
+        self.db.add_change_listener(self._tables_changed)
+
+    def _tables_changed(self, tables: frozenset[str]) -> None:
+        if not tables.isdisjoint(KEY_TABLES):
+            self.keys_in_use.clear()
+        if not tables.isdisjoint(SECRET_TABLES):
+            self.secrets_in_use.clear()

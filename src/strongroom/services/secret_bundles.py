@@ -3,6 +3,12 @@
 A secret that is not ACTIVE (PENDING_DELETION or DELETED) is refused with IncorrectState
 (409), saying why, rather than looking missing: the caller was allowed to read it. A version
 scheduled for deletion or deleted is refused the same way.
+
+The rows come from a short cache (:func:`~.secret_lookup.read_rows`), and the data key of a
+version from another (:func:`~.secret_envelope.open_content`); tenancy, authorization and
+the states of secret, version and vault key are checked on every read. With all of that
+cached, a read does no I/O, and the transport may run it on the event loop (a read that
+would block raises WouldBlock first: see :mod:`strongroom.services.nonblocking`).
 """
 
 from __future__ import annotations
@@ -20,12 +26,12 @@ from strongroom.services.ports import Deps
 from strongroom.services.secret_envelope import open_content
 from strongroom.services.secret_lookup import (
     VersionRef,
+    read_rows,
     require_active,
-    version_for,
+    version_of,
     visible_secret,
 )
 from strongroom.services.secret_versions import versions_page
-from strongroom.storage.unit_of_work import Transaction
 
 
 @dataclass(frozen=True)
@@ -39,9 +45,10 @@ class Bundle:
 
 def get_secret_bundle(deps: Deps, call: Call, secret_id: str, ref: VersionRef) -> Bundle:
     """GetSecretBundle: the version ``ref`` names (CURRENT by default), decrypted."""
-    with deps.db.transaction(read_only=True) as tx:
-        row = tx.secrets.get(secret_id)
-        secret, version = _readable(deps, tx, call, row, ref, "GetSecretBundle")
+    row, version_row = read_rows(
+        deps, ("id", secret_id, ref), lambda tx: tx.secrets.get(secret_id), ref
+    )
+    secret, version = _readable(deps, call, row, version_row, "GetSecretBundle")
     return Bundle(secret, version, open_content(deps, secret, version))
 
 
@@ -49,11 +56,12 @@ def get_secret_bundle_by_name(
     deps: Deps, call: Call, vault_id: str, name: str, ref: VersionRef
 ) -> Bundle:
     """GetSecretBundleByName: the same, finding the secret by its name in a vault."""
-    with deps.db.transaction(read_only=True) as tx:
-        found = tx.secrets.get_by_name(vault_id, name)
-        if found is not None and found.state_at(deps.clock.now()) is State.DELETED:
-            raise NotFound(NOT_FOUND)
-        secret, version = _readable(deps, tx, call, found, ref, "GetSecretBundleByName")
+    found, version_row = read_rows(
+        deps, ("name", vault_id, name, ref), lambda tx: tx.secrets.get_by_name(vault_id, name), ref
+    )
+    if found is not None and found.state_at(deps.clock.now()) is State.DELETED:
+        raise NotFound(NOT_FOUND)
+    secret, version = _readable(deps, call, found, version_row, "GetSecretBundleByName")
     return Bundle(secret, version, open_content(deps, secret, version))
 
 
@@ -66,15 +74,15 @@ def list_secret_bundle_versions(
 
 def _readable(
     deps: Deps,
-    tx: Transaction,
     call: Call,
     row: Secret | None,
-    ref: VersionRef,
+    version_row: SecretVersion | None,
     operation: str,
 ) -> tuple[Secret, SecretVersion]:
+    """Tenancy, authorization and states, checked on the loaded rows (never cached)."""
     secret = visible_secret(deps, call, row, operation)
     require_active(secret)
-    version = version_for(deps, tx, secret, ref)
+    version = version_of(deps, secret, version_row)
     if version.lifecycle_state is not State.ACTIVE:
         raise IncorrectState(
             f"Secret version {version.number} is {version.lifecycle_state.value}; "

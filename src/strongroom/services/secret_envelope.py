@@ -8,6 +8,8 @@ as associated data. The key version id is stored so contents open after the key 
 The vault key is used on the caller's behalf (:func:`~.key_use.load_key_for_service`): the
 caller's authorization is that of CreateSecret or GetSecretBundle, not of the key. Its states
 are checked every time: a disabled or deleted key makes the secret unreadable, and says so.
+Unwrapped data keys are cached (``deps.data_keys``) under the version's identity, the key
+version and the wrapped key itself, so a cached one is exactly what unwrapping would give.
 """
 
 from __future__ import annotations
@@ -57,11 +59,16 @@ def open_content(deps: Deps, secret: Secret, version: SecretVersion) -> bytes:
     """The plaintext content of ``version``; IncorrectState when it cannot be opened now."""
     if version.content is None or version.wrapped_key is None:
         raise IncorrectState("The secret version was deleted; its content no longer exists")
-    usable = _key(deps, secret, version.key_version_id)
+    usable = _key(deps, secret, version.key_version_id)  # the key's states, checked every time
     identity = version.identity
-    data_key = aead.open_sealed(
-        usable.material, version.wrapped_key, _wrap_aad(identity, usable.version.id)
-    )
+    name = (identity, usable.version.id, version.wrapped_key)
+    data_key: aead.Cipher | None = deps.data_keys.get(name)
+    if data_key is None:
+        unwrapped = aead.open_sealed(
+            usable.material, version.wrapped_key, _wrap_aad(identity, usable.version.id)
+        )
+        data_key = aead.cipher(unwrapped)
+        deps.data_keys.put(name, data_key)
     return aead.open_sealed(data_key, version.content, identity.encode())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -81,13 +82,56 @@ def require_active(secret: Secret) -> None:
 
 def version_for(deps: Deps, tx: Transaction, secret: Secret, ref: VersionRef) -> SecretVersion:
     """The version ``ref`` names, with its effective state; NotFound when there is none."""
-    found = _find(tx, secret, ref)
+    return version_of(deps, secret, find_version(tx, secret, ref))
+
+
+def version_of(deps: Deps, secret: Secret, found: SecretVersion | None) -> SecretVersion:
+    """:func:`version_for`'s checks on a loaded version row (``secret`` effective)."""
     if found is None:
         raise NotFound(NOT_FOUND)
     return version_as_of(found, secret, deps.clock.now())
 
 
-def _find(tx: Transaction, secret: Secret, ref: VersionRef) -> SecretVersion | None:
+ReadRows = tuple[Secret | None, SecretVersion | None]
+
+
+def read_rows(
+    deps: Deps,
+    name: Hashable,
+    find_secret: Callable[[Transaction], Secret | None],
+    ref: VersionRef,
+) -> ReadRows:
+    """A stored secret and the version ``ref`` names in it, as loaded, unchecked.
+
+    For reads of content: cached briefly in ``deps.secrets_in_use`` under ``name`` (which must
+    say how ``find_secret`` finds the secret, and include ``ref``). Every write to secrets or
+    their versions in this process clears the cache at once; other processes' writes are seen
+    within its TTL. Incomplete results (something missing) are not cached. Callers check
+    tenancy, authorization and states every time (:func:`visible_secret`, :func:`version_of`),
+    and must not change the rows: they are shared.
+    """
+    cache = deps.secrets_in_use
+    cached: ReadRows | None = cache.get(name)
+    if cached is not None:
+        return cached
+    with cache.loading(name):
+        loaded_meanwhile: ReadRows | None = cache.get(name)
+        if loaded_meanwhile is not None:
+            return loaded_meanwhile
+        generation = cache.generation()
+        version = None
+        with deps.db.transaction(read_only=True) as tx:
+            secret = find_secret(tx)
+            if secret is not None:
+                version = find_version(tx, secret, ref)
+        rows = (secret, version)
+        if secret is not None and version is not None:
+            cache.put(name, rows, generation)
+        return rows
+
+
+def find_version(tx: Transaction, secret: Secret, ref: VersionRef) -> SecretVersion | None:
+    """The stored version ``ref`` names (``secret`` as stored or effective: the same pointers)."""
     if ref.number is not None:
         return tx.secrets.get_version(secret.id, ref.number)
     if ref.name is not None:

@@ -2,7 +2,7 @@
 
 Every read of one version goes through an index: (secret_id, number) or
 (secret_id, stage, number); nothing here scans or returns all versions of a secret except
-the paged listing.
+the paged listing. Writes are noted in ``touched`` (see :class:`~.unit_of_work.Transaction`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ V = schema.secret_versions
 _PENDING = State.PENDING_DELETION.value
 _DELETED = State.DELETED.value
 _DESTROYED = {"content": None, "wrapped_key": None}
+SECRETS = "secrets"
+VERSIONS = "secret_versions"
 
 
 def _state_is(table: Any, state: str, now: datetime) -> Any:
@@ -48,12 +50,14 @@ def _state_is(table: Any, state: str, now: datetime) -> Any:
 class SecretRepository:
     """Secrets and their versions."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, touched: set[str] | None = None) -> None:
         self._conn = conn
+        self._touched = set() if touched is None else touched
 
     # secrets ---------------------------------------------------------------------------------
     def add(self, secret: Secret) -> None:
         """Insert; Conflict when a live secret of the vault has the same name."""
+        self._touched.add(SECRETS)
         try:
             self._conn.execute(insert(S).values(secret_to_row(secret)))
         except IntegrityError:
@@ -71,16 +75,18 @@ class SecretRepository:
 
     def save(self, secret: Secret) -> None:
         """Persist changes; Conflict on a concurrent change. Bumps ``secret.version``."""
+        self._touched.add(SECRETS)
         update_versioned(self._conn, S, secret_to_row(secret), secret.version)
         secret.version += 1
 
     def release_name(self, vault_id: str, name: str, now: datetime) -> None:
         """Free ``name`` when the secret holding it has been deleted by now."""
-        self._conn.execute(
+        result = self._conn.execute(
             update(S)
             .where(S.c.vault_id == vault_id, S.c.live_name == name, _state_is(S, _DELETED, now))
             .values(live_name=None, lifecycle_state=_DELETED, version=S.c.version + 1)
         )
+        self._note(SECRETS, result.rowcount)
 
     def list(
         self,
@@ -116,21 +122,30 @@ class SecretRepository:
         count = self._conn.execute(
             update(V).where(V.c.secret_id.in_(gone), V.c.content.is_not(None)).values(_DESTROYED)
         ).rowcount
-        self._conn.execute(
+        self._note(VERSIONS, count)
+        secrets = self._conn.execute(
             update(S)
             .where(S.c.lifecycle_state == _PENDING, S.c.time_of_deletion <= now)
             .values(lifecycle_state=_DELETED, live_name=None, version=S.c.version + 1)
-        )
-        count += self._conn.execute(
+        ).rowcount
+        self._note(SECRETS, secrets)
+        versions = self._conn.execute(
             update(V)
             .where(V.c.lifecycle_state == _PENDING, V.c.time_of_deletion <= now)
             .values(lifecycle_state=_DELETED, version=V.c.version + 1, **_DESTROYED)
         ).rowcount
-        return int(count)
+        self._note(VERSIONS, versions)
+        return int(count + versions)
+
+    def _note(self, table: str, rowcount: int) -> None:
+        """Note a bulk write in ``touched`` when it changed rows (it runs on a timer)."""
+        if rowcount:
+            self._touched.add(table)
 
     # versions --------------------------------------------------------------------------------
     def add_version(self, version: SecretVersion) -> None:
         """Insert; Conflict when the number (a concurrent write) or the name is taken."""
+        self._touched.add(VERSIONS)
         try:
             self._conn.execute(insert(V).values(version_to_row(version)))
         except IntegrityError:
@@ -161,6 +176,7 @@ class SecretRepository:
 
     def save_version(self, version: SecretVersion) -> None:
         """Persist a version's changes; Conflict on a concurrent change."""
+        self._touched.add(VERSIONS)
         values = {**version_to_row(version), "version": version.version + 1}
         result = self._conn.execute(
             update(V)

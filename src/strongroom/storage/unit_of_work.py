@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -28,14 +28,21 @@ class WouldBlock(Exception):
     """
 
 
-@contextmanager
-def forbid_blocking() -> Iterator[None]:
+class _BlockingForbidden:
+    """The context manager of :func:`forbid_blocking` (a class: cheaper than a generator)."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _blocking_forbidden.set(True)
+
+    def __exit__(self, *_exc: object) -> None:
+        _blocking_forbidden.reset(self._token)
+
+
+def forbid_blocking() -> AbstractContextManager[None]:
     """In this block (this thread or asyncio task), opening a transaction raises WouldBlock."""
-    token = _blocking_forbidden.set(True)
-    try:
-        yield
-    finally:
-        _blocking_forbidden.reset(token)
+    return _BlockingForbidden()
 
 
 def blocking_forbidden() -> bool:
@@ -46,7 +53,8 @@ def blocking_forbidden() -> bool:
 class Transaction:
     """Repositories sharing one database transaction.
 
-    ``touched`` names the tables of vaults, keys and key versions written in it.
+    ``touched`` names the tables of vaults, keys, key versions, secrets and secret versions
+    written in it.
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -57,7 +65,7 @@ class Transaction:
         self.identity = IdentityRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
         self.iam = IamRepository(conn)
-        self.secrets = SecretRepository(conn)
+        self.secrets = SecretRepository(conn, self.touched)
 
 
 class Database:
@@ -68,8 +76,9 @@ class Database:
         self._listeners: list[ChangeListener] = []
 
     def add_change_listener(self, listener: ChangeListener) -> None:
-        """Call ``listener(tables)`` when a transaction that wrote vaults, keys or key versions
-        ends (committed or not), so in-process caches of those rows can be dropped at once."""
+        """Call ``listener(tables)`` when a transaction that wrote vaults, keys, key versions,
+        secrets or secret versions ends (committed or not), so in-process caches of those rows
+        can be dropped at once. ``tables`` names the tables written."""
         self._listeners.append(listener)
 
     @contextmanager

@@ -19,7 +19,7 @@ from strongroom.api.oci import audit_events, kms_crypto, kms_keys, kms_vaults
 from strongroom.api.oci.endpoint import Api, Handler, endpoint, json_response
 from strongroom.api.oci.identity_routes import identity_routes
 from strongroom.api.oci.oauth import oauth_routes
-from strongroom.api.oci.secret_routes import secret_routes
+from strongroom.api.oci.secret_routes import bundle_read_routes, secret_routes
 from strongroom.services.ports import Deps
 from strongroom.services.secret_rotation import run_scheduled_work
 
@@ -42,11 +42,10 @@ def _routes(api: Api) -> list[BaseRoute]:
     keys = f"{MGMT}/keys/{{keyId}}"
     versions = f"{keys}/keyVersions"
     return [
-        Route("/healthz", _healthz, methods=["GET"]),
-        r("/20190901/auditEvents", "GET", audit_events.list_events),
-        # Crypto first: Starlette tries routes in order (a regex match each), and these are
-        # the hot ones. No other route can match their paths, so order changes nothing else.
-        # Symmetric crypto on cached keys runs on the event loop (see endpoint(inline=...)).
+        # Crypto and secret bundle reads first: Starlette tries routes in order (a regex match
+        # each), and these are the hot ones. No other route can match their paths, so order
+        # changes nothing else. Symmetric crypto on cached keys, and bundle reads of cached
+        # secrets, run on the event loop (see endpoint(inline=...)).
         r(f"{CRYPTO}/encrypt", "POST", kms_crypto.encrypt, inline=True),
         r(f"{CRYPTO}/decrypt", "POST", kms_crypto.decrypt, inline=True),
         r(
@@ -55,6 +54,9 @@ def _routes(api: Api) -> list[BaseRoute]:
             kms_crypto.generate_data_key,
             inline=True,
         ),
+        *bundle_read_routes(api),
+        Route("/healthz", _healthz, methods=["GET"]),
+        r("/20190901/auditEvents", "GET", audit_events.list_events),
         r(f"{CRYPTO}/sign", "POST", kms_crypto.sign),
         r(f"{CRYPTO}/verify", "POST", kms_crypto.verify),
         r(f"{CRYPTO}/exportKey", "POST", kms_crypto.export),

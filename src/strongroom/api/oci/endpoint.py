@@ -30,6 +30,7 @@ log = logging.getLogger("strongroom.api")
 
 DEFAULT_MAX_BODY = 64 * 1024
 _KEY_ID = re.compile(r'keyId="([^"]{1,600})"')
+_BODY_FRAMING = (b"content-length", b"transfer-encoding")
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def endpoint(
     With ``inline`` (only for handlers with no effect before they could block: see
     :mod:`strongroom.services.nonblocking`), authentication and handler first run on the
     event loop with blocking forbidden, and go to the thread pool only when they would block
-    (credentials or key rows not cached, a key that is not a SOFTWARE AES key).
+    (credentials, key or secret rows not cached, a key that is not a SOFTWARE AES key).
     """
 
     async def run(request: Request) -> Response:
@@ -182,6 +183,10 @@ def _request_id(request: Request) -> str:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
+    if request.scope["method"] == "GET" and not any(
+        name in _BODY_FRAMING for name, _ in request.scope["headers"]
+    ):
+        return b""  # HTTP/1.1: without Content-Length or Transfer-Encoding there is no body
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body must be at most {limit} bytes")
@@ -205,9 +210,10 @@ def _process(
     note: AuditNote,
 ) -> tuple[int, bytes, dict[str, str]]:
     # ASGI header names are already lower-case bytes; the first of repeated headers wins.
-    headers: dict[str, str] = {}
-    for name, value in reversed(request.scope["headers"]):
-        headers[name.decode("latin-1")] = value.decode("latin-1")
+    headers = {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in reversed(request.scope["headers"])
+    }
     target = request.scope["raw_path"].decode("latin-1")
     query_string = request.scope.get("query_string", b"").decode("latin-1")
     if query_string:

@@ -15,9 +15,13 @@ from strongroom.services import secret_bundles
 from strongroom.services.secret_bundles import Bundle
 from strongroom.services.secret_lookup import VersionRef
 
+_CURRENT = VersionRef()
+
 
 def _ref(query: Mapping[str, str]) -> VersionRef:
     """versionNumber, secretVersionName or stage (at most one; CURRENT when none)."""
+    if not query:
+        return _CURRENT
     number = query.get("versionNumber")
     name = query.get("secretVersionName")
     stage = query.get("stage")
