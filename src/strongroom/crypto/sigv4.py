@@ -1,0 +1,204 @@
+"""AWS Signature Version 4 for the XKS proxy API: signing (client) and verification (proxy).
+
+Both sides are built on botocore's :class:`SigV4Auth` so the canonical request, the string to
+sign and the HMAC key chain are botocore's, not ours. Verification recomputes the signature
+over exactly the headers the client says it signed, checks the body hash, the credential
+scope (service, optional region, date) and the clock skew, and compares in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
+from botocore.awsrequest import AWSRequest, HTTPHeaders
+from botocore.credentials import Credentials
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+DEFAULT_SERVICE = "kms-xks-proxy"
+DEFAULT_MAX_SKEW = timedelta(minutes=5)
+
+_AUTH_RE = re.compile(
+    r"^AWS4-HMAC-SHA256\s+"
+    r"Credential=(?P<credential>[^,\s]+)\s*,\s*"
+    r"SignedHeaders=(?P<signed>[^,\s]+)\s*,\s*"
+    r"Signature=(?P<signature>[0-9a-fA-F]{64})\s*$"
+)
+
+
+@dataclass(frozen=True)
+class SigV4Credential:
+    """An access key id and its secret access key; the secret never appears in ``repr``."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+
+
+class SigV4Error(Exception):
+    """A request's SigV4 signature was missing, malformed, stale or wrong; ``reason`` says which.
+
+    The reason is safe to log and to return to the caller: it never contains a secret.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _SigV4(SigV4Auth):  # type: ignore[misc]
+    """botocore's signer with an injected timestamp and, for verification, fixed signed headers."""
+
+    def __init__(
+        self,
+        credential: SigV4Credential,
+        service: str,
+        region: str,
+        timestamp: str,
+        signed_headers: list[str] | None = None,
+    ) -> None:
+        super().__init__(
+            Credentials(credential.access_key_id, credential.secret_access_key), service, region
+        )
+        self._timestamp = timestamp
+        self._fixed_signed = signed_headers
+
+    def headers_to_sign(self, request: Any) -> Any:
+        if self._fixed_signed is None:
+            return super().headers_to_sign(request)
+        selected = HTTPHeaders()
+        for name in self._fixed_signed:
+            for value in request.headers.get_all(name) or ():
+                selected[name] = value
+        return selected
+
+    def add_auth(self, request: Any) -> None:
+        request.context["timestamp"] = self._timestamp
+        self._modify_request_before_signing(request)
+        signature = self.signature(
+            self.string_to_sign(request, self.canonical_request(request)), request
+        )
+        self._inject_signature_to_request(request, signature)
+
+    def compute(self, request: Any) -> str:
+        """The hex signature of ``request`` as it stands (no headers are added)."""
+        request.context["timestamp"] = self._timestamp
+        return str(
+            self.signature(self.string_to_sign(request, self.canonical_request(request)), request)
+        )
+
+
+def _utc(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+
+def sign(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    credential: SigV4Credential,
+    region: str,
+    service: str = DEFAULT_SERVICE,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """The headers to send: ``headers`` plus Authorization, X-Amz-Date and X-Amz-Content-SHA256."""
+    timestamp = _utc(now).strftime(SIGV4_TIMESTAMP)
+    send = {k: v for k, v in headers.items() if k.lower() not in {"authorization", "x-amz-date"}}
+    send["X-Amz-Date"] = timestamp
+    send["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
+    request = AWSRequest(method=method.upper(), url=url, headers=send, data=body)
+    _SigV4(credential, service, region, timestamp).add_auth(request)
+    return {str(k): str(v) for k, v in request.headers.items()}
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lname = name.lower()
+    for key, candidate in headers.items():
+        if key.lower() == lname:
+            return candidate
+    return None
+
+
+def verify(
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    credentials: Mapping[str, str],
+    region: str | None,
+    service: str = DEFAULT_SERVICE,
+    now: datetime | None = None,
+    max_skew: timedelta = DEFAULT_MAX_SKEW,
+) -> str:
+    """Check a request's SigV4 signature; return the access key id that signed it.
+
+    ``path`` is the request path as sent on the wire (percent-encoded), ``query`` the raw query
+    string without ``?``. ``credentials`` maps access key ids to secrets (several at once allow
+    rotation). ``region`` None accepts any region. Raises :class:`SigV4Error` otherwise.
+    """
+    authorization = _header(headers, "authorization")
+    if not authorization:
+        raise SigV4Error("missing Authorization header")
+    match = _AUTH_RE.match(authorization.strip())
+    if match is None:
+        raise SigV4Error("malformed Authorization header")
+    scope = match["credential"].split("/")
+    if len(scope) != 5 or scope[4] != "aws4_request":
+        raise SigV4Error("malformed credential scope")
+    access_key_id, scope_date, scope_region, scope_service, _ = scope
+    if scope_service != service:
+        raise SigV4Error("wrong service in credential scope")
+    if region is not None and scope_region != region:
+        raise SigV4Error("wrong region in credential scope")
+    secret = credentials.get(access_key_id)
+    if secret is None:
+        raise SigV4Error("unknown access key id")
+
+    amz_date = _header(headers, "x-amz-date")
+    if not amz_date:
+        raise SigV4Error("missing X-Amz-Date header")
+    try:
+        signed_at = datetime.strptime(amz_date, SIGV4_TIMESTAMP).replace(tzinfo=UTC)
+    except ValueError:
+        raise SigV4Error("malformed X-Amz-Date header") from None
+    if scope_date != amz_date[:8]:
+        raise SigV4Error("credential scope date does not match X-Amz-Date")
+    if abs(_utc(now) - signed_at) > max_skew:
+        raise SigV4Error("request time too skewed")
+
+    signed = match["signed"].lower().split(";")
+    if "host" not in signed or "x-amz-date" not in signed:
+        raise SigV4Error("host and x-amz-date must be signed")
+    lowered = {k.lower(): v for k, v in headers.items()}
+    missing = [name for name in signed if name not in lowered]
+    if missing:
+        raise SigV4Error("a signed header is missing")
+    content_sha = lowered.get("x-amz-content-sha256")
+    if content_sha is not None and not hmac.compare_digest(
+        content_sha.lower(), hashlib.sha256(body).hexdigest()
+    ):
+        raise SigV4Error("body does not match X-Amz-Content-SHA256")
+
+    url = f"http://{lowered['host']}{path or '/'}" + (f"?{query}" if query else "")
+    request = AWSRequest(
+        method=method.upper(), url=url, headers={n: lowered[n] for n in signed}, data=body
+    )
+    verifier = _SigV4(
+        SigV4Credential(access_key_id, secret), scope_service, scope_region, amz_date, signed
+    )
+    expected = verifier.compute(request)
+    if not hmac.compare_digest(expected, match["signature"].lower()):
+        raise SigV4Error("signature does not match")
+    return access_key_id
