@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from strongroom.barrier.barrier import Barrier
 from strongroom.barrier.master_key import InternalMasterKey
+from strongroom.domain.ekm import EkmHealth, EkmHealthState, ExternalKeyManager
 from strongroom.domain.errors import Conflict
 from strongroom.domain.identity import ApiKey, Group, Tenancy, User
 from strongroom.domain.ids import new_ocid
@@ -314,6 +315,67 @@ def test_key_version_round_trip_preserves_every_field(
     assert loaded is not None
     assert isinstance(loaded.material, bytes)
     _assert_utc(loaded.time_created)
+
+
+def test_external_vault_key_and_version_round_trip(db: Database) -> None:
+    ekm = ExternalKeyManager(
+        endpoint_url="https://ekm.example:8443/v1/vaults/v-1",
+        client_app_id="app-1",
+        sealed_client_secret=bytes(range(256)),
+        idp_url="https://idp.example/",
+        private_endpoint_id="ocid1.ekmsprivateendpoint.oc1..aaaa",
+    )
+    vault = _vault(vault_type=VaultType.EXTERNAL, external=ekm)
+    key = _key(vault, protection_mode=ProtectionMode.EXTERNAL, external_key_id="ext-key/1")
+    version = _version(key, material=b"", external_key_version_id="ext-version-7")
+    with db.transaction() as tx:
+        tx.vaults.add(vault)
+        tx.keys.add(key)
+        tx.keys.add_version(version)
+    with db.transaction() as tx:
+        assert tx.vaults.get(vault.id) == vault
+        assert tx.keys.get(key.id) == key
+        assert tx.keys.get_version(version.id) == version
+        assert vault.id in [v.id for v in tx.vaults.list_external()]
+
+
+def test_non_external_rows_have_no_external_fields(db: Database) -> None:
+    vault = _vault()
+    key = _key(vault)
+    version = _version(key)
+    with db.transaction() as tx:
+        tx.vaults.add(vault)
+        tx.keys.add(key)
+        tx.keys.add_version(version)
+    with db.transaction() as tx:
+        loaded_vault = tx.vaults.get(vault.id)
+        loaded_key = tx.keys.get(key.id)
+        loaded_version = tx.keys.get_version(version.id)
+        assert vault.id not in [v.id for v in tx.vaults.list_external()]
+    assert loaded_vault is not None and loaded_vault.external is None
+    assert loaded_key is not None and loaded_key.external_key_id is None
+    assert loaded_version is not None and loaded_version.external_key_version_id is None
+
+
+def test_ekm_health_is_stored_apart_from_the_vault(db: Database) -> None:
+    vault = _vault(vault_type=VaultType.EXTERNAL)
+    changes: list[frozenset[str]] = []
+    with db.transaction() as tx:
+        tx.vaults.add(vault)
+        assert tx.vaults.get_health(vault.id) is None
+    db.add_change_listener(changes.append)
+    first = EkmHealth(vault.id, EkmHealthState.UNREACHABLE, "timed out", T0)
+    second = EkmHealth(vault.id, EkmHealthState.ACTIVE, "ok", T0 + timedelta(seconds=30))
+    with db.transaction() as tx:
+        tx.vaults.put_health(first)
+    with db.transaction() as tx:
+        assert tx.vaults.get_health(vault.id) == first
+        tx.vaults.put_health(second)
+    with db.transaction() as tx:
+        assert tx.vaults.get_health(vault.id) == second
+        loaded = tx.vaults.get(vault.id)
+    assert loaded is not None and loaded.version == vault.version  # not a change of the vault
+    assert changes == []  # cached key rows stay
 
 
 def test_missing_rows_are_none(db: Database) -> None:

@@ -107,10 +107,17 @@ class Key:
     freeform_tags: FreeformTags = field(default_factory=dict)
     defined_tags: DefinedTags = field(default_factory=dict)
     version: int = 1
+    # EXTERNAL keys only: the EKM's id of the key holding the material.
+    external_key_id: str | None = None
 
     def state_at(self, now: datetime) -> State:
         """The state as seen at ``now`` (scheduled deletions take effect on time)."""
         return effective_state(self.lifecycle_state, self.time_of_deletion, now)
+
+    @property
+    def is_external(self) -> bool:
+        """Whether the key's material lives in an external key manager."""
+        return self.protection_mode is ProtectionMode.EXTERNAL
 
 
 class Origin(StrEnum):
@@ -136,6 +143,8 @@ class KeyVersion:
     public_key_pem: str | None = None
     time_of_deletion: datetime | None = None
     version: int = 1
+    # EXTERNAL keys on a version-aware EKM (EKMS): the EKM's version this version uses.
+    external_key_version_id: str | None = None
 
     def state_at(self, now: datetime) -> State:
         """The state as seen at ``now`` (scheduled deletions take effect on time)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from strongroom.domain.ekm import ExternalKeyManager
 from strongroom.domain.lifecycle import State, effective_state
 from strongroom.domain.tags import DefinedTags, FreeformTags
 
@@ -36,6 +37,8 @@ class Vault:
     freeform_tags: FreeformTags = field(default_factory=dict)
     defined_tags: DefinedTags = field(default_factory=dict)
     version: int = 1
+    # EXTERNAL vaults only: how to reach the external key manager (secret kept sealed).
+    external: ExternalKeyManager | None = None
 
     def state_at(self, now: datetime) -> State:
         """The state as seen at ``now`` (scheduled deletions take effect on time)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from strongroom.domain.ekm import EkmHealth
 from strongroom.domain.errors import Conflict
 from strongroom.domain.key import Key, KeyVersion
 from strongroom.domain.paging import PageRequest
@@ -52,6 +53,28 @@ class VaultRepository:
         t = schema.vaults
         query = select(t).where(t.c.tenancy_id == tenancy_id, t.c.compartment_id == compartment_id)
         return [rows.vault_from_row(r) for r in self._conn.execute(apply_page(query, t, page))]
+
+    def list_external(self) -> builtins.list[Vault]:
+        """Every EXTERNAL vault not yet deleted (for the EKM health poller)."""
+        t = schema.vaults
+        query = select(t).where(t.c.vault_type == "EXTERNAL", t.c.lifecycle_state != "DELETED")
+        return [rows.vault_from_row(r) for r in self._conn.execute(query.order_by(t.c.id))]
+
+    def get_health(self, vault_id: str) -> EkmHealth | None:
+        """The latest stored EKM health check of a vault, if any."""
+        t = schema.ekm_health
+        row = self._conn.execute(select(t).where(t.c.vault_id == vault_id)).first()
+        return rows.ekm_health_from_row(row) if row else None
+
+    def put_health(self, health: EkmHealth) -> None:
+        """Store a health check, replacing the previous one (not a change of the vault)."""
+        t = schema.ekm_health
+        values = rows.ekm_health_to_row(health)
+        result = self._conn.execute(update(t).where(t.c.vault_id == health.vault_id).values(values))
+        if result.rowcount == 0:
+            # Two processes inserting at once: one fails with IntegrityError, and its check is
+            # lost (the other's is as recent); callers give health writes their own transaction.
+            self._conn.execute(insert(t).values(values))
 
 
 class KeyRepository:

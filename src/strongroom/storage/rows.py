@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.domain.ekm import EkmHealth, EkmHealthState, ExternalKeyManager
 from strongroom.domain.identity import ApiKey, Group, Tenancy, User
 from strongroom.domain.key import (
     Algorithm,
@@ -31,11 +32,48 @@ def vault_from_row(row: Any) -> Vault:
         freeform_tags=dict(row.freeform_tags),
         defined_tags=dict(row.defined_tags),
         version=row.version,
+        external=_ekm_from_row(row),
     )
+
+
+def _ekm_from_row(row: Any) -> ExternalKeyManager | None:
+    if row.ekm_endpoint_url is None:
+        return None
+    return ExternalKeyManager(
+        endpoint_url=row.ekm_endpoint_url,
+        client_app_id=row.ekm_client_app_id,
+        sealed_client_secret=bytes(row.ekm_client_secret),
+        idp_url=row.ekm_idp_url,
+        private_endpoint_id=row.ekm_private_endpoint_id,
+    )
+
+
+def _ekm_to_row(ekm: ExternalKeyManager | None) -> dict[str, Any]:
+    return {
+        "ekm_endpoint_url": ekm.endpoint_url if ekm else None,
+        "ekm_idp_url": ekm.idp_url if ekm else None,
+        "ekm_client_app_id": ekm.client_app_id if ekm else None,
+        "ekm_client_secret": ekm.sealed_client_secret if ekm else None,
+        "ekm_private_endpoint_id": ekm.private_endpoint_id if ekm else None,
+    }
+
+
+def ekm_health_from_row(row: Any) -> EkmHealth:
+    return EkmHealth(row.vault_id, EkmHealthState(row.state), row.detail, row.time_checked)
+
+
+def ekm_health_to_row(health: EkmHealth) -> dict[str, Any]:
+    return {
+        "vault_id": health.vault_id,
+        "state": health.state.value,
+        "detail": health.detail[:512],
+        "time_checked": health.time_checked,
+    }
 
 
 def vault_to_row(vault: Vault) -> dict[str, Any]:
     return {
+        **_ekm_to_row(vault.external),
         "id": vault.id,
         "tenancy_id": vault.tenancy_id,
         "compartment_id": vault.compartment_id,
@@ -69,6 +107,7 @@ def key_from_row(row: Any) -> Key:
         freeform_tags=dict(row.freeform_tags),
         defined_tags=dict(row.defined_tags),
         version=row.version,
+        external_key_id=row.external_key_id,
     )
 
 
@@ -90,6 +129,7 @@ def key_to_row(key: Key) -> dict[str, Any]:
         "freeform_tags": key.freeform_tags,
         "defined_tags": key.defined_tags,
         "version": key.version,
+        "external_key_id": key.external_key_id,
     }
 
 
@@ -107,6 +147,7 @@ def key_version_from_row(row: Any) -> KeyVersion:
         public_key_pem=row.public_key_pem,
         time_of_deletion=row.time_of_deletion,
         version=row.version,
+        external_key_version_id=row.external_key_version_id,
     )
 
 
@@ -124,6 +165,7 @@ def key_version_to_row(kv: KeyVersion) -> dict[str, Any]:
         "time_created": kv.time_created,
         "time_of_deletion": kv.time_of_deletion,
         "version": kv.version,
+        "external_key_version_id": kv.external_key_version_id,
     }
 
 

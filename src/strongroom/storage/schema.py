@@ -101,7 +101,24 @@ vaults = Table(
     Column("freeform_tags", JSON, nullable=False),
     Column("defined_tags", JSON, nullable=False),
     Column("version", Integer, nullable=False),
+    # EXTERNAL vaults: the external key manager (client secret sealed by the barrier).
+    Column("ekm_endpoint_url", String(1024), nullable=True),
+    Column("ekm_idp_url", String(1024), nullable=True),
+    Column("ekm_client_app_id", String(255), nullable=True),
+    Column("ekm_client_secret", LargeBinary, nullable=True),
+    Column("ekm_private_endpoint_id", String(255), nullable=True),
     Index("ix_vaults_compartment", "compartment_id", "time_created"),
+)
+
+# The latest health check of each EXTERNAL vault's EKM; written by the health poller, apart
+# from the vault row so checks neither change the vault's etag nor drop cached key rows.
+ekm_health = Table(
+    "ekm_health",
+    metadata,
+    _id("vault_id", ForeignKey("vaults.id"), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("detail", String(512), nullable=False),
+    Column("time_checked", UTCDateTime(), nullable=True),
 )
 
 keys = Table(
@@ -123,6 +140,7 @@ keys = Table(
     Column("freeform_tags", JSON, nullable=False),
     Column("defined_tags", JSON, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("external_key_id", String(255), nullable=True),
     Index("ix_keys_vault_compartment", "vault_id", "compartment_id", "time_created"),
 )
 
@@ -141,6 +159,7 @@ key_versions = Table(
     Column("time_created", UTCDateTime(), nullable=False),
     Column("time_of_deletion", UTCDateTime(), nullable=True),
     Column("version", Integer, nullable=False),
+    Column("external_key_version_id", String(255), nullable=True),
     Index("ix_key_versions_key", "key_id", "time_created"),
 )
 
