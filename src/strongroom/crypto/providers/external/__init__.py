@@ -1,0 +1,40 @@
+"""Strongroom's client of external key managers (EKMs): the OCI EKMS vendor API and the AWS
+XKS proxy API v1, pooled, time-bounded, with cached tokens and a circuit breaker per EKM."""
+
+from strongroom.crypto.providers.external.connection import (
+    EkmConnection,
+    EkmProtocol,
+    ExternalCiphertext,
+    ExternalKeyInfo,
+    VaultHealth,
+    protocol_for,
+)
+from strongroom.crypto.providers.external.errors import (
+    EkmAuthenticationFailed,
+    EkmBadResponse,
+    EkmError,
+    EkmInvalidCiphertext,
+    EkmKeyDisabled,
+    EkmKeyNotFound,
+    EkmTlsError,
+    EkmUnavailable,
+)
+from strongroom.crypto.providers.external.managers import ExternalKeyManagers
+
+__all__ = [
+    "EkmAuthenticationFailed",
+    "EkmBadResponse",
+    "EkmConnection",
+    "EkmError",
+    "EkmInvalidCiphertext",
+    "EkmKeyDisabled",
+    "EkmKeyNotFound",
+    "EkmProtocol",
+    "EkmTlsError",
+    "EkmUnavailable",
+    "ExternalCiphertext",
+    "ExternalKeyInfo",
+    "ExternalKeyManagers",
+    "VaultHealth",
+    "protocol_for",
+]

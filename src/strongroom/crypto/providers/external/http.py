@@ -1,0 +1,124 @@
+"""Pooled HTTP/1.1 clients, one per (origin, trust) and event loop, and one send with the
+transport faults mapped to EKM errors."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+
+import httpx
+
+from strongroom.crypto.providers.external.errors import EkmTlsError, EkmUnavailable
+from strongroom.crypto.providers.external.tls import ClientCert, tls_context, tls_reason
+
+MAX_CONNECTIONS = 256
+KEEPALIVE_SECONDS = 30.0
+# Connection faults where retrying an idempotent request is safe: nothing was answered.
+_RETRYABLE = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+PoolKey = tuple[str, str | None, bool]  # origin, CA bundle PEM, trust the system store too
+
+
+class ClientPool:
+    """Keeps one ``httpx.AsyncClient`` (a keep-alive connection pool) per origin and trust.
+
+    Clients are created lazily and belong to the event loop that created them; when called
+    from another loop the pool starts afresh (the old loop's connections cannot be reused).
+    ``transport`` replaces the network (tests serve fakes with ``httpx.MockTransport``).
+    """
+
+    def __init__(
+        self,
+        client_cert: ClientCert | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client_cert = client_cert
+        self._transport = transport
+        self._clients: dict[PoolKey, httpx.AsyncClient] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def client(self, key: PoolKey) -> httpx.AsyncClient:
+        """The pooled client for ``key`` on the running loop."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._clients = {}
+            self._loop = loop
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = self._new_client(key)
+        return client
+
+    def _new_client(self, key: PoolKey) -> httpx.AsyncClient:
+        origin, ca_bundle_pem, system_trust = key
+        verify = (
+            tls_context(ca_bundle_pem, self._client_cert, system_trust)
+            if origin.startswith("https:") and self._transport is None
+            else True
+        )
+        limits = httpx.Limits(
+            max_connections=MAX_CONNECTIONS,
+            max_keepalive_connections=MAX_CONNECTIONS,
+            keepalive_expiry=KEEPALIVE_SECONDS,
+        )
+        return httpx.AsyncClient(
+            verify=verify,
+            limits=limits,
+            transport=self._transport,
+            trust_env=False,
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        """Close every client of the current loop (the others' loops are gone)."""
+        clients, self._clients = self._clients, {}
+        if self._loop is asyncio.get_running_loop():
+            for client in clients.values():
+                await client.aclose()
+
+
+async def send(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    label: str,
+    timeout_message: str,
+    retry: bool,
+) -> httpx.Response:
+    """Send ``request``; with ``retry``, once more after a connection fault before any answer.
+
+    Raises EkmTlsError, or EkmUnavailable saying what happened, never an httpx error.
+    """
+    for attempt in (1, 2):
+        try:
+            return await client.send(request)
+        except httpx.TimeoutException:
+            raise EkmUnavailable(timeout_message) from None
+        except _RETRYABLE as error:
+            reason = tls_reason(error)
+            if reason is not None:
+                raise EkmTlsError(f"{label} cannot be trusted: {reason}") from None
+            if retry and attempt == 1:
+                continue
+            raise EkmUnavailable(f"{label} {_fault(error)}") from None
+        except httpx.HTTPError as error:
+            raise EkmUnavailable(f"{label} {_fault(error)}") from None
+    raise AssertionError("unreachable")
+
+
+def _fault(error: BaseException) -> str:
+    """A short, safe description of a connection fault."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno is not None:
+            if current.errno == errno.ECONNREFUSED:
+                return "refused the connection"
+            if current.errno == errno.ECONNRESET:
+                return "reset the connection"
+            return f"could not be reached ({errno.errorcode.get(current.errno, 'error')})"
+        current = current.__cause__ or current.__context__
+    if isinstance(error, httpx.ConnectError):
+        return "could not be reached (connection failed)"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "closed the connection without a valid answer"
+    return f"could not be reached ({type(error).__name__})"

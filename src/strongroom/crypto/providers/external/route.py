@@ -1,0 +1,74 @@
+"""What the client derives once per EKM connection, so a call only looks it up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from strongroom.crypto.providers.external.breaker import CircuitBreaker
+from strongroom.crypto.providers.external.connection import EkmConnection
+from strongroom.crypto.providers.external.errors import EkmUnavailable
+from strongroom.crypto.providers.external.http import PoolKey
+
+
+@dataclass(frozen=True)
+class Route:
+    """A connection with its origin, breaker, pool key, base URL, labels and timeouts."""
+
+    conn: EkmConnection = field(repr=False)
+    base_url: str
+    origin: str
+    pool_key: PoolKey
+    breaker: CircuitBreaker = field(repr=False)
+    label: str
+    timeout_message: str
+    timeout: dict[str, Any] = field(repr=False)  # httpx's per-request timeout extension
+
+    def request(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None = None
+    ) -> httpx.Request:
+        """An ``httpx.Request`` carrying this route's timeouts."""
+        return httpx.Request(
+            method, url, headers=headers, content=content, extensions={"timeout": self.timeout}
+        )
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of ``url`` (the port made explicit)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise EkmUnavailable("The EKM endpoint is not an absolute http or https URL")
+    port = parts.port or (443 if scheme == "https" else 80)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{scheme}://{host}:{port}"
+
+
+def display_origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url`` as written, without any user info."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme.lower()}://{host}{port}"
+
+
+def make_route(conn: EkmConnection, breaker: CircuitBreaker) -> Route:
+    """Derive ``conn``'s route; ``breaker`` is the one of its origin."""
+    origin = origin_of(conn.endpoint_url)
+    seconds = conn.timeout_seconds
+    millis = f"{seconds * 1000:.0f} ms"
+    label = f"The EKM at {display_origin(conn.endpoint_url)}"
+    return Route(
+        conn=conn,
+        base_url=conn.endpoint_url.rstrip("/"),
+        origin=origin,
+        pool_key=(origin, conn.ca_bundle_pem, False),
+        breaker=breaker,
+        label=label,
+        timeout_message=f"{label} did not answer within {millis}",
+        timeout=httpx.Timeout(seconds).as_dict(),
+    )

@@ -1,0 +1,48 @@
+"""TLS contexts for EKM and identity-provider connections: verification is always on."""
+
+from __future__ import annotations
+
+import ssl
+
+from strongroom.crypto.providers.external.errors import EkmTlsError
+
+ClientCert = tuple[str, str]  # (certificate chain PEM file, private key PEM file)
+
+
+def tls_context(
+    ca_bundle_pem: str | None, client_cert: ClientCert | None, system_trust: bool = False
+) -> ssl.SSLContext:
+    """A verifying context. With ``ca_bundle_pem`` it trusts exactly those CAs, unless
+    ``system_trust`` asks for them on top of the system store (for identity providers, which
+    may be public or private). ``client_cert`` adds a certificate for mutual TLS."""
+    try:
+        if ca_bundle_pem is None or system_trust:
+            context = ssl.create_default_context()
+            if ca_bundle_pem is not None:
+                context.load_verify_locations(cadata=ca_bundle_pem)
+        else:
+            context = ssl.create_default_context(cadata=ca_bundle_pem)
+    except (ssl.SSLError, ValueError):
+        raise EkmTlsError("The vault's CA bundle is not a valid PEM certificate bundle") from None
+    if client_cert is not None:
+        try:
+            context.load_cert_chain(client_cert[0], client_cert[1])
+        except (OSError, ssl.SSLError):
+            raise EkmTlsError("The EKM client certificate or its key cannot be loaded") from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def tls_reason(error: BaseException) -> str | None:
+    """Why TLS failed behind a transport error (None when TLS is not the cause)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            detail = current.verify_message or "verification failed"
+            return f"its TLS certificate is not trusted ({detail})"
+        if isinstance(current, ssl.SSLError):
+            return f"the TLS handshake failed ({current.reason or 'SSL error'})"
+        current = current.__cause__ or current.__context__
+    return None
