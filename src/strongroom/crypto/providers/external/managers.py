@@ -17,6 +17,7 @@ from strongroom.crypto.providers.external.connection import (
     EkmProtocol,
     ExternalCiphertext,
     ExternalKeyInfo,
+    HealthState,
     VaultHealth,
 )
 from strongroom.crypto.providers.external.ekms import EkmsClient
@@ -121,14 +122,16 @@ class ExternalKeyManagers:
         It goes out even while the circuit is open, and a healthy answer closes it."""
         try:
             route = self._route(conn)
+            state: HealthState
             if conn.protocol is EkmProtocol.XKS:
                 state, detail = await self._guarded(route, self._xks.health(route), gate=False)
             else:
-                state = await self._guarded(route, self._ekms.vault_state(route), gate=False)
-                detail = f"{route.label} reports the vault {state}"
+                ekms = await self._guarded(route, self._ekms.vault_state(route), gate=False)
+                state = "ACTIVE" if ekms == "ACTIVE" else "BLOCKED"
+                detail = f"{route.label} reports the vault {ekms}"
         except EkmError as error:
             return VaultHealth("UNREACHABLE", error.message, self._clock.now())
-        return VaultHealth("ACTIVE" if state == "ACTIVE" else "BLOCKED", detail, self._clock.now())
+        return VaultHealth(state, detail, self._clock.now())
 
     async def aclose(self) -> None:
         """Close the pooled connections."""

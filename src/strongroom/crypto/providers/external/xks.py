@@ -7,7 +7,11 @@ from urllib.parse import quote
 
 import httpx
 
-from strongroom.crypto.providers.external.connection import ExternalCiphertext, ExternalKeyInfo
+from strongroom.crypto.providers.external.connection import (
+    ExternalCiphertext,
+    ExternalKeyInfo,
+    HealthState,
+)
 from strongroom.crypto.providers.external.errors import (
     EkmAuthenticationFailed,
     EkmBadResponse,
@@ -101,7 +105,7 @@ class XksClient:
             raise EkmBadResponse(f"{route.label} returned a plaintext of the wrong length")
         return plaintext
 
-    async def health(self, route: Route) -> tuple[str, str]:
+    async def health(self, route: Route) -> tuple[HealthState, str]:
         """(ACTIVE or UNREACHABLE, detail) from the proxy's EKM fleet report."""
         request = {"requestMetadata": _metadata(route, "KmsHealthCheck", health=True)}
         body = await self._call(route, "/health", request, None, True)
