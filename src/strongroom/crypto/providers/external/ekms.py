@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import httpx
 
 from strongroom.crypto.providers.external.connection import ExternalCiphertext, ExternalKeyInfo
@@ -32,6 +30,7 @@ from strongroom.crypto.providers.external.wire import (
 
 _GET_HEADERS = {"accept": "application/json"}
 _POST_HEADERS = {"accept": "application/json", "content-type": "application/json"}
+_MAX_HEADERS = 1024
 
 
 class EkmsClient:
@@ -40,10 +39,11 @@ class EkmsClient:
     def __init__(self, pool: ClientPool, tokens: TokenSource) -> None:
         self._pool = pool
         self._tokens = tokens
+        self._headers: dict[tuple[str, bool], httpx.Headers] = {}
 
     async def key_info(self, route: Route, key_id: str) -> ExternalKeyInfo:
         """The key's metadata; only AES-256 keys are usable."""
-        body = await self._call(route, "GET", f"/keys/{_q(key_id)}/metadata", None, key_id)
+        body = await self._call(route, "GET", route.url("metadata", key_id), None, key_id)
         _same_key(route, body, key_id, "metadata")
         state = _state(route, body)
         shape = body.get("keyShape")
@@ -64,8 +64,8 @@ class EkmsClient:
             request["keyVersionId"] = version_id
         if aad:
             request["aad"] = b64(aad)
-        path = f"/keys/{_q(key_id)}/encrypt"
-        body = await self._call(route, "POST", path, request, key_id, version_id)
+        url = route.url("encrypt", key_id)
+        body = await self._call(route, "POST", url, request, key_id, version_id)
         used = _same_key(route, body, key_id, "a ciphertext", version_id)
         return ExternalCiphertext(used, binary(body, "ciphertext", route.label))
 
@@ -78,21 +78,21 @@ class EkmsClient:
         request: Body = {"ciphertext": b64(blob), "keyVersionId": version_id}
         if aad:
             request["aad"] = b64(aad)
-        path = f"/keys/{_q(key_id)}/decrypt"
-        body = await self._call(route, "POST", path, request, key_id, version_id, decrypt=True)
+        url = route.url("decrypt", key_id)
+        body = await self._call(route, "POST", url, request, key_id, version_id, decrypt=True)
         _same_key(route, body, key_id, "a plaintext", version_id)
         return binary(body, "plaintext", route.label)
 
     async def vault_state(self, route: Route) -> str:
         """ACTIVE or BLOCKED, as the EKM's vault metadata says."""
-        body = await self._call(route, "GET", "/metadata", None, None)
+        body = await self._call(route, "GET", route.url("metadata"), None, None)
         return _state(route, body)
 
     async def _call(
         self,
         route: Route,
         method: str,
-        path: str,
+        url: httpx.URL,
         request: Body | None,
         key_id: str | None,
         version_id: str | None = None,
@@ -102,11 +102,11 @@ class EkmsClient:
         content = None if request is None else dumps(request)
         retry = method == "GET" or decrypt
         token = await self._tokens.token(route)
-        response = await self._send(route, method, path, content, token, retry)
+        response = await self._send(route, method, url, content, token, retry)
         if response.status_code == 401:
             self._tokens.drop(route, token)
             token = await self._tokens.token(route)
-            response = await self._send(route, method, path, content, token, retry)
+            response = await self._send(route, method, url, content, token, retry)
         if response.status_code != 200:
             raise _failure(route, response, key_id, version_id, decrypt)
         return json_body(response, route.label)
@@ -115,20 +115,27 @@ class EkmsClient:
         self,
         route: Route,
         method: str,
-        path: str,
+        url: httpx.URL,
         content: bytes | None,
         token: str,
         retry: bool,
     ) -> httpx.Response:
-        headers = dict(_GET_HEADERS if content is None else _POST_HEADERS)
-        headers["authorization"] = "Bearer " + token
-        request = route.request(method, route.base_url + path, headers, content)
+        request = route.request(method, url, self._headers_for(token, content is None), content)
         client = self._pool.client(route.pool_key)
         return await send(client, request, route.label, route.timeout_message, retry)
 
-
-def _q(segment: str) -> str:
-    return quote(segment, safe="")
+    def _headers_for(self, token: str, get: bool) -> httpx.Headers:
+        """Request headers with the bearer token, built once per token."""
+        headers = self._headers.get((token, get))
+        if headers is None:
+            if len(self._headers) >= _MAX_HEADERS:
+                self._headers.clear()
+            values = {
+                **(_GET_HEADERS if get else _POST_HEADERS),
+                "authorization": f"Bearer {token}",
+            }
+            headers = self._headers[(token, get)] = httpx.Headers(values)
+        return headers
 
 
 def _state(route: Route, body: Body) -> str:

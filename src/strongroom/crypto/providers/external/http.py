@@ -60,13 +60,16 @@ class ClientPool:
             max_keepalive_connections=MAX_CONNECTIONS,
             keepalive_expiry=KEEPALIVE_SECONDS,
         )
-        return httpx.AsyncClient(
+        client = httpx.AsyncClient(
             verify=verify,
             limits=limits,
             transport=self._transport,
             trust_env=False,
             follow_redirects=False,
         )
+        # EKMs set no cookies we want; parsing Set-Cookie costs a fifth of a call's overhead.
+        client._cookies = _NoCookies()
+        return client
 
     async def aclose(self) -> None:
         """Close every client of the current loop (the others' loops are gone)."""
@@ -74,6 +77,13 @@ class ClientPool:
         if self._loop is asyncio.get_running_loop():
             for client in clients.values():
                 await client.aclose()
+
+
+class _NoCookies(httpx.Cookies):
+    """A cookie jar that keeps nothing (and spends nothing on each response)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
 
 
 async def send(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -12,6 +12,8 @@ from strongroom.crypto.providers.external.breaker import CircuitBreaker
 from strongroom.crypto.providers.external.connection import EkmConnection
 from strongroom.crypto.providers.external.errors import EkmUnavailable
 from strongroom.crypto.providers.external.http import PoolKey
+
+MAX_URLS = 4096
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,29 @@ class Route:
     label: str
     timeout_message: str
     timeout: dict[str, Any] = field(repr=False)  # httpx's per-request timeout extension
+    _urls: dict[tuple[str, str | None], httpx.URL] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def url(self, operation: str, key_id: str | None = None) -> httpx.URL:
+        """``{base}/keys/{key_id}/{operation}`` (or ``{base}/{operation}`` without a key),
+        the key id quoted as one path segment; parsed once and kept."""
+        url = self._urls.get((operation, key_id))
+        if url is None:
+            if len(self._urls) >= MAX_URLS:
+                self._urls.clear()
+            path = (
+                f"/{operation}" if key_id is None else f"/keys/{quote(key_id, safe='')}/{operation}"
+            )
+            url = self._urls[(operation, key_id)] = httpx.URL(self.base_url + path)
+        return url
 
     def request(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None = None
+        self,
+        method: str,
+        url: str | httpx.URL,
+        headers: httpx.Headers | dict[str, str],
+        content: bytes | None = None,
     ) -> httpx.Request:
         """An ``httpx.Request`` carrying this route's timeouts."""
         return httpx.Request(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote
 
 import httpx
 
@@ -54,7 +53,7 @@ class XksClient:
     async def key_info(self, route: Route, key_id: str) -> ExternalKeyInfo:
         """The key's metadata; only AES_256 keys that encrypt and decrypt are usable."""
         request = {"requestMetadata": _metadata(route, "DescribeKey")}
-        body = await self._call(route, f"/keys/{_q(key_id)}/metadata", request, key_id, True)
+        body = await self._call(route, route.url("metadata", key_id), request, key_id, True)
         if text(body, "keySpec", route.label) != "AES_256":
             raise EkmBadResponse(f"{route.label} reports an unsupported key spec (not AES_256)")
         status = text(body, "keyStatus", route.label)
@@ -76,7 +75,7 @@ class XksClient:
         }
         if aad:
             request["additionalAuthenticatedData"] = b64(aad)
-        body = await self._call(route, f"/keys/{_q(key_id)}/encrypt", request, key_id, False)
+        body = await self._call(route, route.url("encrypt", key_id), request, key_id, False)
         parts = _encrypted(route, body)
         if len(parts.ciphertext) != len(plaintext):
             raise EkmBadResponse(f"{route.label} returned a ciphertext of the wrong length")
@@ -98,8 +97,8 @@ class XksClient:
             request["ciphertextMetadata"] = b64(parts.metadata)
         if aad:
             request["additionalAuthenticatedData"] = b64(aad)
-        path = f"/keys/{_q(key_id)}/decrypt"
-        body = await self._call(route, path, request, key_id, True, decrypt=True)
+        url = route.url("decrypt", key_id)
+        body = await self._call(route, url, request, key_id, True, decrypt=True)
         plaintext = binary(body, "plaintext", route.label)
         if len(plaintext) != len(parts.ciphertext):
             raise EkmBadResponse(f"{route.label} returned a plaintext of the wrong length")
@@ -108,7 +107,7 @@ class XksClient:
     async def health(self, route: Route) -> tuple[HealthState, str]:
         """(ACTIVE or UNREACHABLE, detail) from the proxy's EKM fleet report."""
         request = {"requestMetadata": _metadata(route, "KmsHealthCheck", health=True)}
-        body = await self._call(route, "/health", request, None, True)
+        body = await self._call(route, route.url("health"), request, None, True)
         fleet = body.get("ekmFleetDetails")
         if not isinstance(fleet, list):
             raise EkmBadResponse(f"{route.label} returned a response without 'ekmFleetDetails'")
@@ -122,17 +121,16 @@ class XksClient:
     async def _call(
         self,
         route: Route,
-        path: str,
+        url: httpx.URL,
         request: Body,
         key_id: str | None,
         retry: bool,
         decrypt: bool = False,
     ) -> Body:
         content = dumps(request)
-        url = route.base_url + path
         conn = route.conn
         credential = SigV4Credential(conn.client_id, conn.client_secret)
-        headers = sign("POST", url, _HEADERS, content, credential, conn.region)
+        headers = sign("POST", str(url), _HEADERS, content, credential, conn.region)
         client = self._pool.client(route.pool_key)
         response = await send(
             client,
@@ -144,10 +142,6 @@ class XksClient:
         if response.status_code != 200:
             raise _failure(route, response, key_id, decrypt)
         return json_body(response, route.label)
-
-
-def _q(segment: str) -> str:
-    return quote(segment, safe="")
 
 
 def _metadata(
