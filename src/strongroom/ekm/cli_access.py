@@ -1,0 +1,136 @@
+"""``strongroom-ekm jwt ...`` and ``strongroom-ekm xks ...``: who may call the proxy."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from strongroom.ekm import admin
+from strongroom.ekm.config import EKMS_SCOPE, JwtSettings, load_config
+from strongroom.ekm.errors import ConfigurationError
+
+jwt_app = typer.Typer(help="How EKMS bearer tokens are validated.", no_args_is_help=True)
+xks_app = typer.Typer(help="XKS API settings and SigV4 credentials.", no_args_is_help=True)
+console = Console(stderr=True, soft_wrap=True)
+DataDir = Annotated[Path, typer.Option("--data-dir", help="The proxy's data directory")]
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(2)
+
+
+@jwt_app.command("set")
+def jwt_set(
+    data_dir: DataDir,
+    issuer: Annotated[str, typer.Option(help="Expected iss claim")],
+    jwks_url: Annotated[str, typer.Option(help="The identity provider's JWKS URL")],
+    audience: Annotated[
+        list[str] | None,
+        typer.Option(help="Accepted aud (repeatable; default: this proxy's vault URL)"),
+    ] = None,
+    scope: Annotated[str, typer.Option(help="Scope the token must carry")] = EKMS_SCOPE,
+) -> None:
+    """Set the issuer, JWKS URL, audiences and scope for EKMS bearer tokens."""
+    settings = JwtSettings(issuer, jwks_url, tuple(audience or ()), scope)
+    try:
+        admin.set_jwt(data_dir, settings)
+    except ConfigurationError as error:
+        raise _fail(error.message) from None
+    console.print(f"EKMS tokens: issuer {issuer}, JWKS {jwks_url}")
+
+
+@jwt_app.command("show")
+def jwt_show(data_dir: DataDir) -> None:
+    """Show the JWT settings."""
+    try:
+        jwt = load_config(data_dir).jwt
+    except ConfigurationError as error:
+        raise _fail(error.message) from None
+    if jwt is None:
+        typer.echo("not configured")
+        return
+    typer.echo(f"issuer:    {jwt.issuer}")
+    typer.echo(f"jwks url:  {jwt.jwks_url}")
+    typer.echo(f"audiences: {', '.join(jwt.audiences) or '(this proxy vault URL)'}")
+    typer.echo(f"scope:     {jwt.scope}")
+
+
+@jwt_app.command("clear")
+def jwt_clear(data_dir: DataDir) -> None:
+    """Remove the JWT settings (every EKMS call is then refused)."""
+    try:
+        admin.set_jwt(data_dir, None)
+    except ConfigurationError as error:
+        raise _fail(error.message) from None
+
+
+@xks_app.command("add-credential")
+def xks_add(
+    data_dir: DataDir,
+    access_key_id: Annotated[str, typer.Option(help="SigV4 access key id")],
+    secret_file: Annotated[
+        Path | None, typer.Option(help="File holding the secret access key (default: stdin)")
+    ] = None,
+) -> None:
+    """Add a SigV4 credential (the secret is read from a file or stdin, never argv)."""
+    if secret_file is None or str(secret_file) == "-":
+        if sys.stdin.isatty():
+            import getpass
+
+            secret = getpass.getpass("secret access key: ").strip()
+        else:
+            secret = sys.stdin.readline().strip()
+    else:
+        try:
+            secret = secret_file.read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError, UnicodeDecodeError):
+            raise _fail(f"cannot read the secret from {secret_file}") from None
+    try:
+        admin.add_credential(data_dir, access_key_id, secret)
+    except ConfigurationError as error:
+        raise _fail(error.message) from None
+    console.print(f"added XKS credential {access_key_id}")
+
+
+@xks_app.command("remove-credential")
+def xks_remove(data_dir: DataDir, access_key_id: str) -> None:
+    """Remove a SigV4 credential."""
+    try:
+        admin.remove_credential(data_dir, access_key_id)
+    except ConfigurationError as error:
+        raise _fail(error.message) from None
+    console.print(f"removed XKS credential {access_key_id}")
+
+
+@xks_app.command("list-credentials")
+def xks_list(data_dir: DataDir) -> None:
+    """List the access key ids (never the secrets)."""
+    try:
+        config = load_config(data_dir)
+    except ConfigurationError as error:
+        raise _fail(error.message) from None
+    for access_key_id in config.xks.credentials:
+        typer.echo(access_key_id)
+
+
+@xks_app.command("set")
+def xks_set(
+    data_dir: DataDir,
+    uri_prefix: Annotated[str | None, typer.Option(help="Path prefix before /kms/xks/v1")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="Accept only this SigV4 region ('' for any)")
+    ] = None,
+) -> None:
+    """Set the XKS URI prefix and/or the accepted SigV4 region."""
+    try:
+        config = admin.set_xks(data_dir, uri_prefix=uri_prefix, region=region)
+    except ConfigurationError as error:
+        raise _fail(error.message) from None
+    console.print(
+        f"XKS: prefix {config.xks.uri_prefix or '(none)'}, region {config.xks.region or 'any'}"
+    )

@@ -1,0 +1,54 @@
+"""Wiring of a serving proxy: config, back end, engine, and the Starlette app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from strongroom.ekm import ekms, xks
+from strongroom.ekm.backends.base import KeyBackend
+from strongroom.ekm.backends.software import SoftwareBackend
+from strongroom.ekm.config import ProxyConfig, SoftHsmSettings
+from strongroom.ekm.engine import DEFAULT_RELOAD_INTERVAL, Engine
+from strongroom.ekm.state import ProxyState
+
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+
+
+def open_backend(data_dir: Path, config: ProxyConfig) -> KeyBackend:
+    """The back end the config names (nothing is opened until first use)."""
+    if config.backend == "softhsm":
+        from strongroom.ekm.backends.softhsm import SoftHsmBackend
+
+        return SoftHsmBackend(config.softhsm or SoftHsmSettings())
+    return SoftwareBackend(data_dir)
+
+
+def create_app(
+    data_dir: Path,
+    config: ProxyConfig,
+    base_url: str,
+    *,
+    reload_interval: float = DEFAULT_RELOAD_INTERVAL,
+) -> tuple[Starlette, ProxyState]:
+    """The ASGI app serving the EKMS API, the XKS API and ``/health``."""
+    backend = open_backend(data_dir, config)
+    engine = Engine(data_dir, backend, reload_interval=reload_interval)
+    state = ProxyState(data_dir, config, engine, base_url, reload_interval=reload_interval)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            backend.close()
+
+    routes = [
+        *ekms.routes(state),
+        Route("/{path:path}", xks.endpoint(state), methods=ALL_METHODS),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan), state

@@ -1,0 +1,677 @@
+"""Start the reference EKM proxy (`strongroom-ekm`) as a real subprocess for tests.
+
+Typical use::
+
+    from tests.ekm_support import LocalIdp, running_proxy
+
+    with LocalIdp() as idp, running_proxy(tmp_path, "software", idp=idp, keys=1) as proxy:
+        token = idp.token(audience=proxy.vault_url)
+        proxy.ekms("POST", f"/keys/{proxy.key_ids[0]}/encrypt", token, {"plaintext": "AAAA"})
+        proxy.xks("/keys/" + proxy.key_ids[0] + "/metadata", {"requestMetadata": {...}})
+
+- ``running_proxy(tmp_path, backend, ...)``: init a data dir (software, or softhsm with a token
+  created in ``tmp_path`` through a SOFTHSM2_CONF file), configure the JWT settings from ``idp``
+  and XKS SigV4 credentials, create ``keys`` keys, serve on a free port (optionally with TLS
+  from a throwaway CA: ``proxy.ca_pem``), wait for /health, and stop the process at the end.
+- ``LocalIdp``: an RSA key, a JWKS and an OAuth2 client-credentials token endpoint
+  (``{idp.url}/oauth2/v1/token``, discovery at ``/.well-known/openid-configuration``) served
+  from a thread; ``idp.token(...)`` mints tokens directly (expired, wrong audience, ...).
+- ``requires_softhsm``: skip marker when libsofthsm2.so is absent.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import ipaddress
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from strongroom.crypto.sigv4 import SigV4Credential, sign
+
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+DEFAULT_ACCESS_KEY_ID = "AKIASTRONGROOMTEST01"
+XKS_REGION = "us-ashburn-1"
+REQUEST_METADATA = {
+    "awsPrincipalArn": "arn:aws:iam::123456789012:user/tester",
+    "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/test",
+    "kmsOperation": "Encrypt",
+    "kmsRequestId": "4112f4d6-db54-4af4-ae30-c55a22a8dfae",
+}
+
+
+def softhsm_available() -> bool:
+    """Whether SoftHSM2's PKCS#11 module (and softhsm2-util) is installed."""
+    return Path(SOFTHSM_MODULE).exists()
+
+
+requires_softhsm = pytest.mark.skipif(
+    not softhsm_available(),
+    reason=f"SoftHSM2 is not installed ({SOFTHSM_MODULE} missing; apt-get install softhsm2)",
+)
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def b64e(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64d(text: str) -> bytes:
+    return base64.b64decode(text)
+
+
+# --- TLS ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """A server certificate and key signed by a throwaway CA; trust ``ca_pem``."""
+
+    cert: Path
+    key: Path
+    ca_pem: str
+    ca_file: Path
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def make_tls(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> TlsFiles:
+    """A CA and a server certificate for ``hosts`` (IP addresses or DNS names)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(_name("strongroom-ekm test CA"))
+        .issuer_name(_name("strongroom-ekm test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(hosts[0]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_path, key_path, ca_path = (
+        directory / "server.pem",
+        directory / "server.key",
+        directory / "ca.pem",
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    ca_pem = ca.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    ca_path.write_text(ca_pem)
+    return TlsFiles(cert_path, key_path, ca_pem, ca_path)
+
+
+# --- a local identity provider --------------------------------------------------------------
+
+
+class LocalIdp:
+    """An RSA signing key, its JWKS and an OAuth2 client-credentials token endpoint.
+
+    ``url`` is the identity provider URL (Strongroom's idcsAccountNameUrl); the issuer is
+    ``url`` too. The token endpoint accepts ``client_id``/``client_secret`` (HTTP Basic or form),
+    ``scope`` and ``audience`` and mints a token with that audience and scope.
+    """
+
+    def __init__(self, client_id: str = "strongroom", client_secret: str | None = None) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret or secrets.token_urlsafe(24)
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = uuid.uuid4().hex[:16]
+        self.token_requests = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    @property
+    def issuer(self) -> str:
+        return self.url
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.url}/jwks"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.url}/oauth2/v1/token"
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+        return {"keys": [jwk]}
+
+    def token(
+        self,
+        audience: str | list[str],
+        *,
+        scope: str = "oci_ekms",
+        expires_in: int = 300,
+        issuer: str | None = None,
+        not_before: int | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+        kid: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> str:
+        """A signed RS256 token (negative ``expires_in`` gives an expired one)."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": issuer if issuer is not None else self.issuer,
+            "sub": self.client_id,
+            "aud": audience,
+            "scope": scope,
+            "iat": now,
+            "exp": now + expires_in,
+            "jti": uuid.uuid4().hex,
+            **(extra or {}),
+        }
+        if not_before is not None:
+            claims["nbf"] = not_before
+        return jwt.encode(
+            claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid}
+        )
+
+    def unsigned_token(self, audience: str, *, scope: str = "oci_ekms") -> str:
+        """The same claims with ``alg: none`` and no signature."""
+        now = int(time.time())
+        claims = {"iss": self.issuer, "aud": audience, "scope": scope, "exp": now + 300}
+        return jwt.encode(claims, None, algorithm="none", headers={"kid": self.kid})
+
+    def __enter__(self) -> LocalIdp:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        idp = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: Any) -> None:
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                if path == "/jwks":
+                    self._send(200, idp.jwks())
+                elif path == "/.well-known/openid-configuration":
+                    self._send(
+                        200,
+                        {
+                            "issuer": idp.issuer,
+                            "token_endpoint": idp.token_url,
+                            "jwks_uri": idp.jwks_url,
+                        },
+                    )
+                else:
+                    self._send(404, {"error": "not_found"})
+
+            def do_POST(self) -> None:
+                if urlsplit(self.path).path != "/oauth2/v1/token":
+                    self._send(404, {"error": "not_found"})
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                client_id, client_secret = form.get("client_id"), form.get("client_secret")
+                auth = self.headers.get("Authorization", "")
+                if auth.lower().startswith("basic "):
+                    decoded = base64.b64decode(auth[6:]).decode()
+                    client_id, _, client_secret = decoded.partition(":")
+                if form.get("grant_type") != "client_credentials":
+                    self._send(400, {"error": "unsupported_grant_type"})
+                    return
+                if client_id != idp.client_id or client_secret != idp.client_secret:
+                    self._send(401, {"error": "invalid_client"})
+                    return
+                idp.token_requests += 1
+                audience = form.get("audience") or idp.issuer
+                scope = form.get("scope") or "oci_ekms"
+                token = idp.token(audience, scope=scope, expires_in=3600)
+                self._send(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+# --- SoftHSM tokens -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SoftHsmToken:
+    """A SOFTHSM2_CONF file pointing at a private token directory."""
+
+    conf: Path
+    token_dir: Path
+    label: str
+    pin: str = field(repr=False)
+
+
+def softhsm_token(directory: Path, label: str = "strongroom-ekm-test") -> SoftHsmToken:
+    """Write a SOFTHSM2_CONF for a fresh token directory (``init --init-token`` creates it)."""
+    token_dir = directory / "tokens"
+    token_dir.mkdir(parents=True, exist_ok=True)
+    conf = directory / "softhsm2.conf"
+    conf.write_text(
+        f"directories.tokendir = {token_dir}\nobjectstore.backend = file\nlog.level = ERROR\n"
+    )
+    return SoftHsmToken(conf, token_dir, label, secrets.token_urlsafe(12))
+
+
+# --- the proxy ------------------------------------------------------------------------------
+
+
+def run_cli(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``strongroom-ekm ARGS`` (as ``python -m strongroom.ekm``)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "strongroom.ekm", *args],
+        env={**os.environ, **(env or {})},
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"strongroom-ekm {' '.join(args)} failed ({result.returncode}):\n{result.stderr}"
+        )
+    return result
+
+
+@dataclass
+class EkmProxy:
+    """A running (or stopped) ``strongroom-ekm serve`` subprocess and how to reach it."""
+
+    data_dir: Path
+    backend: str
+    port: int
+    base_url: str
+    vault_id: str
+    xks_credentials: dict[str, str] = field(repr=False)
+    uri_prefix: str = ""
+    tls: TlsFiles | None = None
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    key_ids: list[str] = field(default_factory=list)
+    softhsm: SoftHsmToken | None = None
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def vault_url(self) -> str:
+        """The EKMS vault URL (externalVaultEndpointUrl and token audience)."""
+        return f"{self.base_url}/v1/vaults/{self.vault_id}"
+
+    @property
+    def xks_url(self) -> str:
+        """The XKS base URL, ending in /kms/xks/v1."""
+        return f"{self.base_url}{self.uri_prefix}/kms/xks/v1"
+
+    @property
+    def ca_pem(self) -> str | None:
+        return self.tls.ca_pem if self.tls else None
+
+    @property
+    def access_key_id(self) -> str:
+        return next(iter(self.xks_credentials))
+
+    @property
+    def secret_access_key(self) -> str:
+        return self.xks_credentials[self.access_key_id]
+
+    # --- administration through the CLI ------------------------------------------------------
+
+    def cli(self, *args: str, input: str | None = None, check: bool = True) -> str:
+        result = run_cli(
+            *args, "--data-dir", str(self.data_dir), env=self.env, input=input, check=check
+        )
+        return result.stdout.strip()
+
+    def create_key(self, key_id: str | None = None) -> str:
+        args = ["keys", "create"] + (["--key-id", key_id] if key_id else [])
+        created = self.cli(*args)
+        self.key_ids.append(created)
+        return created
+
+    def rotate_key(self, key_id: str) -> str:
+        version = self.cli("keys", "rotate", key_id)
+        wait_reload()
+        return version
+
+    def disable_key(self, key_id: str, version: str | None = None) -> None:
+        self.cli("keys", "disable", key_id, *(["--version", version] if version else []))
+        wait_reload()
+
+    def enable_key(self, key_id: str, version: str | None = None) -> None:
+        self.cli("keys", "enable", key_id, *(["--version", version] if version else []))
+        wait_reload()
+
+    def add_xks_credential(self, access_key_id: str, secret: str) -> None:
+        self.cli("xks", "add-credential", "--access-key-id", access_key_id, input=secret + "\n")
+        self.xks_credentials[access_key_id] = secret
+        wait_reload()
+
+    def remove_xks_credential(self, access_key_id: str) -> None:
+        self.cli("xks", "remove-credential", access_key_id)
+        self.xks_credentials.pop(access_key_id, None)
+        wait_reload()
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    def client(self, timeout: float = 10.0) -> httpx.Client:
+        verify: Any = str(self.tls.ca_file) if self.tls else True
+        return httpx.Client(timeout=timeout, verify=verify)
+
+    def health(self) -> httpx.Response:
+        with self.client() as client:
+            return client.get(f"{self.base_url}/health")
+
+    def ekms(
+        self,
+        method: str,
+        path: str,
+        token: str | None,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+    ) -> httpx.Response:
+        """A call under the EKMS vault URL (``path`` starts with /)."""
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        content = (
+            raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        )
+        with self.client() as client:
+            return client.request(method, self.vault_url + path, headers=headers, content=content)
+
+    def xks(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        credential: SigV4Credential | None = None,
+        region: str = XKS_REGION,
+        service: str = "kms-xks-proxy",
+        now: dt.datetime | None = None,
+        signed: bool = True,
+    ) -> httpx.Response:
+        """A SigV4-signed POST under the XKS base URL (``path`` starts with /)."""
+        url = self.xks_url + path
+        content = raw if raw is not None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if signed:
+            credential = credential or SigV4Credential(self.access_key_id, self.secret_access_key)
+            headers = sign("POST", url, headers, content, credential, region, service, now)
+        with self.client() as client:
+            return client.post(url, headers=headers, content=content)
+
+    # --- process ------------------------------------------------------------------------------
+
+    def start(
+        self, *, expect_healthy: bool = True, extra_env: Mapping[str, str] | None = None
+    ) -> None:
+        args = [
+            sys.executable,
+            "-m",
+            "strongroom.ekm",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--port",
+            str(self.port),
+            "--backend",
+            self.backend,
+        ]
+        if self.tls:
+            args += ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
+        self.log_path = self.data_dir.parent / f"proxy-{self.port}.log"
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            args,
+            env={**os.environ, **self.env, **(extra_env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.wait_ready(expect_healthy=expect_healthy)
+
+    def wait_ready(self, *, expect_healthy: bool = True, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        last: object = None
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise AssertionError(f"strongroom-ekm exited early:\n{self.log_tail()}")
+            try:
+                response = self.health()
+                if response.status_code == 200 or not expect_healthy:
+                    return
+                last = (response.status_code, response.text)
+            except httpx.HTTPError as error:
+                last = error
+            time.sleep(0.05)
+        raise AssertionError(f"strongroom-ekm not ready: {last!r}\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def wait_reload() -> None:
+    """Let a running proxy notice a change made with the CLI (it checks every 0.1 s)."""
+    time.sleep(0.3)
+
+
+def init_proxy(
+    directory: Path,
+    backend: str = "software",
+    *,
+    idp: LocalIdp | None = None,
+    jwt_audiences: tuple[str, ...] = (),
+    xks_credentials: Mapping[str, str] | None = None,
+    uri_prefix: str = "",
+    region: str | None = None,
+    tls: bool = False,
+    keys: int = 0,
+    port: int | None = None,
+) -> EkmProxy:
+    """Initialise (but do not start) a proxy in ``directory`` / "ekm"."""
+    if backend == "softhsm" and not softhsm_available():
+        pytest.skip(f"SoftHSM2 is not installed ({SOFTHSM_MODULE} missing)")
+    directory.mkdir(parents=True, exist_ok=True)
+    data_dir = directory / "ekm"
+    port = port or free_port()
+    tls_files = make_tls(directory / "tls") if tls else None
+    scheme = "https" if tls else "http"
+    env: dict[str, str] = {}
+    token = None
+    init_args = ["init", "--data-dir", str(data_dir), "--backend", backend]
+    init_input = None
+    if backend == "softhsm":
+        token = softhsm_token(directory / "softhsm")
+        env["SOFTHSM2_CONF"] = str(token.conf)
+        init_args += [
+            "--init-token",
+            "--token-label",
+            token.label,
+            "--softhsm-conf",
+            str(token.conf),
+            "--pin-file",
+            "-",
+        ]
+        init_input = token.pin + "\n"
+    run_cli(*init_args, env=env, input=init_input)
+    vault_id = json.loads((data_dir / "ekm.json").read_text())["vaultId"]
+    credentials = dict(
+        xks_credentials
+        if xks_credentials is not None
+        else {DEFAULT_ACCESS_KEY_ID: secrets.token_urlsafe(32)}
+    )
+    proxy = EkmProxy(
+        data_dir=data_dir,
+        backend=backend,
+        port=port,
+        base_url=f"{scheme}://127.0.0.1:{port}",
+        vault_id=vault_id,
+        xks_credentials=credentials,
+        uri_prefix=uri_prefix,
+        tls=tls_files,
+        env=env,
+        softhsm=token,
+    )
+    for access_key_id, secret in credentials.items():
+        proxy.cli("xks", "add-credential", "--access-key-id", access_key_id, input=secret + "\n")
+    if uri_prefix or region:
+        proxy.cli(
+            "xks",
+            "set",
+            *(["--uri-prefix", uri_prefix] if uri_prefix else []),
+            *(["--region", region] if region else []),
+        )
+    if idp is not None:
+        audience_args = [arg for a in jwt_audiences for arg in ("--audience", a)]
+        proxy.cli("jwt", "set", "--issuer", idp.issuer, "--jwks-url", idp.jwks_url, *audience_args)
+    for _ in range(keys):
+        proxy.create_key()
+    return proxy
+
+
+@contextmanager
+def running_proxy(
+    directory: Path,
+    backend: str = "software",
+    *,
+    idp: LocalIdp | None = None,
+    jwt_audiences: tuple[str, ...] = (),
+    xks_credentials: Mapping[str, str] | None = None,
+    uri_prefix: str = "",
+    region: str | None = None,
+    tls: bool = False,
+    keys: int = 0,
+) -> Iterator[EkmProxy]:
+    """An initialised, started, healthy proxy; stopped (and its token kept) at the end."""
+    proxy = init_proxy(
+        directory,
+        backend,
+        idp=idp,
+        jwt_audiences=jwt_audiences,
+        xks_credentials=xks_credentials,
+        uri_prefix=uri_prefix,
+        region=region,
+        tls=tls,
+        keys=keys,
+    )
+    proxy.start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+def remove_token(proxy: EkmProxy) -> Path:
+    """Move the SoftHSM token directory away (the HSM "disappears"); returns where it went."""
+    assert proxy.softhsm is not None
+    moved = proxy.softhsm.token_dir.with_name("tokens-removed")
+    shutil.move(str(proxy.softhsm.token_dir), moved)
+    proxy.softhsm.token_dir.mkdir()
+    return moved
+
+
+def restore_token(proxy: EkmProxy, moved: Path) -> None:
+    """Undo :func:`remove_token`."""
+    assert proxy.softhsm is not None
+    shutil.rmtree(proxy.softhsm.token_dir)
+    shutil.move(str(moved), proxy.softhsm.token_dir)
