@@ -16,11 +16,13 @@ from strongroom.barrier.barrier import Barrier
 from strongroom.barrier.master_key import InternalMasterKey
 from strongroom.config import STATE_FILE, ConfigError, Settings, read_state
 from strongroom.crypto.providers.base import KeyMaterialProvider
+from strongroom.crypto.providers.external import ExternalKeyManagers
 from strongroom.crypto.providers.software import SoftwareProvider
 from strongroom.crypto.request_signing import new_api_key_pair
 from strongroom.domain.key import ProtectionMode
 from strongroom.services.audit import AuditLog
 from strongroom.services.bootstrap import AdminIdentity, ensure_tenancy, new_admin_identity
+from strongroom.services.ekm_port import EkmSettings
 from strongroom.services.policy_authorizer import PolicyAuthorizer
 from strongroom.services.ports import Clock, Deps, SystemClock
 from strongroom.storage.engine import make_engine
@@ -48,9 +50,26 @@ def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
         region=state["region"],
         public_url=settings.advertised_url,
         clock=clock or SystemClock(),
+        ekm=ExternalKeyManagers(client_cert=_ekm_client_cert(settings)),
+        ekm_settings=_ekm_settings(settings),
     )
     ensure_tenancy(deps, AdminIdentity(**state["admin"]))
     return deps
+
+
+def _ekm_settings(settings: Settings) -> EkmSettings:
+    bundle = settings.ekm_ca_bundle
+    try:
+        pem = bundle.read_text("utf-8") if bundle is not None else None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"Cannot read --ekm-ca-bundle {bundle}: {error}") from None
+    return EkmSettings(pem, settings.ekm_timeout, settings.ekm_health_interval)
+
+
+def _ekm_client_cert(settings: Settings) -> tuple[str, str] | None:
+    if settings.ekm_client_cert is None or settings.ekm_client_key is None:
+        return None
+    return str(settings.ekm_client_cert), str(settings.ekm_client_key)
 
 
 def create_app(

@@ -28,6 +28,12 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     public_url: str | None = None
+    # External key managers of EXTERNAL vaults.
+    ekm_ca_bundle: Path | None = None  # PEM CAs trusted for EKMs instead of the system store
+    ekm_client_cert: Path | None = None  # PEM certificate chain for mutual TLS to EKMs
+    ekm_client_key: Path | None = None
+    ekm_timeout: float = 0.25  # seconds per EKM call
+    ekm_health_interval: float = 30.0  # seconds between background EKM health checks
 
     @property
     def effective_database_url(self) -> str:
@@ -59,6 +65,12 @@ class Settings:
             )
         if not 0 < self.port < 65536:
             raise ConfigError("--port must be between 1 and 65535")
+        if (self.ekm_client_cert is None) != (self.ekm_client_key is None):
+            raise ConfigError("--ekm-client-cert and --ekm-client-key must be given together")
+        if not 0.01 <= self.ekm_timeout <= 60:
+            raise ConfigError("--ekm-timeout must be between 0.01 and 60 seconds")
+        if not 1 <= self.ekm_health_interval <= 86400:
+            raise ConfigError("--ekm-health-interval must be between 1 and 86400 seconds")
 
 
 def is_loopback(host: str) -> bool:

@@ -327,7 +327,9 @@ def test_external_vault_key_and_version_round_trip(db: Database) -> None:
     )
     vault = _vault(vault_type=VaultType.EXTERNAL, external=ekm)
     key = _key(vault, protection_mode=ProtectionMode.EXTERNAL, external_key_id="ext-key/1")
-    version = _version(key, material=b"", external_key_version_id="ext-version-7")
+    version = _version(
+        key, material=b"", external_key_id="ext-key/1", external_key_version_id="ext-version-7"
+    )
     with db.transaction() as tx:
         tx.vaults.add(vault)
         tx.keys.add(key)
@@ -355,6 +357,7 @@ def test_non_external_rows_have_no_external_fields(db: Database) -> None:
     assert loaded_vault is not None and loaded_vault.external is None
     assert loaded_key is not None and loaded_key.external_key_id is None
     assert loaded_version is not None and loaded_version.external_key_version_id is None
+    assert loaded_version.external_key_id is None
 
 
 def test_ekm_health_is_stored_apart_from_the_vault(db: Database) -> None:

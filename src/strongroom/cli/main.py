@@ -65,13 +65,39 @@ def serve(
     ] = False,
     region: Annotated[str, typer.Option(help="Region, used with --init")] = DEFAULT_REGION,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+    ekm_ca_bundle: Annotated[
+        Path | None, typer.Option(help="PEM CA bundle trusted for external key managers")
+    ] = None,
+    ekm_client_cert: Annotated[
+        Path | None, typer.Option(help="PEM client certificate for mutual TLS to EKMs")
+    ] = None,
+    ekm_client_key: Annotated[
+        Path | None, typer.Option(help="PEM private key of --ekm-client-cert")
+    ] = None,
+    ekm_timeout: Annotated[float, typer.Option(help="Seconds per EKM call")] = 0.25,
+    ekm_health_interval: Annotated[
+        float, typer.Option(help="Seconds between EKM health checks of EXTERNAL vaults")
+    ] = 30.0,
 ) -> None:
     """Serve every OCI-compatible API on one listener."""
     import uvicorn
 
     from strongroom.app import create_app, initialize
 
-    settings = Settings(data_dir, host, port, database_url, tls_cert, tls_key, public_url)
+    settings = Settings(
+        data_dir,
+        host,
+        port,
+        database_url,
+        tls_cert,
+        tls_key,
+        public_url,
+        ekm_ca_bundle=ekm_ca_bundle,
+        ekm_client_cert=ekm_client_cert,
+        ekm_client_key=ekm_client_key,
+        ekm_timeout=ekm_timeout,
+        ekm_health_interval=ekm_health_interval,
+    )
     try:
         settings.validate()
         if init_missing and not (data_dir / "strongroom.json").exists():

@@ -56,3 +56,15 @@ class DecryptionFailed(StrongroomError):
 
 class ServiceUnavailable(StrongroomError):
     """A dependency (HSM, EKM, key server) cannot be reached right now."""
+
+
+class ExternalKeyManagerUnavailable(ServiceUnavailable):
+    """An EXTERNAL vault's EKM cannot be reached now (timeout, refused, TLS, 5xx, breaker open)."""
+
+
+class ExternalKeyManagerError(StrongroomError):
+    """An EXTERNAL vault's EKM answered, but not usefully (malformed or inconsistent answer)."""
+
+
+class ExternalKeyManagerAuthenticationFailed(ExternalKeyManagerError):
+    """The EKM (or its identity provider) refused Strongroom's credentials."""

@@ -143,7 +143,9 @@ class KeyVersion:
     public_key_pem: str | None = None
     time_of_deletion: datetime | None = None
     version: int = 1
-    # EXTERNAL keys on a version-aware EKM (EKMS): the EKM's version this version uses.
+    # EXTERNAL keys: the key's external key id (as on the key), and on a version-aware EKM
+    # (EKMS) the EKM's version this version uses.
+    external_key_id: str | None = None
     external_key_version_id: str | None = None
 
     def state_at(self, now: datetime) -> State:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from strongroom.crypto import aead, asymmetric, ciphertext
 from strongroom.domain.errors import DecryptionFailed, InvalidParameter, NotFound
 from strongroom.domain.key import Algorithm, KeyShape
+from strongroom.services import external_crypto
 from strongroom.services.context import Call
 from strongroom.services.key_use import (
     UsableKey,
@@ -16,6 +17,7 @@ from strongroom.services.key_use import (
     check_plaintext,
     use_key,
 )
+from strongroom.services.pending import Pending
 from strongroom.services.ports import Deps
 
 AES_GCM = "AES_256_GCM"
@@ -93,13 +95,21 @@ def encrypt(
     associated: dict[str, str] | None,
     key_version_id: str | None,
     algorithm: str | None,
-) -> Encrypted:
-    """Encrypt up to 4 KB under the key's current (or named) version."""
+) -> Encrypted | Pending[Encrypted]:
+    """Encrypt up to 4 KB under the key's current (or named) version.
+
+    EXTERNAL keys give a :class:`Pending` (the EKM call), to be awaited on the event loop.
+    """
     check_plaintext(plaintext)
     usable = use_key(deps, call, vault_id, key_id, key_version_id, "Encrypt")
     chosen = _algorithm_for(usable, algorithm)
-    blob = _seal(usable, chosen, plaintext, canonical_associated_data(associated))
-    return Encrypted(blob, key_id, usable.version.id, chosen)
+    associated_bytes = canonical_associated_data(associated)
+    version_id = usable.version.id
+    if usable.key.is_external:
+        sealing = external_crypto.seal(deps, usable, plaintext, associated_bytes)
+        return sealing.then(lambda blob: Encrypted(blob, key_id, version_id, chosen))
+    blob = _seal(usable, chosen, plaintext, associated_bytes)
+    return Encrypted(blob, key_id, version_id, chosen)
 
 
 def decrypt(
@@ -111,10 +121,11 @@ def decrypt(
     associated: dict[str, str] | None,
     key_version_id: str | None,
     algorithm: str | None,
-) -> Decrypted:
+) -> Decrypted | Pending[Decrypted]:
     """Decrypt a ciphertext from Encrypt; an AES ciphertext says which version made it.
 
     RSA ciphertexts are plain RSA-OAEP: they open with ``key_version_id``, else the current one.
+    EXTERNAL keys give a :class:`Pending` (the EKM call).
     """
     probe = use_key(deps, call, vault_id, key_id, key_version_id, "Decrypt")
     if probe.key.shape.algorithm is Algorithm.RSA:
@@ -129,9 +140,15 @@ def decrypt(
     else:
         usable = _version_named_by(deps, call, vault_id, key_id, envelope.key_version_id)
     chosen = _algorithm_for(usable, algorithm)
+    version_id = usable.version.id
+    if usable.key.is_external:
+        opening = external_crypto.open_sealed(
+            deps, usable, envelope, canonical_associated_data(associated)
+        )
+        return opening.then(lambda plain: Decrypted(plain, key_id, version_id, chosen))
     aad = envelope.header + canonical_associated_data(associated)
     plaintext = aead.open_sealed(usable.material, envelope.payload, aad)
-    return Decrypted(plaintext, key_id, usable.version.id, chosen)
+    return Decrypted(plaintext, key_id, version_id, chosen)
 
 
 def _version_named_by(
@@ -154,13 +171,22 @@ def generate_data_key(
     shape: KeyShape,
     associated: dict[str, str] | None,
     include_plaintext: bool,
-) -> DataKey:
-    """A fresh AES data key, encrypted under an AES master key (and optionally in the clear)."""
+) -> DataKey | Pending[DataKey]:
+    """A fresh AES data key, encrypted under an AES master key (and optionally in the clear).
+
+    The data key is made here; an EXTERNAL master key wraps it in the EKM (a :class:`Pending`).
+    """
     if shape.algorithm is not Algorithm.AES:
         raise InvalidParameter("keyShape for a data encryption key must be AES")
     usable = use_key(deps, call, vault_id, key_id, None, "GenerateDataEncryptionKey")
     if usable.key.shape.algorithm is not Algorithm.AES:
         raise InvalidParameter("GenerateDataEncryptionKey needs an AES master key")
     data_key = os.urandom(shape.length)
+    shown = data_key if include_plaintext else None
+    if usable.key.is_external:
+        sealing = external_crypto.seal(
+            deps, usable, data_key, canonical_associated_data(associated)
+        )
+        return sealing.then(lambda blob: DataKey(blob, shown))
     blob = _seal(usable, AES_GCM, data_key, canonical_associated_data(associated))
-    return DataKey(blob, data_key if include_plaintext else None)
+    return DataKey(blob, shown)

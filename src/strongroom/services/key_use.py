@@ -19,13 +19,21 @@ from strongroom.storage.unit_of_work import Transaction
 MAX_PLAINTEXT = 4096
 
 
+# What EXTERNAL keys can do: their material stays in the EKM, which only encrypts and decrypts.
+EXTERNAL_OPERATIONS = frozenset({"Encrypt", "Decrypt", "GenerateDataEncryptionKey"})
+
+
 @dataclass(frozen=True)
 class UsableKey:
-    """A key version ready for one operation; ``material`` exists only in memory."""
+    """A key version ready for one operation; ``material`` exists only in memory.
+
+    EXTERNAL keys have no material here (empty): their operations go to the vault's EKM.
+    """
 
     key: Key
     version: KeyVersion
     material: bytes
+    vault: Vault
 
 
 def use_key(
@@ -43,6 +51,11 @@ def use_key(
     """
     key_row, vault_row, version_row = _rows(deps, key_id, version_id)
     key = visible_key(deps, call, vault_id, key_row, operation)
+    if key.is_external and operation not in EXTERNAL_OPERATIONS:
+        raise InvalidParameter(
+            f"{operation} is not supported for EXTERNAL keys: their material stays in the "
+            "external key manager, which only encrypts and decrypts"
+        )
     return _usable(deps, key, vault_row, version_row)
 
 
@@ -66,6 +79,8 @@ def load_key_for_service(
         key_row, vault_row, version_row = _rows_in(deps, tx, key_id, version_id)
     if key_row is None or key_row.tenancy_id != tenancy_id:
         raise NotFound(NOT_FOUND)
+    if key_row.is_external:
+        raise IncorrectState("EXTERNAL keys cannot protect secrets")
     return _usable(deps, key_row, vault_row, version_row)
 
 
@@ -87,11 +102,13 @@ def _usable(
         raise IncorrectState(
             f"The key version is {version.lifecycle_state.value}; it cannot be used"
         )
+    if key.is_external:
+        return UsableKey(key, version, b"", vault)  # the EKM is called asynchronously
     if key.protection_mode is not ProtectionMode.SOFTWARE or not key.shape.is_symmetric:
         # Material outside this process, or private-key operations of a millisecond or more.
         require_may_block()
     material = provider_for(deps, key.protection_mode).material(version.material, version.id)
-    return UsableKey(key, version, material)
+    return UsableKey(key, version, material, vault)
 
 
 _Rows = tuple[Key | None, Vault | None, KeyVersion | None]

@@ -4,24 +4,36 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from strongroom.domain.errors import IncorrectState
+from strongroom.domain.errors import IncorrectState, InvalidParameter
 from strongroom.domain.key import KEY_DELETION_DAYS, Key, KeyVersion
 from strongroom.domain.lifecycle import State, deletion_time, require_state
 from strongroom.domain.paging import Page, PageRequest, cut
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
+from strongroom.services.external_keys import new_external_version
 from strongroom.services.keys import new_version
 from strongroom.services.lookup import key_for, version_as_of, version_for
 from strongroom.services.ports import Deps
 
 
-def rotate_key(deps: Deps, call: Call, vault_id: str, key_id: str) -> KeyVersion:
-    """CreateKeyVersion: new material becomes the current version; old versions still decrypt."""
+def rotate_key(
+    deps: Deps, call: Call, vault_id: str, key_id: str, external_version_id: str | None = None
+) -> KeyVersion:
+    """CreateKeyVersion: new material becomes the current version; old versions still decrypt.
+
+    An EXTERNAL key's new version uses the EKM's current version of the external key, or
+    ``external_version_id`` when given (EKMS); no material is made here.
+    """
     with deps.db.transaction() as tx:
         vault, key = key_for(deps, tx, call, vault_id, key_id, "CreateKeyVersion")
         require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
         require_state(key.lifecycle_state, (State.ENABLED,), "key")
-    version = new_version(deps, key, deps.clock.now())
+    if key.is_external:
+        version = new_external_version(deps, vault, key, deps.clock.now(), external_version_id)
+    elif external_version_id is not None:
+        raise InvalidParameter("externalKeyVersionId is only valid for EXTERNAL keys")
+    else:
+        version = new_version(deps, key, deps.clock.now())
     with deps.db.transaction() as tx:
         _, live = key_for(deps, tx, call, vault_id, key_id, "CreateKeyVersion")
         require_state(live.lifecycle_state, (State.ENABLED,), "key")

@@ -24,6 +24,7 @@ from strongroom.domain.vault import Vault
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
+from strongroom.services.external_keys import check_placement, new_external_version
 from strongroom.services.lookup import (
     NOT_FOUND,
     as_of,
@@ -46,6 +47,7 @@ class NewKey:
     protection_mode: ProtectionMode
     freeform_tags: tags.FreeformTags
     defined_tags: tags.DefinedTags
+    external_key_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,12 @@ def _vault_in_tenancy(deps: Deps, tx: Transaction, call: Call, vault_id: str) ->
 
 
 def create_key(deps: Deps, call: Call, vault_id: str, new: NewKey) -> tuple[Key, KeyVersion]:
-    """Create an ENABLED key with its first version in an ACTIVE vault."""
-    provider_for(deps, new.protection_mode)
+    """Create an ENABLED key with its first version in an ACTIVE vault.
+
+    An EXTERNAL key's external key must exist and be enabled in the vault's EKM.
+    """
+    if new.protection_mode is not ProtectionMode.EXTERNAL:
+        provider_for(deps, new.protection_mode)
     with deps.db.transaction() as tx:
         require_compartment(deps, tx, call, new.compartment_id)
         vault = _vault_in_tenancy(deps, tx, call, vault_id)
@@ -112,6 +118,7 @@ def create_key(deps: Deps, call: Call, vault_id: str, new: NewKey) -> tuple[Key,
         authorize(deps, call, "CreateKey", target, ("KEY_CREATE",))
         authorize(deps, call, "CreateKey", vault_target(vault), ("VAULT_CREATE_KEY",))
         require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
+    check_placement(vault, new.protection_mode, new.shape, new.external_key_id)
     now = deps.clock.now()
     key = Key(
         id=new_ocid("key", deps.region, deps.random_bytes),
@@ -126,8 +133,12 @@ def create_key(deps: Deps, call: Call, vault_id: str, new: NewKey) -> tuple[Key,
         time_created=now,
         freeform_tags=new.freeform_tags,
         defined_tags=new.defined_tags,
+        external_key_id=new.external_key_id,
     )
-    version = new_version(deps, key, now)
+    if key.is_external:
+        version = new_external_version(deps, vault, key, now)
+    else:
+        version = new_version(deps, key, now)
     key.current_version_id = version.id
     with deps.db.transaction() as tx:
         live = _vault_in_tenancy(deps, tx, call, vault_id)

@@ -10,10 +10,12 @@ from typing import Any, Protocol
 
 from strongroom.barrier.barrier import Barrier
 from strongroom.crypto.providers.base import KeyMaterialProvider
+from strongroom.domain.ekm import EkmHealth
 from strongroom.domain.identity import Principal
 from strongroom.domain.key import ProtectionMode
 from strongroom.services.audit import AuditLog
 from strongroom.services.caches import TTLCache
+from strongroom.services.ekm_port import EkmSettings, ExternalKeyManagerPort
 from strongroom.storage.unit_of_work import Database
 
 # Tables whose in-process writes drop the caches of their rows (see Deps.__post_init__).
@@ -80,6 +82,13 @@ class Deps:
     data_keys: TTLCache[Any] = field(
         default_factory=lambda: TTLCache(ttl_seconds=60.0, max_entries=10_000)
     )
+    # External key managers of EXTERNAL vaults (None: EXTERNAL vaults cannot be used).
+    ekm: ExternalKeyManagerPort | None = None
+    ekm_settings: EkmSettings = field(default_factory=EkmSettings)
+    # The latest EKM health check of each EXTERNAL vault, by vault id (see services.ekm_health).
+    ekm_health: dict[str, EkmHealth] = field(default_factory=dict)
+    # Opened EKM connections (client secret unsealed) by (vault id, vault row version).
+    ekm_connections: dict[tuple[str, int], Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.db.add_change_listener(self._tables_changed)

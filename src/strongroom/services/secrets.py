@@ -142,6 +142,13 @@ def _vault_and_key(deps: Deps, tx: Transaction, call: Call, new: NewSecret) -> V
 def _check_key(key: Key, vault: Vault) -> None:
     if key.vault_id != vault.id:
         raise InvalidParameter("keyId must be a key of the vault vaultId")
+    if key.is_external:
+        # Secret contents are read on the hot path with cached data keys; Strongroom does not
+        # (yet) wrap them through an EKM, so secrets stay out of EXTERNAL vaults.
+        raise InvalidParameter(
+            "Secrets cannot be stored in an EXTERNAL vault: use a vault of type DEFAULT "
+            "or VIRTUAL_PRIVATE"
+        )
     if not key.shape.is_symmetric:
         raise InvalidParameter("keyId must be a symmetric (AES) key to encrypt secrets")
 

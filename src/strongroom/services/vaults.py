@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from strongroom.domain import tags
+from strongroom.domain.ekm import EkmHealth, EkmProtocolName, ExternalKeyManager, secret_identity
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.ids import new_ocid
 from strongroom.domain.lifecycle import State, deletion_time, require_state
@@ -19,6 +20,17 @@ from strongroom.services.ports import Deps
 
 
 @dataclass(frozen=True)
+class NewExternalKeyManager:
+    """Validated externalKeyManagerMetadata of CreateVault; the secret is sealed at once."""
+
+    endpoint_url: str
+    idp_url: str | None
+    client_app_id: str
+    client_secret: str = field(repr=False)
+    private_endpoint_id: str | None = None
+
+
+@dataclass(frozen=True)
 class NewVault:
     """Validated input of CreateVault."""
 
@@ -27,6 +39,15 @@ class NewVault:
     vault_type: VaultType
     freeform_tags: tags.FreeformTags
     defined_tags: tags.DefinedTags
+    external: NewExternalKeyManager | None = None
+
+
+@dataclass(frozen=True)
+class VaultView:
+    """A vault with, for EXTERNAL vaults, the latest health check of its EKM."""
+
+    vault: Vault
+    health: EkmHealth | None = None
 
 
 @dataclass(frozen=True)
@@ -39,14 +60,12 @@ class VaultChanges:
 
 
 def create_vault(deps: Deps, call: Call, new: NewVault) -> Vault:
-    """Create an ACTIVE vault of type DEFAULT or VIRTUAL_PRIVATE."""
-    if new.vault_type is VaultType.EXTERNAL:
-        raise InvalidParameter(
-            "EXTERNAL vaults need an external key manager, which is not configured"
-        )
+    """Create an ACTIVE vault: DEFAULT, VIRTUAL_PRIVATE, or EXTERNAL with its EKM's metadata."""
+    _check_external(new)
     now = deps.clock.now()
+    vault_id = new_ocid("vault", deps.region, deps.random_bytes)
     vault = Vault(
-        id=new_ocid("vault", deps.region, deps.random_bytes),
+        id=vault_id,
         tenancy_id=call.principal.tenancy_id,
         compartment_id=new.compartment_id,
         display_name=new.display_name,
@@ -55,6 +74,7 @@ def create_vault(deps: Deps, call: Call, new: NewVault) -> Vault:
         time_created=now,
         freeform_tags=new.freeform_tags,
         defined_tags=new.defined_tags,
+        external=_sealed(deps, vault_id, new.external),
     )
     with deps.db.transaction() as tx:
         require_compartment(deps, tx, call, new.compartment_id)
@@ -62,6 +82,37 @@ def create_vault(deps: Deps, call: Call, new: NewVault) -> Vault:
         authorize(deps, call, "CreateVault", target)
         tx.vaults.add(vault)
     return vault
+
+
+def _check_external(new: NewVault) -> None:
+    external = new.external
+    if new.vault_type is not VaultType.EXTERNAL:
+        if external is not None:
+            raise InvalidParameter("externalKeyManagerMetadata is only valid for EXTERNAL vaults")
+        return
+    if external is None:
+        raise InvalidParameter("EXTERNAL vaults need externalKeyManagerMetadata")
+    probe = ExternalKeyManager(external.endpoint_url, external.client_app_id, b"")
+    if probe.protocol is EkmProtocolName.EKMS and external.idp_url is None:
+        raise InvalidParameter(
+            "externalKeyManagerMetadata.oauthMetadata.idcsAccountNameUrl is required: "
+            "Strongroom gets its EKM tokens from that identity provider"
+        )
+
+
+def _sealed(
+    deps: Deps, vault_id: str, external: NewExternalKeyManager | None
+) -> ExternalKeyManager | None:
+    if external is None:
+        return None
+    sealed = deps.barrier.seal(external.client_secret.encode("utf-8"), secret_identity(vault_id))
+    return ExternalKeyManager(
+        endpoint_url=external.endpoint_url,
+        client_app_id=external.client_app_id,
+        sealed_client_secret=sealed,
+        idp_url=external.idp_url,
+        private_endpoint_id=external.private_endpoint_id,
+    )
 
 
 def get_vault(deps: Deps, call: Call, vault_id: str) -> Vault:

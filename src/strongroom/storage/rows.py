@@ -147,6 +147,7 @@ def key_version_from_row(row: Any) -> KeyVersion:
         public_key_pem=row.public_key_pem,
         time_of_deletion=row.time_of_deletion,
         version=row.version,
+        external_key_id=row.external_key_id,
         external_key_version_id=row.external_key_version_id,
     )
 
@@ -165,6 +166,7 @@ def key_version_to_row(kv: KeyVersion) -> dict[str, Any]:
         "time_created": kv.time_created,
         "time_of_deletion": kv.time_of_deletion,
         "version": kv.version,
+        "external_key_id": kv.external_key_id,
         "external_key_version_id": kv.external_key_version_id,
     }
 

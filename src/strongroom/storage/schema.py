@@ -159,6 +159,7 @@ key_versions = Table(
     Column("time_created", UTCDateTime(), nullable=False),
     Column("time_of_deletion", UTCDateTime(), nullable=True),
     Column("version", Integer, nullable=False),
+    Column("external_key_id", String(255), nullable=True),
     Column("external_key_version_id", String(255), nullable=True),
     Index("ix_key_versions_key", "key_id", "time_created"),
 )

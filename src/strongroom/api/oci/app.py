@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import uuid
@@ -20,6 +22,7 @@ from strongroom.api.oci.endpoint import Api, Handler, endpoint, json_response
 from strongroom.api.oci.identity_routes import identity_routes
 from strongroom.api.oci.oauth import oauth_routes
 from strongroom.api.oci.secret_routes import bundle_read_routes, secret_routes
+from strongroom.services import ekm_health
 from strongroom.services.ports import Deps
 from strongroom.services.secret_rotation import run_scheduled_work
 
@@ -164,8 +167,15 @@ def _lifespan(
                 daemon=True,
             )
             worker.start()
+        # EKM health of EXTERNAL vaults, polled on the event loop the EKM client's pools use.
+        poller = asyncio.create_task(ekm_health.poll_forever(api.deps))
         yield
         stop.set()
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
+        if api.deps.ekm is not None:
+            await api.deps.ekm.aclose()
         if worker is not None:
             worker.join(timeout=10)
         if api.deps.audit is not None:

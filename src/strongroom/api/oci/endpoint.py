@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -62,13 +62,18 @@ class OciRequest:
 
 @dataclass
 class Reply:
-    """What a handler returns; rendered as JSON with OCI headers."""
+    """What a handler returns; rendered as JSON with OCI headers.
+
+    A handler whose use case still awaits an external system (an EKM) returns a Reply with
+    only ``pending``: the endpoint awaits it on the event loop for the real Reply.
+    """
 
     body: Any = None
     status: int = 200
     etag: str | None = None
     next_page: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    pending: Callable[[], Awaitable[Reply]] | None = None
 
     def encode(self) -> tuple[bytes, dict[str, str]]:
         headers = dict(self.headers)
@@ -128,11 +133,14 @@ def endpoint(
             if inline and not idempotent:
                 try:
                     with forbid_blocking():
-                        status, body, headers = _process(*args)
+                        done = _process(*args)
                 except WouldBlock:
-                    status, body, headers = await run_in_threadpool(_process, *args)
+                    done = await run_in_threadpool(_process, *args)
             else:
-                status, body, headers = await run_in_threadpool(_process, *args)
+                done = await run_in_threadpool(_process, *args)
+            if isinstance(done, Reply):
+                done = await _settle(done)
+            status, body, headers = done
             return json_response(status, body, request_id, headers)
         except StrongroomError as error:
             return error_response(error, request_id)
@@ -200,6 +208,17 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+_Processed = tuple[int, bytes, dict[str, str]]
+
+
+async def _settle(reply: Reply) -> _Processed:
+    """Await a pending reply on the event loop, and encode the reply it gives."""
+    assert reply.pending is not None
+    final = await reply.pending()
+    body, headers = final.encode()
+    return final.status, body, headers
+
+
 def _process(
     api: Api,
     handler: Handler,
@@ -208,7 +227,7 @@ def _process(
     request_id: str,
     idempotent: bool,
     note: AuditNote,
-) -> tuple[int, bytes, dict[str, str]]:
+) -> _Processed | Reply:
     # ASGI header names are already lower-case bytes; the first of repeated headers wins.
     headers = {
         name.decode("latin-1"): value.decode("latin-1")
@@ -230,6 +249,8 @@ def _process(
     query = dict(request.query_params) if query_string else {}
     oci_request = OciRequest(call, request.path_params, query, headers, raw)
     reply = handler(api, oci_request)
+    if reply.pending is not None:
+        return reply  # not idempotent: only crypto handlers (never retry-token routes) pend
     body, reply_headers = reply.encode()
     if token and 200 <= reply.status < 300:
         idempotency.remember(api.deps, call, token, fingerprint, reply.status, body, reply_headers)

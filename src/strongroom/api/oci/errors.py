@@ -15,6 +15,9 @@ ERROR_TABLE: tuple[tuple[type[errors.StrongroomError], int, str], ...] = (
     (errors.Conflict, 409, "Conflict"),
     (errors.PreconditionFailed, 412, "NoEtagMatch"),
     (errors.PayloadTooLarge, 413, "RequestEntityTooLarge"),
+    (errors.ExternalKeyManagerUnavailable, 503, "ExternalKeyManagerUnavailable"),
+    (errors.ExternalKeyManagerAuthenticationFailed, 502, "ExternalKeyManagerAuthenticationFailed"),
+    (errors.ExternalKeyManagerError, 502, "ExternalKeyManagerError"),
     (errors.ServiceUnavailable, 503, "ServiceUnavailable"),
 )
 

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from strongroom.api.oci import parse, render
 from strongroom.api.oci.endpoint import Api, OciRequest, Reply
 from strongroom.api.oci.kms_keys import shape_from
 from strongroom.crypto.signing import MessageType
 from strongroom.domain.ids import require_ocid
 from strongroom.services import encryption, export_key, signatures
+from strongroom.services.pending import Pending
 
 MAX_CIPHERTEXT = 8192
+T = TypeVar("T")
+
+
+def _reply(result: T | Pending[T], render_body: Callable[[T], Any]) -> Reply:
+    """Render a result now, or once its EKM call finishes (awaited by the endpoint)."""
+    if isinstance(result, Pending):
+        pending: Pending[T] = result
+
+        async def later() -> Reply:
+            return Reply(render_body(await pending.result()))
+
+        return Reply(pending=later)
+    return Reply(render_body(result))
 
 
 def _key_id(body: parse.Body) -> str:
@@ -33,14 +50,16 @@ def encrypt(api: Api, req: OciRequest) -> Reply:
         _version_id(body),
         parse.string(body, "encryptionAlgorithm", required=False, max_len=64),
     )
-    return Reply(
-        {
-            "ciphertext": render.b64(result.ciphertext),
-            "keyId": result.key_id,
-            "keyVersionId": result.key_version_id,
-            "encryptionAlgorithm": result.algorithm,
-        }
-    )
+    return _reply(result, _encrypted)
+
+
+def _encrypted(result: encryption.Encrypted) -> dict[str, Any]:
+    return {
+        "ciphertext": render.b64(result.ciphertext),
+        "keyId": result.key_id,
+        "keyVersionId": result.key_version_id,
+        "encryptionAlgorithm": result.algorithm,
+    }
 
 
 def decrypt(api: Api, req: OciRequest) -> Reply:
@@ -55,15 +74,17 @@ def decrypt(api: Api, req: OciRequest) -> Reply:
         _version_id(body),
         parse.string(body, "encryptionAlgorithm", required=False, max_len=64),
     )
-    return Reply(
-        {
-            "plaintext": render.b64(result.plaintext),
-            "plaintextChecksum": result.checksum,
-            "keyId": result.key_id,
-            "keyVersionId": result.key_version_id,
-            "encryptionAlgorithm": result.algorithm,
-        }
-    )
+    return _reply(result, _decrypted)
+
+
+def _decrypted(result: encryption.Decrypted) -> dict[str, Any]:
+    return {
+        "plaintext": render.b64(result.plaintext),
+        "plaintextChecksum": result.checksum,
+        "keyId": result.key_id,
+        "keyVersionId": result.key_version_id,
+        "encryptionAlgorithm": result.algorithm,
+    }
 
 
 def generate_data_key(api: Api, req: OciRequest) -> Reply:
@@ -77,13 +98,15 @@ def generate_data_key(api: Api, req: OciRequest) -> Reply:
         parse.string_map(body, "associatedData"),
         parse.boolean(body, "includePlaintextKey"),
     )
-    return Reply(
-        {
-            "ciphertext": render.b64(result.ciphertext),
-            "plaintext": None if result.plaintext is None else render.b64(result.plaintext),
-            "plaintextChecksum": result.checksum,
-        }
-    )
+    return _reply(result, _data_key)
+
+
+def _data_key(result: encryption.DataKey) -> dict[str, Any]:
+    return {
+        "ciphertext": render.b64(result.ciphertext),
+        "plaintext": None if result.plaintext is None else render.b64(result.plaintext),
+        "plaintextChecksum": result.checksum,
+    }
 
 
 def _message_type(body: parse.Body) -> MessageType:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from strongroom.api.oci import parse, render
+from strongroom.api.oci import ekm_parse, parse, render
 from strongroom.api.oci.endpoint import Api, OciRequest, Reply
 from strongroom.api.oci.kms_vaults import list_reply
 from strongroom.domain import tags
@@ -50,9 +50,11 @@ def shape_from(body: parse.Body, name: str = "keyShape") -> KeyShape:
 def create(api: Api, req: OciRequest) -> Reply:
     body = req.body
     # OCI defaults to HSM; without an HSM back end the default is SOFTWARE, and HSM asked for
-    # explicitly is refused with a clear error.
+    # explicitly is refused with a clear error. A key referencing an external key is EXTERNAL.
+    external_key_id = ekm_parse.external_key_id(body)
     has_hsm = ProtectionMode.HSM in api.deps.providers
-    mode = body.get("protectionMode") or ("HSM" if has_hsm else "SOFTWARE")
+    default = "EXTERNAL" if external_key_id else ("HSM" if has_hsm else "SOFTWARE")
+    mode = body.get("protectionMode") or default
     new = keys.NewKey(
         compartment_id=require_ocid(
             body.get("compartmentId"), "compartmentId", "tenancy", "compartment"
@@ -62,9 +64,8 @@ def create(api: Api, req: OciRequest) -> Reply:
         protection_mode=parse.enum(ProtectionMode, mode, "protectionMode"),
         freeform_tags=tags.freeform_tags(body.get("freeformTags")),
         defined_tags=tags.defined_tags(body.get("definedTags")),
+        external_key_id=external_key_id,
     )
-    if new.protection_mode is ProtectionMode.EXTERNAL:
-        raise InvalidParameter("protectionMode EXTERNAL is only valid in an EXTERNAL vault")
     key, _ = keys.create_key(api.deps, req.call, req.path["vaultId"], new)
     return _one(key)
 
@@ -125,7 +126,8 @@ def cancel_deletion(api: Api, req: OciRequest) -> Reply:
 
 
 def create_version(api: Api, req: OciRequest) -> Reply:
-    return _version(key_versions.rotate_key(api.deps, req.call, *_ids(req)))
+    external_version_id = ekm_parse.external_version_id(req.body)
+    return _version(key_versions.rotate_key(api.deps, req.call, *_ids(req), external_version_id))
 
 
 def _version_id(req: OciRequest) -> str:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from strongroom.api.oci import parse, render
+from strongroom.api.oci import ekm_parse, parse, render
 from strongroom.api.oci.endpoint import Api, OciRequest, Reply
 from strongroom.domain import tags
 from strongroom.domain.ids import require_ocid
 from strongroom.domain.paging import Page
 from strongroom.domain.vault import Vault, VaultType
-from strongroom.services import moves, vaults
+from strongroom.services import moves, vault_views, vaults
+from strongroom.services.vaults import VaultView
 
 
 def _one(api: Api, vault: Vault, status: int = 200) -> Reply:
-    return Reply(render.vault(vault, api.public_url), status, etag=render.vault_etag(vault))
+    return _view(api, vault_views.with_health(api.deps, vault), status)
+
+
+def _view(api: Api, view: VaultView, status: int = 200) -> Reply:
+    vault = view.vault
+    body = {**render.vault(vault, api.public_url), **render.vault_ekm_fields(vault, view.health)}
+    return Reply(body, status, etag=render.vault_etag(vault))
 
 
 def _vault_id(req: OciRequest) -> str:
@@ -29,24 +36,30 @@ def create(api: Api, req: OciRequest) -> Reply:
         vault_type=parse.enum(VaultType, body.get("vaultType"), "vaultType"),
         freeform_tags=tags.freeform_tags(body.get("freeformTags")),
         defined_tags=tags.defined_tags(body.get("definedTags")),
+        external=ekm_parse.external_key_manager(body),
     )
-    return _one(api, vaults.create_vault(api.deps, req.call, new))
+    return _view(api, vault_views.create_vault(api.deps, req.call, new))
 
 
 def get(api: Api, req: OciRequest) -> Reply:
-    return _one(api, vaults.get_vault(api.deps, req.call, _vault_id(req)))
+    return _view(api, vault_views.get_vault(api.deps, req.call, _vault_id(req)))
 
 
 def list_(api: Api, req: OciRequest) -> Reply:
     compartment = require_ocid(
         req.query.get("compartmentId"), "compartmentId", "tenancy", "compartment"
     )
-    page: Page[Vault] = vaults.list_vaults(
+    page: Page[VaultView] = vault_views.list_vaults(
         api.deps, req.call, compartment, parse.page_request(req.query)
     )
-    return list_reply(
-        [render.vault_summary(v, api.public_url) for v in page.items], page.next_offset
-    )
+    items = [
+        {
+            **render.vault_summary(v.vault, api.public_url),
+            **render.vault_ekm_fields(v.vault, v.health),
+        }
+        for v in page.items
+    ]
+    return list_reply(items, page.next_offset)
 
 
 def list_reply(items: list[dict[str, object]], next_offset: int | None) -> Reply:

@@ -6,6 +6,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
+from strongroom.domain.ekm import EkmHealth
 from strongroom.domain.key import Key, KeyVersion
 from strongroom.domain.vault import Vault
 from strongroom.services.etags import etag_of
@@ -78,6 +79,7 @@ def key_summary(key: Key) -> dict[str, Any]:
         "freeformTags": key.freeform_tags,
         "definedTags": key.defined_tags,
         "isAutoRotationEnabled": False,
+        **_key_ekm_fields(key),
     }
 
 
@@ -108,6 +110,7 @@ def key_version_summary(kv: KeyVersion) -> dict[str, Any]:
         "timeCreated": rfc3339(kv.time_created),
         "timeOfDeletion": rfc3339(kv.time_of_deletion),
         "isAutoRotated": False,
+        **_key_version_ekm_fields(kv),
     }
 
 
@@ -117,3 +120,47 @@ def key_version(kv: KeyVersion) -> dict[str, Any]:
 
 def key_version_etag(kv: KeyVersion) -> str:
     return etag_of(kv.id, kv.version)
+
+
+def vault_ekm_fields(vault: Vault, health: EkmHealth | None) -> dict[str, Any]:
+    """externalKeyManagerMetadataSummary (never the secret) and Strongroom's health extension."""
+    ekm = vault.external
+    if ekm is None:
+        return {}
+    fields: dict[str, Any] = {
+        "externalKeyManagerMetadataSummary": {
+            "externalVaultEndpointUrl": ekm.endpoint_url,
+            "privateEndpointId": ekm.private_endpoint_id,
+            "vendor": None,
+            "oauthMetadataSummary": {
+                "idcsAccountNameUrl": ekm.idp_url,
+                "clientAppId": ekm.client_app_id,
+            },
+        },
+    }
+    if health is not None:
+        fields["externalKeyManagerHealth"] = {
+            "state": health.state.value,
+            "detail": health.detail,
+            "timeChecked": rfc3339(health.time_checked),
+            "protocol": ekm.protocol.value,
+        }
+    return fields
+
+
+def _key_ekm_fields(key: Key) -> dict[str, Any]:
+    """Key(Summary).externalKeyReferenceDetails of an EXTERNAL key."""
+    if key.external_key_id is None:
+        return {}
+    return {"externalKeyReferenceDetails": {"externalKeyId": key.external_key_id}}
+
+
+def _key_version_ekm_fields(kv: KeyVersion) -> dict[str, Any]:
+    """KeyVersion(Summary).externalKeyReferenceDetails of an EXTERNAL key's version."""
+    if kv.external_key_id is None:
+        return {}
+    details = {
+        "externalKeyId": kv.external_key_id,
+        "externalKeyVersionId": kv.external_key_version_id,
+    }
+    return {"externalKeyReferenceDetails": details}

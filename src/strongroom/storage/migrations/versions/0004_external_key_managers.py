@@ -28,6 +28,7 @@ def upgrade() -> None:
     with op.batch_alter_table("keys", schema=None) as batch_op:
         batch_op.add_column(sa.Column("external_key_id", sa.String(length=255), nullable=True))
     with op.batch_alter_table("key_versions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("external_key_id", sa.String(length=255), nullable=True))
         batch_op.add_column(
             sa.Column("external_key_version_id", sa.String(length=255), nullable=True)
         )
@@ -46,6 +47,7 @@ def downgrade() -> None:
     op.drop_table("ekm_health")
     with op.batch_alter_table("key_versions", schema=None) as batch_op:
         batch_op.drop_column("external_key_version_id")
+        batch_op.drop_column("external_key_id")
     with op.batch_alter_table("keys", schema=None) as batch_op:
         batch_op.drop_column("external_key_id")
     with op.batch_alter_table("vaults", schema=None) as batch_op:
