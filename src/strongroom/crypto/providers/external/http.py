@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import errno
+from urllib.parse import urlsplit
 
 import httpx
 
 from strongroom.crypto.providers.external.errors import EkmTlsError, EkmUnavailable
 from strongroom.crypto.providers.external.tls import ClientCert, tls_context, tls_reason
+from strongroom.crypto.providers.external.transport import LeanTransport
 
-MAX_CONNECTIONS = 256
-KEEPALIVE_SECONDS = 30.0
+MAX_CONNECTIONS = 64
 # Connection faults where retrying an idempotent request is safe: nothing was answered.
 _RETRYABLE = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
@@ -20,7 +21,8 @@ PoolKey = tuple[str, str | None, bool]  # origin, CA bundle PEM, trust the syste
 
 
 class ClientPool:
-    """Keeps one ``httpx.AsyncClient`` (a keep-alive connection pool) per origin and trust.
+    """Keeps one ``httpx.AsyncClient`` per origin and trust, over a :class:`LeanTransport`
+    (its keep-alive connection pool).
 
     Clients are created lazily and belong to the event loop that created them; when called
     from another loop the pool starts afresh (the old loop's connections cannot be reused).
@@ -50,23 +52,15 @@ class ClientPool:
 
     def _new_client(self, key: PoolKey) -> httpx.AsyncClient:
         origin, ca_bundle_pem, system_trust = key
-        verify = (
-            tls_context(ca_bundle_pem, self._client_cert, system_trust)
-            if origin.startswith("https:") and self._transport is None
-            else True
-        )
-        limits = httpx.Limits(
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_CONNECTIONS,
-            keepalive_expiry=KEEPALIVE_SECONDS,
-        )
-        client = httpx.AsyncClient(
-            verify=verify,
-            limits=limits,
-            transport=self._transport,
-            trust_env=False,
-            follow_redirects=False,
-        )
+        transport = self._transport
+        if transport is None:
+            parts = urlsplit(origin)
+            tls = None
+            if parts.scheme == "https":
+                tls = tls_context(ca_bundle_pem, self._client_cert, system_trust)
+            host, port = parts.hostname or "", parts.port or 0
+            transport = LeanTransport(host, port, tls, MAX_CONNECTIONS)
+        client = httpx.AsyncClient(transport=transport, trust_env=False, follow_redirects=False)
         # EKMs set no cookies we want; parsing Set-Cookie costs a fifth of a call's overhead.
         client._cookies = _NoCookies()
         return client

@@ -24,6 +24,7 @@ class Route:
     base_url: str
     origin: str
     pool_key: PoolKey
+    idp_pool_key: PoolKey | None
     breaker: CircuitBreaker = field(repr=False)
     label: str
     timeout_message: str
@@ -89,6 +90,7 @@ def make_route(conn: EkmConnection, breaker: CircuitBreaker) -> Route:
         base_url=conn.endpoint_url.rstrip("/"),
         origin=origin,
         pool_key=(origin, conn.ca_bundle_pem, False),
+        idp_pool_key=(origin_of(conn.idp_url), conn.ca_bundle_pem, True) if conn.idp_url else None,
         breaker=breaker,
         label=label,
         timeout_message=f"{label} did not answer within {millis}",

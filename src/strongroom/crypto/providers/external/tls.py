@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ssl
 
 from strongroom.crypto.providers.external.errors import EkmTlsError
@@ -9,12 +10,17 @@ from strongroom.crypto.providers.external.errors import EkmTlsError
 ClientCert = tuple[str, str]  # (certificate chain PEM file, private key PEM file)
 
 
+@functools.lru_cache(maxsize=64)
 def tls_context(
     ca_bundle_pem: str | None, client_cert: ClientCert | None, system_trust: bool = False
 ) -> ssl.SSLContext:
     """A verifying context. With ``ca_bundle_pem`` it trusts exactly those CAs, unless
     ``system_trust`` asks for them on top of the system store (for identity providers, which
-    may be public or private). ``client_cert`` adds a certificate for mutual TLS."""
+    may be public or private). ``client_cert`` adds a certificate for mutual TLS.
+
+    Contexts are kept per process: loading the system store costs ~0.1 s, far over a call's
+    budget, so each is made once (and before a call's clock starts, see ClientPool.client).
+    """
     try:
         if ca_bundle_pem is None or system_trust:
             context = ssl.create_default_context()

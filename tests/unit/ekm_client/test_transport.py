@@ -1,0 +1,188 @@
+"""The lean HTTP/1.1 transport against a scripted loopback server: framing (length, chunked,
+read-to-close), keep-alive reuse, connections the server closed, malformed answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from strongroom.crypto.providers.external.transport import LeanTransport
+
+pytestmark = pytest.mark.anyio
+Script = Callable[[bytes], bytes | None]  # request head+body -> raw answer (None: hang up)
+
+
+class Server:
+    """Accepts connections and answers each request with the script's bytes."""
+
+    def __init__(self, script: Script, close_after: bool = False) -> None:
+        self.script = script
+        self.close_after = close_after
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.writers.append(writer)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                request = head + await reader.readexactly(length)
+                self.requests.append(request)
+                answer = self.script(request)
+                if answer is None:
+                    break
+                writer.write(answer)
+                await writer.drain()
+                if self.close_after:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+
+@asynccontextmanager
+async def serving(script: Script, close_after: bool = False) -> AsyncIterator[tuple[Server, int]]:
+    server = Server(script, close_after)
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        yield server, port
+    finally:
+        for writer in server.writers:
+            writer.close()
+        listener.close()
+
+
+def ok(body: bytes = b'{"a": 1}', extra: bytes = b"") -> Script:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + extra
+    return lambda request: head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+async def _post(port: int, transport: LeanTransport, body: bytes = b"{}") -> httpx.Response:
+    async with asyncio.timeout(2):
+        client = httpx.AsyncClient(transport=transport)
+        request = httpx.Request(
+            "POST",
+            f"http://127.0.0.1:{port}/keys/k%2F1/encrypt",
+            content=body,
+            headers={"authorization": "Bearer t"},
+            extensions={"timeout": httpx.Timeout(1.0).as_dict()},
+        )
+        return await client.send(request)
+
+
+async def test_a_request_is_one_well_formed_write_and_connections_are_reused() -> None:
+    async with serving(ok()) as (server, port):
+        transport = LeanTransport("127.0.0.1", port, None)
+        for _ in range(3):
+            response = await _post(port, transport, b'{"x": 1}')
+            assert (response.status_code, response.json()) == (200, {"a": 1})
+        assert server.connections == 1
+        head, _, body = server.requests[0].partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        assert lines[0] == b"POST /keys/k%2F1/encrypt HTTP/1.1"
+        assert b"host: 127.0.0.1:%d" % port in [line.lower() for line in lines]
+        assert b"content-length: 8" in [line.lower() for line in lines]
+        assert body == b'{"x": 1}'
+        await transport.aclose()
+
+
+async def test_concurrent_requests_use_several_connections_up_to_the_limit() -> None:
+    async with serving(ok()) as (server, port):
+        transport = LeanTransport("127.0.0.1", port, None, max_connections=3)
+        responses = await asyncio.gather(*(_post(port, transport) for _ in range(10)))
+        assert all(r.status_code == 200 for r in responses)
+        assert 1 <= server.connections <= 3
+
+
+async def test_chunked_and_close_delimited_bodies() -> None:
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'4;ext=1\r\n{"a"\r\n5\r\n: 12}\r\n0\r\nX-Trailer: 1\r\n\r\n'
+    )
+    async with serving(lambda r: chunked) as (server, port):
+        transport = LeanTransport("127.0.0.1", port, None)
+        assert (await _post(port, transport)).json() == {"a": 12}
+        assert (await _post(port, transport)).json() == {"a": 12}
+        assert server.connections == 1
+    unframed = b'HTTP/1.1 200 OK\r\n\r\n{"b": 2}'
+    async with serving(lambda r: unframed, close_after=True) as (server, port):
+        transport = LeanTransport("127.0.0.1", port, None)
+        assert (await _post(port, transport)).json() == {"b": 2}
+        assert (await _post(port, transport)).json() == {"b": 2}
+        assert server.connections == 2
+
+
+async def test_informational_answers_are_skipped() -> None:
+    answer = b"HTTP/1.1 100 Continue\r\n\r\n" + ok()(b"")  # type: ignore[operator]
+    async with serving(lambda r: answer) as (_, port):
+        assert (await _post(port, LeanTransport("127.0.0.1", port, None))).status_code == 200
+
+
+async def test_connection_close_is_honoured_and_a_server_side_close_is_noticed() -> None:
+    async with serving(ok(extra=b"Connection: close\r\n"), close_after=True) as (server, port):
+        transport = LeanTransport("127.0.0.1", port, None)
+        await _post(port, transport)
+        await _post(port, transport)
+        assert server.connections == 2
+    async with serving(ok(), close_after=True) as (server, port):
+        transport = LeanTransport("127.0.0.1", port, None)
+        await _post(port, transport)
+        await asyncio.sleep(0.05)  # the server's FIN arrives while the connection is idle
+        assert (await _post(port, transport)).status_code == 200
+        assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", httpx.RemoteProtocolError),
+        (b"garbage\r\n\r\n", httpx.RemoteProtocolError),
+        (b"HTTP/1.1 abc OK\r\n\r\n", httpx.RemoteProtocolError),
+        (b"HTTP/1.1 200 OK\r\n bad: fold\r\n\r\n", httpx.RemoteProtocolError),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", httpx.RemoteProtocolError),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", httpx.RemoteProtocolError),
+        (None, httpx.RemoteProtocolError),
+    ],
+)
+async def test_malformed_answers_are_protocol_errors(
+    answer: bytes | None, error: type[Exception]
+) -> None:
+    async with serving(lambda r: answer, close_after=True) as (_, port):
+        with pytest.raises(error):
+            await _post(port, LeanTransport("127.0.0.1", port, None))
+
+
+async def test_a_silent_server_times_out_and_the_connection_is_dropped() -> None:
+    def never(request: bytes) -> bytes:
+        return b""  # answers nothing; the client must give up
+
+    async with serving(never) as (_, port):
+        transport = LeanTransport("127.0.0.1", port, None)
+        client = httpx.AsyncClient(transport=transport)
+        request = httpx.Request(
+            "GET", f"http://127.0.0.1:{port}/x", extensions={"timeout": {"read": 0.1}}
+        )
+        with pytest.raises(httpx.ReadTimeout):
+            await client.send(request)
+        assert transport._idle == []
+
+
+async def test_refused_connections_are_connect_errors() -> None:
+    listener = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    listener.close()
+    await listener.wait_closed()
+    with pytest.raises(httpx.ConnectError) as caught:
+        await _post(port, LeanTransport("127.0.0.1", port, None))
+    assert isinstance(caught.value.__cause__, ConnectionRefusedError)
