@@ -144,3 +144,12 @@ async def test_no_identity_provider_is_an_authentication_failure() -> None:
     conn = replace(CONN, idp_url=None)
     with pytest.raises(EkmAuthenticationFailed, match="no identity provider"):
         await managers(Fakes()).key_info(conn, "k1")
+
+
+async def test_a_wrong_secret_never_gets_the_token_the_right_one_fetched() -> None:
+    fakes = Fakes()
+    client = managers(fakes)
+    await client.key_info(CONN, "k1")
+    with pytest.raises(EkmAuthenticationFailed, match="invalid_client"):
+        await client.key_info(replace(CONN, client_secret="guess"), "k1")
+    assert fakes.tokens_issued == 1

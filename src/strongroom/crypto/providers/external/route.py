@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -25,6 +26,7 @@ class Route:
     origin: str
     pool_key: PoolKey
     idp_pool_key: PoolKey | None
+    token_key: tuple[str, str, str, bytes] | None = field(repr=False)  # see tokens.TokenKey
     breaker: CircuitBreaker = field(repr=False)
     label: str
     timeout_message: str
@@ -82,6 +84,10 @@ def display_origin(url: str) -> str:
 def make_route(conn: EkmConnection, breaker: CircuitBreaker) -> Route:
     """Derive ``conn``'s route; ``breaker`` is the one of its origin."""
     origin = origin_of(conn.endpoint_url)
+    token_key = None
+    if conn.idp_url:
+        digest = hashlib.sha256(conn.client_secret.encode()).digest()
+        token_key = (conn.idp_url.rstrip("/"), conn.client_id, conn.endpoint_url, digest)
     seconds = conn.timeout_seconds
     millis = f"{seconds * 1000:.0f} ms"
     label = f"The EKM at {display_origin(conn.endpoint_url)}"
@@ -91,6 +97,7 @@ def make_route(conn: EkmConnection, breaker: CircuitBreaker) -> Route:
         origin=origin,
         pool_key=(origin, conn.ca_bundle_pem, False),
         idp_pool_key=(origin_of(conn.idp_url), conn.ca_bundle_pem, True) if conn.idp_url else None,
+        token_key=token_key,
         breaker=breaker,
         label=label,
         timeout_message=f"{label} did not answer within {millis}",

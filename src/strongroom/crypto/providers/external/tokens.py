@@ -25,7 +25,10 @@ TOKEN_PATH = "/oauth2/v1/token"  # noqa: S105 (a path, not a password)
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 REFRESH_MARGIN_SECONDS = 30.0
 
-TokenKey = tuple[str, str, str]  # identity provider URL, client id, audience
+# identity provider URL, client id, audience, and a digest of the client secret: a connection
+# with a wrong secret (say, another tenant's vault naming the same client) never gets a token
+# that the right secret fetched.
+TokenKey = tuple[str, str, str, bytes]
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,9 @@ class TokenSource:
 
     async def token(self, route: Route) -> str:
         """A token valid for ``route``'s EKM, from the cache or freshly fetched."""
-        key = _key(route)
+        key = route.token_key
+        if key is None:
+            raise EkmAuthenticationFailed("The vault names no identity provider for its EKM tokens")
         cached = self._tokens.get(key)
         if cached is not None and cached.refresh_at > self._monotonic():
             return cached.token
@@ -67,9 +72,9 @@ class TokenSource:
 
     def drop(self, route: Route, token: str) -> None:
         """Forget ``token`` (the EKM refused it), unless a newer one replaced it already."""
-        key = _key(route)
-        cached = self._tokens.get(key)
-        if cached is not None and cached.token == token:
+        key = route.token_key
+        cached = self._tokens.get(key) if key is not None else None
+        if key is not None and cached is not None and cached.token == token:
             del self._tokens[key]
 
     def _lock(self, key: TokenKey) -> asyncio.Lock:
@@ -109,13 +114,6 @@ class TokenSource:
         if response.status_code < 500:
             self._endpoints[idp] = endpoint
         return endpoint
-
-
-def _key(route: Route) -> TokenKey:
-    conn = route.conn
-    if not conn.idp_url:
-        raise EkmAuthenticationFailed("The vault names no identity provider for its EKM tokens")
-    return conn.idp_url.rstrip("/"), conn.client_id, conn.endpoint_url
 
 
 def _basic(client_id: str, secret: str) -> str:
