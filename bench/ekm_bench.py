@@ -1,0 +1,456 @@
+"""Encrypt through Strongroom to the reference EKM, against the EKM's own encrypt, same run.
+
+    python bench/ekm_bench.py [--protocol xks|ekms|both] [--clients 16] [--seconds 10]
+                              [--rounds 1] [--quick] [--strict]
+
+What it does, in one run:
+
+1. Initialize and start ``strongroom-ekm`` (software back end, loopback, plain HTTP) with one
+   AES-256 key and an XKS SigV4 credential, and ``strongroom serve`` (one process: uvicorn,
+   uvloop, httptools) on free ports.
+2. With the ``oci`` SDK: an EXTERNAL vault per protocol (XKS: the proxy's SigV4 credential;
+   EKMS: an OAuth2 client credential of a Strongroom user, tokens from Strongroom's own token
+   endpoint, which the proxy trusts through Strongroom's JWKS) and an EXTERNAL key
+   referencing the proxy's key; an SDK encrypt/decrypt round trip.
+3. Load, per protocol, alternating for ``--rounds``: ``--clients`` concurrent keep-alive
+   connections, each with one request in flight (closed loop), for ``--seconds`` after a
+   warm-up:
+   * ``ekm direct``: the EKM's own encrypt of 32 bytes, with pre-made auth (XKS: each request
+     SigV4-signed just before the phase; EKMS: one bearer token from Strongroom's endpoint);
+   * ``strongroom``: Strongroom's Encrypt of 32 bytes on the EXTERNAL key, requests signed by
+     the ``oci`` SDK and captured byte-for-byte (bench/loadgen.py), which Strongroom forwards
+     to the EKM.
+   The same client machinery (bench/loadgen.py) drives both. Sampled Strongroom ciphertexts
+   are decrypted with the SDK afterwards.
+4. Report ops/s, p50/p99 and Strongroom's added p99 (its p99 minus the EKM's own p99 at the
+   same concurrency) against the targets: >= 1,800 encrypt/s through Strongroom (the XKS
+   per-key-store quota of the largest cloud) and added p99 < 5 ms.
+
+The exit status is 0 when the run completes (PASS or FAIL is printed); ``--strict`` makes a
+FAIL exit 1. Errors (non-200 answers, a failed round trip) always exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import oci
+from oci.identity import IdentityClient
+from oci.identity import models as im
+from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultClient
+from oci.key_management import models as m
+
+from loadgen import (
+    MAX_SIGNATURE_AGE,
+    CapturedRequests,
+    LoadResult,
+    free_port,
+    init_data_dir,
+    load,
+    print_load_table,
+    run,
+    serve_args,
+    server,
+    verdict,
+    warn_if_loaded,
+)
+from strongroom.crypto.sigv4 import SigV4Credential, sign
+
+TARGET_OPS = 1800.0
+TARGET_ADDED_P99_MS = 5.0
+PLAINTEXT_BYTES = 32
+ACCESS_KEY_ID = "AKIASTRONGROOMBENCH1"
+EKM_KEY_ID = "bench-key"
+REQUEST_METADATA = {
+    "awsPrincipalArn": "arn:aws:iam::123456789012:user/bench",
+    "kmsOperation": "Encrypt",
+    "kmsRequestId": "00000000-0000-4000-8000-000000000000",
+}
+
+
+# --------------------------------------------------------------------------- the EKM
+
+
+@dataclass
+class Ekm:
+    """The running proxy and how to reach it."""
+
+    data_dir: Path
+    port: int
+    vault_id: str
+    secret_access_key: str
+    pid: int = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def vault_url(self) -> str:
+        return f"{self.base}/v1/vaults/{self.vault_id}"
+
+    @property
+    def xks_url(self) -> str:
+        return f"{self.base}/kms/xks/v1"
+
+
+def ekm_cli(data_dir: Path, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "strongroom.ekm", *args, "--data-dir", str(data_dir)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"strongroom-ekm {args[0]} failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def init_ekm(directory: Path) -> Ekm:
+    data_dir = directory / "ekm"
+    subprocess.run(
+        [sys.executable, "-m", "strongroom.ekm", "init", "--data-dir", str(data_dir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    secret = secrets.token_urlsafe(32)
+    ekm_cli(data_dir, "xks", "add-credential", "--access-key-id", ACCESS_KEY_ID, stdin=secret)
+    ekm_cli(data_dir, "keys", "create", "--key-id", EKM_KEY_ID)
+    vault_id = json.loads((data_dir / "ekm.json").read_text())["vaultId"]
+    return Ekm(data_dir, free_port(), vault_id, secret)
+
+
+@contextlib.contextmanager
+def serve_ekm(ekm: Ekm, log: Path) -> Iterator[None]:
+    args = [sys.executable, "-m", "strongroom.ekm", "serve", "--data-dir", str(ekm.data_dir)]
+    args += ["--port", str(ekm.port), "--backend", "software"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    ekm.pid = proc.pid
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"strongroom-ekm exited: {log.read_text()[-2000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{ekm.base}/health", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("strongroom-ekm did not become healthy")
+            time.sleep(0.1)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def raw_post(url: str, headers: dict[str, str], body: bytes) -> bytes:
+    """Raw HTTP/1.1 bytes of a POST (Host and Content-Length as an HTTP client sends them)."""
+    split = httpx.URL(url)
+    lines = [f"POST {split.raw_path.decode()} HTTP/1.1", f"Host: {split.netloc.decode()}"]
+    lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() != "host"]
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def xks_pool(ekm: Ekm, size: int, region: str) -> list[bytes]:
+    """XKS encrypt requests of 32 random bytes, each SigV4-signed now."""
+    url = f"{ekm.xks_url}/keys/{EKM_KEY_ID}/encrypt"
+    credential = SigV4Credential(ACCESS_KEY_ID, ekm.secret_access_key)
+    pool = []
+    for _ in range(size):
+        body = json.dumps(
+            {
+                "requestMetadata": REQUEST_METADATA,
+                "plaintext": base64.b64encode(os.urandom(PLAINTEXT_BYTES)).decode(),
+                "encryptionAlgorithm": "AES_GCM",
+            }
+        ).encode()
+        headers = {"Content-Type": "application/json", "Host": f"127.0.0.1:{ekm.port}"}
+        pool.append(raw_post(url, sign("POST", url, headers, body, credential, region), body))
+    return pool
+
+
+def ekms_pool(ekm: Ekm, token: str, size: int) -> list[bytes]:
+    """EKMS encrypt requests of 32 random bytes with one bearer token."""
+    url = f"{ekm.vault_url}/keys/{EKM_KEY_ID}/encrypt"
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    pool = []
+    for _ in range(size):
+        plaintext = base64.b64encode(os.urandom(PLAINTEXT_BYTES)).decode()
+        pool.append(raw_post(url, headers, json.dumps({"plaintext": plaintext}).encode()))
+    return pool
+
+
+# --------------------------------------------------------------------------- Strongroom
+
+
+class SdkEncrypts(CapturedRequests):
+    """Encrypt requests exactly as the ``oci`` SDK sends them (see loadgen)."""
+
+    def __init__(self, config: dict[str, Any], vault: m.Vault) -> None:
+        super().__init__()
+        self.crypto = KmsCryptoClient(
+            config,
+            service_endpoint=vault.crypto_endpoint,
+            retry_strategy=oci.retry.NoneRetryStrategy(),
+        )
+        self._intercept(self.crypto.base_client.session)
+
+    def encrypt(self, key_id: str, plaintext: bytes) -> bytes:
+        details = m.EncryptDataDetails(
+            key_id=key_id, plaintext=base64.b64encode(plaintext).decode()
+        )
+        return self._raw(lambda: self.crypto.encrypt(details))
+
+
+@dataclass
+class Target:
+    """One EXTERNAL vault and key on Strongroom, and the direct EKM requests to compare with."""
+
+    protocol: str
+    vault: m.Vault
+    key: m.Key
+    crypto: KmsCryptoClient
+    sdk: SdkEncrypts
+    token: str | None = None
+
+
+def oauth_client(config: dict[str, Any], url: str, audience: str) -> tuple[str, str]:
+    """A Strongroom user with an OAuth2 client credential for ``audience`` (scope oci_ekms)."""
+    identity = IdentityClient(config, service_endpoint=url)
+    user = identity.create_user(
+        im.CreateUserDetails(
+            compartment_id=config["tenancy"], name=f"ekm-{uuid.uuid4().hex[:8]}", description="EKM"
+        )
+    ).data
+    credential = identity.create_o_auth_client_credential(
+        user.id,
+        im.CreateOAuth2ClientCredentialDetails(
+            name="bench",
+            description="Strongroom to its EKM",
+            scopes=[im.FullyQualifiedScope(audience=audience, scope="oci_ekms")],
+        ),
+    ).data
+    return credential.id, credential.password
+
+
+def setup_target(config: dict[str, Any], url: str, ekm: Ekm, protocol: str) -> Target:
+    token = None
+    if protocol == "xks":
+        endpoint, idp = ekm.xks_url, "https://idp.invalid"
+        client_id, secret = ACCESS_KEY_ID, ekm.secret_access_key
+    else:
+        endpoint, idp = ekm.vault_url, url
+        client_id, secret = oauth_client(config, url, ekm.vault_url)
+        issued = httpx.post(
+            f"{url}/oauth2/v1/token",
+            data={"grant_type": "client_credentials", "scope": "oci_ekms", "audience": endpoint},
+            auth=(client_id, secret),
+        )
+        issued.raise_for_status()
+        token = issued.json()["access_token"]
+    vaults = KmsVaultClient(config, service_endpoint=url)
+    vault = vaults.create_vault(
+        m.CreateVaultDetails(
+            compartment_id=config["tenancy"],
+            display_name=f"bench-{protocol}",
+            vault_type="EXTERNAL",
+            external_key_manager_metadata=m.ExternalKeyManagerMetadata(
+                external_vault_endpoint_url=endpoint,
+                oauth_metadata=m.OauthMetadata(
+                    idcs_account_name_url=idp, client_app_id=client_id, client_app_secret=secret
+                ),
+            ),
+        )
+    ).data
+    management = KmsManagementClient(config, service_endpoint=vault.management_endpoint)
+    key = management.create_key(
+        m.CreateKeyDetails(
+            compartment_id=config["tenancy"],
+            display_name=f"bench-{protocol}",
+            key_shape=m.KeyShape(algorithm="AES", length=32),
+            protection_mode="EXTERNAL",
+            external_key_reference=m.ExternalKeyReference(external_key_id=EKM_KEY_ID),
+        )
+    ).data
+    crypto = KmsCryptoClient(config, service_endpoint=vault.crypto_endpoint)
+    plaintext = os.urandom(PLAINTEXT_BYTES)
+    sealed = crypto.encrypt(
+        m.EncryptDataDetails(key_id=key.id, plaintext=base64.b64encode(plaintext).decode())
+    ).data
+    opened = crypto.decrypt(m.DecryptDataDetails(key_id=key.id, ciphertext=sealed.ciphertext)).data
+    if base64.b64decode(opened.plaintext) != plaintext:
+        raise RuntimeError(f"SDK encrypt/decrypt round trip through {protocol} failed")
+    return Target(protocol, vault, key, crypto, SdkEncrypts(config, vault), token)
+
+
+def verify_samples(target: Target, result: LoadResult) -> int:
+    for plaintext, body in result.samples:
+        sealed = json.loads(body)
+        opened = target.crypto.decrypt(
+            m.DecryptDataDetails(key_id=target.key.id, ciphertext=sealed["ciphertext"])
+        ).data
+        if base64.b64decode(opened.plaintext) != plaintext:
+            raise RuntimeError("a ciphertext from the load run did not decrypt to its plaintext")
+    return len(result.samples)
+
+
+# --------------------------------------------------------------------------- phases
+
+
+def measure(
+    target: Target, ekm: Ekm, strongroom_port: int, strongroom_pid: int, args: Any, region: str
+) -> tuple[LoadResult, LoadResult]:
+    size = args.clients * 64
+    direct: LoadResult | None = None
+    through: LoadResult | None = None
+    for _ in range(args.rounds):
+        if target.protocol == "xks":
+            pool = xks_pool(ekm, size, region)
+        else:
+            assert target.token is not None
+            pool = ekms_pool(ekm, target.token, size)
+        phase = run(
+            load(
+                f"ekm direct ({target.protocol})",
+                ekm.port,
+                ekm.pid,
+                pool,
+                [b""] * size,
+                args.clients,
+                args.warmup,
+                args.seconds,
+            )
+        )
+        direct = phase if direct is None else direct.merge(phase)
+        plaintexts = [os.urandom(PLAINTEXT_BYTES) for _ in range(size)]
+        requests = [target.sdk.encrypt(target.key.id, p) for p in plaintexts]
+        phase = run(
+            load(
+                f"strongroom ({target.protocol})",
+                strongroom_port,
+                strongroom_pid,
+                requests,
+                plaintexts,
+                args.clients,
+                args.warmup,
+                args.seconds,
+            )
+        )
+        through = phase if through is None else through.merge(phase)
+    assert direct is not None and through is not None
+    return direct, through
+
+
+def check_statuses(results: list[LoadResult]) -> int:
+    """Non-200 answers: 503 (an EKM call over its time budget) is counted and reported;
+    anything else is an error of the run."""
+    timeouts = 0
+    for result in results:
+        bad = {s: n for s, n in result.statuses.items() if s not in (200, 503)}
+        if bad:
+            raise RuntimeError(f"{result.name}: non-200 answers {bad}")
+        timeouts += result.statuses.get(503, 0)
+        if result.statuses.get(503):
+            print(f"{result.name}: {result.statuses[503]} answers 503 (EKM call over its budget)")
+    return timeouts
+
+
+def report(pairs: list[tuple[LoadResult, LoadResult]], timeouts: int) -> bool:
+    print_load_table([r for pair in pairs for r in pair])
+    print()
+    ok = timeouts == 0
+    for direct, through in pairs:
+        added = through.percentile(0.99) - direct.percentile(0.99)
+        fast = through.ops >= TARGET_OPS
+        lean = added < TARGET_ADDED_P99_MS
+        ok = ok and fast and lean
+        print(
+            f"{through.name}: {through.ops:,.0f} encrypt/s (target >= {TARGET_OPS:,.0f}: "
+            f"{verdict(fast)}); added p99 {added:.2f} ms over the EKM's own "
+            f"{direct.percentile(0.99):.2f} ms (target < {TARGET_ADDED_P99_MS:.0f} ms: "
+            f"{verdict(lean)})"
+        )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--protocol", choices=["xks", "ekms", "both"], default="both")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="3 s phases, 1 s warm-up")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.warmup = 3.0, 1.0
+    if args.seconds + args.warmup > MAX_SIGNATURE_AGE:
+        parser.error("phases must fit in the signature lifetime")
+    warn_if_loaded()
+    protocols = ["xks", "ekms"] if args.protocol == "both" else [args.protocol]
+    work = Path(tempfile.mkdtemp(prefix="strongroom-ekm-bench-"))
+    try:
+        ekm = init_ekm(work)
+        data_dir = work / "strongroom"
+        config = init_data_dir(data_dir)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        with (
+            serve_ekm(ekm, work / "ekm.log"),
+            server(serve_args(data_dir, port), port, work / "strongroom.log") as proc,
+        ):
+            if "ekms" in protocols:
+                issuer = f"{url}/oauth2/v1"
+                ekm_cli(
+                    ekm.data_dir, "jwt", "set", "--issuer", issuer, "--jwks-url", f"{issuer}/keys"
+                )
+                time.sleep(0.5)  # the proxy reloads its configuration every 0.1 s
+            region = config.get("region", "us-ashburn-1")
+            pairs = []
+            timeouts = 0
+            for protocol in protocols:
+                target = setup_target(config, url, ekm, protocol)
+                pair = measure(target, ekm, port, proc.pid, args, region)
+                timeouts += check_statuses(list(pair))
+                checked = verify_samples(target, pair[1])
+                print(
+                    f"{protocol}: {checked} sampled Strongroom ciphertexts decrypted with the SDK"
+                )
+                pairs.append(pair)
+        print(
+            f"\n{args.clients} clients, {args.seconds:.0f} s per phase x {args.rounds} round(s), "
+            "loopback, software back end, one Strongroom process\n"
+        )
+        ok = report(pairs, timeouts)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if args.strict and not ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
