@@ -30,6 +30,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -438,7 +439,7 @@ class EkmProxy:
     # --- HTTP ---------------------------------------------------------------------------------
 
     def client(self, timeout: float = 10.0) -> httpx.Client:
-        verify: Any = str(self.tls.ca_file) if self.tls else True
+        verify: Any = ssl.create_default_context(cafile=str(self.tls.ca_file)) if self.tls else True
         return httpx.Client(timeout=timeout, verify=verify)
 
     def health(self) -> httpx.Response:

@@ -40,14 +40,14 @@ keys_app = typer.Typer(help="Administer the proxy's keys.", no_args_is_help=True
 app.add_typer(keys_app, name="keys")
 app.add_typer(jwt_app, name="jwt")
 app.add_typer(xks_app, name="xks")
-console = Console(stderr=True, soft_wrap=True)
+console = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="The proxy's data directory")]
 
 
 def fail(message: str) -> typer.Exit:
     """Print an error and return the exit to raise."""
-    console.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    console.print(f"error: {message}", style="red")
     return typer.Exit(2)
 
 
@@ -245,7 +245,7 @@ def keys_list(
         table.add_row(
             r.key_id, "ENABLED" if r.enabled else "DISABLED", r.current_version, versions, r.created
         )
-    Console().print(table)
+    Console(markup=False).print(table)
 
 
 def _set(data_dir: Path, key_id: str, enabled: bool, version: str | None) -> None:

@@ -15,12 +15,12 @@ from strongroom.ekm.errors import ConfigurationError
 
 jwt_app = typer.Typer(help="How EKMS bearer tokens are validated.", no_args_is_help=True)
 xks_app = typer.Typer(help="XKS API settings and SigV4 credentials.", no_args_is_help=True)
-console = Console(stderr=True, soft_wrap=True)
+console = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
 DataDir = Annotated[Path, typer.Option("--data-dir", help="The proxy's data directory")]
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    console.print(f"error: {message}", style="red")
     return typer.Exit(2)
 
 
