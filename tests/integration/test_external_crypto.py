@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from oci.key_management import KmsVaultClient
@@ -26,6 +27,7 @@ from tests.integration.external_support import (
     trust_strongroom_tokens,
     xks_metadata,
 )
+from tests.integration.iam_support import iam_session
 from tests.integration.support import Raw, Server
 
 AES_256 = m.KeyShape(algorithm="AES", length=32)
@@ -166,6 +168,15 @@ def test_rotation_maps_to_the_ekm_versions(server: Server, ext: ExternalVault) -
             ),
         ).data
         assert named.external_key_reference_details.external_key_version_id == before
+        support.service_error(
+            ext.kms.create_key_version,
+            key.id,
+            create_key_metadata_details=m.ExternalKeyVersionReference(
+                external_key_version_id="no-such-version"
+            ),
+            status=400,
+            code="InvalidParameter",
+        )
     else:
         assert details.external_key_version_id is None
         support.service_error(
@@ -337,3 +348,29 @@ def test_sign_verify_export_and_secrets_are_refused(server: Server, ext: Externa
         secrets.create_secret, details, status=400, code="InvalidParameter"
     )
     assert "EXTERNAL" in error.message
+
+
+def test_external_keys_use_the_kms_permissions(
+    server: Server, ext: ExternalVault, tmp_path: Path
+) -> None:
+    key = external_key(ext.kms, server.tenancy, ext.proxy.key_ids[0])
+    sealed = encrypt(ext.crypto, key.id, b"policy")
+    with iam_session(server, tmp_path) as iam:
+        group, person = iam.member()
+        crypto, kms = person.crypto(ext.vault), person.management(ext.vault)
+        details = m.EncryptDataDetails(key_id=key.id, plaintext=support.b64e(b"x"))
+        support.service_error(crypto.encrypt, details, status=404, code="NotAuthorizedOrNotFound")
+        iam.policy(f"Allow group {group.name} to use keys in tenancy")
+        assert decrypt(crypto, key.id, encrypt(crypto, key.id, b"mine").ciphertext) == b"mine"
+        assert decrypt(crypto, key.id, sealed.ciphertext) == b"policy"
+        support.service_error(
+            external_key,
+            kms,
+            server.tenancy,
+            ext.proxy.key_ids[0],
+            status=404,
+            code="NotAuthorizedOrNotFound",
+        )
+        support.service_error(
+            kms.create_key_version, key.id, status=404, code="NotAuthorizedOrNotFound"
+        )

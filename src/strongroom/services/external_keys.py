@@ -60,6 +60,8 @@ def new_external_version(
             )
         external_version = None
     else:
+        if requested_version_id is not None:
+            _probe_version(deps, vault, key.external_key_id, requested_version_id)
         external_version = requested_version_id or info.current_version_id
         if external_version is None:
             raise ExternalKeyManagerError(
@@ -96,3 +98,12 @@ def key_info(deps: Deps, vault: Vault, external_key_id: str) -> ExternalKeyInfo:
             f"{info.length_bytes} bytes; EXTERNAL keys must be AES-256"
         )
     return info
+
+
+def _probe_version(deps: Deps, vault: Vault, external_key_id: str, version_id: str) -> None:
+    """Check that the EKM can use a named key version (an encrypt of nothing with it)."""
+    ekm, conn = manager(deps), connection_for(deps, vault)
+    try:
+        run_blocking(lambda: ekm.encrypt(conn, external_key_id, version_id, b"", b"probe"))
+    except EkmError as error:
+        raise translate(error, f"{external_key_id} version {version_id}", creating=True) from None
