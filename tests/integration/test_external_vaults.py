@@ -3,6 +3,9 @@ secret never out, EKM health checked and shown, bad metadata refused."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -233,3 +236,22 @@ def test_sdk_external_vault_without_metadata_is_refused(
 ) -> None:
     details = m.CreateVaultDetails(compartment_id=tenancy, display_name="x", vault_type="EXTERNAL")
     support.service_error(vault_client.create_vault, details, status=400, code="InvalidParameter")
+
+
+def test_strongroom_ekm_health_command(
+    server: Server, vault_client: KmsVaultClient, proxy: EkmProxy
+) -> None:
+    vault = external_vault(vault_client, server.tenancy, xks_metadata(proxy))
+    command = [sys.executable, "-m", "strongroom.cli.main", "ekm-health"]
+    for mode in ("--stored", "--check"):
+        done = subprocess.run(
+            [*command, "--data-dir", str(server.data_dir), mode],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "COLUMNS": "400"},
+        )
+        assert vault.id in done.stdout, done.stderr
+        (line,) = [row for row in done.stdout.splitlines() if vault.id in row]
+        assert "ACTIVE" in line and "XKS" in line
+        assert proxy.secret_access_key not in done.stdout + done.stderr

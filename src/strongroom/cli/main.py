@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from strongroom.cli import admin
+from strongroom.cli import admin, ekm
 from strongroom.config import DEFAULT_PORT, DEFAULT_REGION, ConfigError, Settings, read_state
 
 app = typer.Typer(
@@ -142,6 +142,7 @@ def _print_connect_help(settings: Settings) -> None:
 
 app.add_typer(admin.iam, name="iam")
 app.command(name="audit")(admin.audit)
+app.command(name="ekm-health")(ekm.ekm_health)
 
 
 if __name__ == "__main__":

@@ -136,3 +136,9 @@ def _external_vaults(deps: Deps) -> list[Vault]:
     with deps.db.transaction(read_only=True) as tx:
         found = tx.vaults.list_external()
     return [v for v in found if v.state_at(now) is State.ACTIVE]
+
+
+def stored(deps: Deps) -> list[tuple[Vault, EkmHealth]]:
+    """Every EXTERNAL vault not deleted, with its latest stored health (for ``strongroom``)."""
+    with deps.db.transaction(read_only=True) as tx:
+        return [(v, known(deps, tx, v.id)) for v in tx.vaults.list_external()]
