@@ -25,6 +25,13 @@ class Server:
         self.connections = 0
         self.requests: list[bytes] = []
         self.writers: list[asyncio.StreamWriter] = []
+        self.transports: list[LeanTransport] = []
+
+    def lean(self, port: int, max_connections: int = 64) -> LeanTransport:
+        """A client transport to this server, closed with it."""
+        transport = LeanTransport("127.0.0.1", port, None, max_connections)
+        self.transports.append(transport)
+        return transport
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -58,6 +65,8 @@ async def serving(script: Script, close_after: bool = False) -> AsyncIterator[tu
     try:
         yield server, port
     finally:
+        for transport in server.transports:
+            await transport.aclose()
         for writer in server.writers:
             writer.close()
         listener.close()
@@ -83,7 +92,7 @@ async def _post(port: int, transport: LeanTransport, body: bytes = b"{}") -> htt
 
 async def test_a_request_is_one_well_formed_write_and_connections_are_reused() -> None:
     async with serving(ok()) as (server, port):
-        transport = LeanTransport("127.0.0.1", port, None)
+        transport = server.lean(port)
         for _ in range(3):
             response = await _post(port, transport, b'{"x": 1}')
             assert (response.status_code, response.json()) == (200, {"a": 1})
@@ -99,7 +108,7 @@ async def test_a_request_is_one_well_formed_write_and_connections_are_reused() -
 
 async def test_concurrent_requests_use_several_connections_up_to_the_limit() -> None:
     async with serving(ok()) as (server, port):
-        transport = LeanTransport("127.0.0.1", port, None, max_connections=3)
+        transport = server.lean(port, max_connections=3)
         responses = await asyncio.gather(*(_post(port, transport) for _ in range(10)))
         assert all(r.status_code == 200 for r in responses)
         assert 1 <= server.connections <= 3
@@ -111,13 +120,13 @@ async def test_chunked_and_close_delimited_bodies() -> None:
         b'4;ext=1\r\n{"a"\r\n5\r\n: 12}\r\n0\r\nX-Trailer: 1\r\n\r\n'
     )
     async with serving(lambda r: chunked) as (server, port):
-        transport = LeanTransport("127.0.0.1", port, None)
+        transport = server.lean(port)
         assert (await _post(port, transport)).json() == {"a": 12}
         assert (await _post(port, transport)).json() == {"a": 12}
         assert server.connections == 1
     unframed = b'HTTP/1.1 200 OK\r\n\r\n{"b": 2}'
     async with serving(lambda r: unframed, close_after=True) as (server, port):
-        transport = LeanTransport("127.0.0.1", port, None)
+        transport = server.lean(port)
         assert (await _post(port, transport)).json() == {"b": 2}
         assert (await _post(port, transport)).json() == {"b": 2}
         assert server.connections == 2
@@ -125,18 +134,18 @@ async def test_chunked_and_close_delimited_bodies() -> None:
 
 async def test_informational_answers_are_skipped() -> None:
     answer = b"HTTP/1.1 100 Continue\r\n\r\n" + ok()(b"")  # type: ignore[operator]
-    async with serving(lambda r: answer) as (_, port):
-        assert (await _post(port, LeanTransport("127.0.0.1", port, None))).status_code == 200
+    async with serving(lambda r: answer) as (server, port):
+        assert (await _post(port, server.lean(port))).status_code == 200
 
 
 async def test_connection_close_is_honoured_and_a_server_side_close_is_noticed() -> None:
     async with serving(ok(extra=b"Connection: close\r\n"), close_after=True) as (server, port):
-        transport = LeanTransport("127.0.0.1", port, None)
+        transport = server.lean(port)
         await _post(port, transport)
         await _post(port, transport)
         assert server.connections == 2
     async with serving(ok(), close_after=True) as (server, port):
-        transport = LeanTransport("127.0.0.1", port, None)
+        transport = server.lean(port)
         await _post(port, transport)
         await asyncio.sleep(0.05)  # the server's FIN arrives while the connection is idle
         assert (await _post(port, transport)).status_code == 200
@@ -158,17 +167,17 @@ async def test_connection_close_is_honoured_and_a_server_side_close_is_noticed()
 async def test_malformed_answers_are_protocol_errors(
     answer: bytes | None, error: type[Exception]
 ) -> None:
-    async with serving(lambda r: answer, close_after=True) as (_, port):
+    async with serving(lambda r: answer, close_after=True) as (server, port):
         with pytest.raises(error):
-            await _post(port, LeanTransport("127.0.0.1", port, None))
+            await _post(port, server.lean(port))
 
 
 async def test_a_silent_server_times_out_and_the_connection_is_dropped() -> None:
     def never(request: bytes) -> bytes:
         return b""  # answers nothing; the client must give up
 
-    async with serving(never) as (_, port):
-        transport = LeanTransport("127.0.0.1", port, None)
+    async with serving(never) as (server, port):
+        transport = server.lean(port)
         client = httpx.AsyncClient(transport=transport)
         request = httpx.Request(
             "GET", f"http://127.0.0.1:{port}/x", extensions={"timeout": {"read": 0.1}}

@@ -152,9 +152,13 @@ class ExternalKeyManagers:
     async def _guarded(self, route: Route, call: Coroutine[Any, Any, T], gate: bool = True) -> T:
         """Run ``call`` through the origin's breaker and within the connection's budget."""
         breaker = route.breaker
-        self._pool.client(route.pool_key)  # one-time set-up stays outside the budget
-        if route.idp_pool_key is not None:
-            self._pool.client(route.idp_pool_key)
+        try:  # one-time set-up (TLS contexts, pools) stays outside the budget
+            self._pool.client(route.pool_key)
+            if route.idp_pool_key is not None:
+                self._pool.client(route.idp_pool_key)
+        except BaseException:
+            call.close()
+            raise
         admission = breaker.admit() if gate else Admission.CLOSED
         if admission is Admission.REFUSED:
             call.close()

@@ -24,7 +24,9 @@ import httpx
 
 MAX_HEAD_BYTES = 64 * 1024
 MAX_BODY_BYTES = 4 * 1024 * 1024
-IDLE_SECONDS = 30.0
+# Servers close idle keep-alive connections (uvicorn after 5 s); a request sent as they do fails
+# with no answer, and only reads are retried. Reconnect before that instead.
+IDLE_SECONDS = 4.0
 _READ_LIMIT = MAX_HEAD_BYTES + 1024
 
 
