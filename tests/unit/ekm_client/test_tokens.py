@@ -153,3 +153,8 @@ async def test_a_wrong_secret_never_gets_the_token_the_right_one_fetched() -> No
     with pytest.raises(EkmAuthenticationFailed, match="invalid_client"):
         await client.key_info(replace(CONN, client_secret="guess"), "k1")
     assert fakes.tokens_issued == 1
+
+
+async def test_a_bad_identity_provider_url_says_so() -> None:
+    with pytest.raises(EkmUnavailable, match="identity provider URL is not an absolute"):
+        await managers(Fakes()).key_info(replace(CONN, idp_url="idp.test"), "k1")

@@ -61,12 +61,12 @@ class Route:
         )
 
 
-def origin_of(url: str) -> str:
-    """``scheme://host:port`` of ``url`` (the port made explicit)."""
+def origin_of(url: str, what: str = "The EKM endpoint") -> str:
+    """``scheme://host:port`` of ``url`` (the port made explicit); ``what`` names it in errors."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        raise EkmUnavailable("The EKM endpoint is not an absolute http or https URL")
+        raise EkmUnavailable(f"{what} is not an absolute http or https URL")
     port = parts.port or (443 if scheme == "https" else 80)
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{scheme}://{host}:{port}"
@@ -79,6 +79,12 @@ def display_origin(url: str) -> str:
     host = f"[{host}]" if ":" in host else host
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme.lower()}://{host}{port}"
+
+
+def _idp_pool_key(conn: EkmConnection) -> PoolKey | None:
+    if not conn.idp_url:
+        return None
+    return origin_of(conn.idp_url, "The identity provider URL"), conn.ca_bundle_pem, True
 
 
 def make_route(conn: EkmConnection, breaker: CircuitBreaker) -> Route:
@@ -96,7 +102,7 @@ def make_route(conn: EkmConnection, breaker: CircuitBreaker) -> Route:
         base_url=conn.endpoint_url.rstrip("/"),
         origin=origin,
         pool_key=(origin, conn.ca_bundle_pem, False),
-        idp_pool_key=(origin_of(conn.idp_url), conn.ca_bundle_pem, True) if conn.idp_url else None,
+        idp_pool_key=_idp_pool_key(conn),
         token_key=token_key,
         breaker=breaker,
         label=label,

@@ -97,7 +97,8 @@ class TokenSource:
         }
         request = route.request("POST", endpoint, headers, urlencode(form).encode("ascii"))
         label = _label(endpoint)
-        client = self._pool.client((origin_of(endpoint), conn.ca_bundle_pem, True))
+        origin = origin_of(endpoint, "The identity provider's token endpoint")
+        client = self._pool.client((origin, conn.ca_bundle_pem, True))
         response = await send(client, request, label, _timeout_message(route, label), retry=True)
         return _issued(response, label)
 
@@ -107,7 +108,8 @@ class TokenSource:
             return known
         url = idp + DISCOVERY_PATH
         label = _label(url)
-        client = self._pool.client((origin_of(url), route.conn.ca_bundle_pem, True))
+        origin = origin_of(url, "The identity provider URL")
+        client = self._pool.client((origin, route.conn.ca_bundle_pem, True))
         request = route.request("GET", url, {"accept": "application/json"})
         response = await send(client, request, label, _timeout_message(route, label), retry=True)
         endpoint = _discovered(response, idp) or idp + TOKEN_PATH
