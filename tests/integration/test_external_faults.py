@@ -114,8 +114,10 @@ def test_stopped_ekm_fails_promptly_and_key_material_stays_outside(
 def test_hanging_ekm_times_out_within_the_default_budget(
     server: Server, vault_client: KmsVaultClient, clock: ManualClock, tmp_path: Path
 ) -> None:
-    assert server.deps.ekm_settings.timeout_seconds == 0.25
-    with running_proxy(tmp_path, "software", keys=1) as proxy:
+    with (
+        ekm_settings(server, timeout_seconds=0.25),  # the default budget
+        running_proxy(tmp_path, "software", keys=1) as proxy,
+    ):
         ext = open_vault(server, vault_client, xks_metadata(proxy), proxy)
         key = external_key(ext.kms, server.tenancy, proxy.key_ids[0])
         sealed = encrypt(ext.crypto, key.id, b"x")

@@ -133,12 +133,13 @@ def test_health_gates_crypto_calls() -> None:
     deps.ekm_health[vault.id] = EkmHealth(vault.id, EkmHealthState.BLOCKED, "blocked", clock.now())
     with pytest.raises(errors.IncorrectState):
         ekm_health.require_usable(deps, vault)
-    ekm_health.note(deps, vault.id, reachable=False, detail="connection refused")
+    down = EkmHealth(vault.id, EkmHealthState.UNREACHABLE, "connection refused", clock.now())
+    deps.ekm_health[vault.id] = down
     with pytest.raises(errors.ExternalKeyManagerUnavailable, match="connection refused"):
         ekm_health.require_usable(deps, vault)
     clock.advance(timedelta(seconds=ekm_health.FAIL_FAST_SECONDS + 0.1))
     ekm_health.require_usable(deps, vault)  # old news: the next call tries again
-    ekm_health.note(deps, vault.id, reachable=True)
+    ekm_health.note(deps, vault.id)
     assert deps.ekm_health[vault.id].state is EkmHealthState.ACTIVE
     ekm_health.require_usable(deps, vault)
 
@@ -150,3 +151,13 @@ def test_staleness_follows_the_interval() -> None:
     assert not ekm_health.is_stale(deps, fresh, clock.now())  # type: ignore[arg-type]
     assert ekm_health.is_stale(deps, fresh, clock.now() + timedelta(seconds=31))  # type: ignore[arg-type]
     assert ekm_health.is_stale(deps, ekm_health.unknown("v"), clock.now())  # type: ignore[arg-type]
+
+
+def test_the_default_budget_is_250_ms() -> None:
+    from pathlib import Path
+
+    from strongroom.config import Settings
+    from strongroom.services.ekm_port import EkmSettings
+
+    assert EkmSettings().timeout_seconds == 0.25
+    assert Settings(data_dir=Path("/nonexistent")).ekm_timeout == 0.25

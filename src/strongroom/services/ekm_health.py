@@ -7,8 +7,10 @@ JSON (the SDK ignores fields it does not know). States: UNKNOWN (never checked),
 BLOCKED (the EKM refuses the vault), UNREACHABLE.
 
 Crypto calls consult it (:func:`require_usable`): BLOCKED refuses at once (409); UNREACHABLE
-refuses at once (503) for :data:`FAIL_FAST_SECONDS` after the failure that found it, then the
-next call tries the EKM again. Their outcomes update the in-memory state (:func:`note`).
+refuses at once (503) for :data:`FAIL_FAST_SECONDS` after the check that found it, then calls
+go to the EKM again and the first success marks it ACTIVE (:func:`note`). A failed call does
+not change the state: one slow answer must not stop a busy vault; repeated failures are the
+EKM client's circuit breaker's business.
 """
 
 from __future__ import annotations
@@ -95,16 +97,13 @@ def require_usable(deps: Deps, vault: Vault) -> None:
         )
 
 
-def note(deps: Deps, vault_id: str, reachable: bool, detail: str = "") -> None:
-    """Record what a crypto call learned about the EKM (in memory; the poller stores)."""
+def note(deps: Deps, vault_id: str) -> None:
+    """A crypto call was served by the EKM: the vault's EKM is ACTIVE (in memory; the poller
+    stores its own checks)."""
     health = deps.ekm_health.get(vault_id)
-    if reachable:
-        if health is None or health.state is not EkmHealthState.ACTIVE:
-            ok = EkmHealth(vault_id, EkmHealthState.ACTIVE, "Served a request", deps.clock.now())
-            deps.ekm_health[vault_id] = ok
-        return
-    down = EkmHealth(vault_id, EkmHealthState.UNREACHABLE, detail, deps.clock.now())
-    deps.ekm_health[vault_id] = down
+    if health is None or health.state is not EkmHealthState.ACTIVE:
+        ok = EkmHealth(vault_id, EkmHealthState.ACTIVE, "Served a request", deps.clock.now())
+        deps.ekm_health[vault_id] = ok
 
 
 async def poll_once(deps: Deps) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from strongroom.crypto import ciphertext
-from strongroom.crypto.providers.external.errors import EkmError, EkmUnavailable
+from strongroom.crypto.providers.external.errors import EkmError
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.key import Algorithm
 from strongroom.services import ekm_health
@@ -82,16 +82,11 @@ def open_sealed(
 
 async def _guarded(deps: Deps, usable: UsableKey, call: Awaitable[T]) -> T:
     """Await an EKM call; its errors become domain errors, its outcome updates health."""
-    vault_id = usable.vault.id
     try:
         result = await call
     except EkmError as error:
-        if isinstance(error, EkmUnavailable):
-            ekm_health.note(deps, vault_id, reachable=False, detail=error.message)
-        else:
-            ekm_health.note(deps, vault_id, reachable=True)
         raise translate(error, usable.key.external_key_id) from None
-    ekm_health.note(deps, vault_id, reachable=True)
+    ekm_health.note(deps, usable.vault.id)
     return result
 
 
