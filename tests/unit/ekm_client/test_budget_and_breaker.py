@@ -17,7 +17,16 @@ from strongroom.crypto.providers.external import (
     EkmUnavailable,
     ExternalKeyManagers,
 )
-from tests.unit.ekm_client.fakes import EKMS_URL, XKS_URL, Clock, Fakes, connection, managers, reply
+from tests.unit.ekm_client.fakes import (
+    EKMS_URL,
+    SECRET,
+    XKS_URL,
+    Clock,
+    Fakes,
+    connection,
+    managers,
+    reply,
+)
 
 pytestmark = pytest.mark.anyio
 EKMS = connection(EkmProtocol.EKMS)
@@ -153,6 +162,21 @@ async def test_the_breaker_opens_after_five_failures_then_lets_one_probe(conn: o
     fakes.hook = None
     assert (await client.key_info(conn, "k1")).enabled  # the probe succeeds: closed
     assert (await client.key_info(conn, "k1")).enabled
+
+
+async def test_opening_the_circuit_is_logged_once_without_secrets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fakes = Fakes()
+    client = managers(fakes)
+    _failing(fakes)
+    for _ in range(7):
+        with pytest.raises(EkmUnavailable):
+            await client.key_info(EKMS, "k1")
+    warnings = [r.getMessage() for r in caplog.records if r.name == "strongroom.ekm_client"]
+    reason = "The EKM at https://ekms.test answered HTTP 500 InternalServerError"
+    assert warnings == [f"EKM circuit open for 2.0 s: {reason}"]
+    assert all(SECRET not in m and "token-" not in m for m in warnings)
 
 
 async def test_only_one_probe_goes_out_while_half_open() -> None:

@@ -57,12 +57,16 @@ class CircuitBreaker:
         self._open_until = None
         self._probing = False
 
-    def failure(self) -> None:
-        """The EKM could not be reached or failed: count it, and open when over threshold."""
+    def failure(self) -> bool:
+        """The EKM could not be reached or failed: count it, and open when over threshold.
+
+        Returns whether this failure opened (or re-opened) the circuit."""
         self._failures += 1
+        opened = self._probing or self._failures == self._threshold
         if self._probing or self._failures >= self._threshold:
             self._open_until = self._monotonic() + self._open_seconds
         self._probing = False
+        return opened
 
     def abandon(self, admission: Admission) -> None:
         """A call ended without a verdict (cancelled by its caller): free its probe slot."""

@@ -4,6 +4,7 @@ circuit breakers, dispatching each call to the vault's protocol within its time 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
-from strongroom.crypto.providers.external.breaker import Admission, CircuitBreaker
+from strongroom.crypto.providers.external.breaker import OPEN_SECONDS, Admission, CircuitBreaker
 from strongroom.crypto.providers.external.connection import (
     EkmConnection,
     EkmProtocol,
@@ -30,6 +31,7 @@ from strongroom.crypto.providers.external.xks import XksClient
 
 T = TypeVar("T")
 MAX_ROUTES = 4096
+log = logging.getLogger("strongroom.ekm_client")
 
 
 class WallClock(Protocol):
@@ -167,10 +169,10 @@ class ExternalKeyManagers:
             async with asyncio.timeout(route.conn.timeout_seconds):
                 result = await call
         except TimeoutError:
-            breaker.failure()
+            _failed(route, route.timeout_message)
             raise EkmUnavailable(route.timeout_message) from None
-        except EkmUnavailable:
-            breaker.failure()
+        except EkmUnavailable as error:
+            _failed(route, error.message)
             raise
         except EkmError:
             breaker.success()
@@ -180,3 +182,9 @@ class ExternalKeyManagers:
             raise
         breaker.success()
         return result
+
+
+def _failed(route: Route, reason: str) -> None:
+    """Count a failure against the origin's breaker; say so when it opens the circuit."""
+    if route.breaker.failure():
+        log.warning("EKM circuit open for %s s: %s", OPEN_SECONDS, reason)
