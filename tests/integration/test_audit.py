@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,6 +67,22 @@ def test_allowed_denied_and_unauthenticated_calls_are_recorded(
     serialized = json.dumps([oci.util.to_dict(e) for e in events])
     assert support.b64e(SECRET_TEXT) not in serialized
     assert SECRET_TEXT.decode() not in serialized
+
+
+def test_every_hot_path_call_is_recorded_once(server: Server, vault: m.Vault) -> None:
+    """Encrypt (dispatched ahead of the router, run on the event loop) leaves one event each."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    key = support.new_key(
+        support.management_client(server.config, vault), server.tenancy, "AES", 32
+    )
+    crypto = support.crypto_client(server.config, vault)
+    ids = [f"HOT{i:03d}{uuid.uuid4().hex[:20].upper()}" for i in range(25)]
+    for request_id in ids:
+        details = m.EncryptDataDetails(key_id=key.id, plaintext=support.b64e(b"x"))
+        crypto.encrypt(details, opc_request_id=request_id)
+
+    recorded = [e.data.request.id for e in _events(server, since)]
+    assert sorted(r for r in recorded if r.startswith("HOT")) == sorted(ids)
 
 
 def test_a_failed_signature_is_attributed_to_the_claimed_user(server: Server) -> None:

@@ -50,6 +50,12 @@ def test_every_response_has_an_opc_request_id(
     assert_oci_error(raw.get("/20180608/vaults", signed=False), 401, "NotAuthenticated")
     patch = raw.request("PATCH", f"/20180608/vaults/{vault.id}", body={})
     assert_oci_error(patch, 405, "MethodNotAllowed")
+    # The hot routes (dispatched ahead of Starlette's router) answer the same way.
+    assert_oci_error(raw.get(f"/kms/{vault.id}/crypto/20180608/encrypt"), 405, "MethodNotAllowed")
+    bundle = raw.request("PUT", f"/20190301/secretbundles/{vault.id}", body={})
+    assert_oci_error(bundle, 405, "MethodNotAllowed")
+    unsigned = raw.post(f"/kms/{vault.id}/crypto/20180608/encrypt", body={}, signed=False)
+    assert_oci_error(unsigned, 401, "NotAuthenticated")
 
 
 def test_etags_and_stale_if_match(vault_client: KmsVaultClient, vault: m.Vault) -> None:

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from strongroom.api.oci import audit_events, kms_crypto, kms_keys, kms_vaults
 from strongroom.api.oci.endpoint import Api, Handler, endpoint, json_response
+from strongroom.api.oci.hot_routes import HotRoutes, OciApp
 from strongroom.api.oci.identity_routes import identity_routes
 from strongroom.api.oci.oauth import oauth_routes
 from strongroom.api.oci.secret_routes import bundle_read_routes, secret_routes
@@ -34,30 +35,23 @@ MGMT = "/kms/{vaultId}/management/20180608"
 CRYPTO = "/kms/{vaultId}/crypto/20180608"
 
 
-def _routes(api: Api) -> list[BaseRoute]:
-    def r(
-        path: str, method: str, handler: Handler, *, idempotent: bool = False, inline: bool = False
-    ) -> Route:
-        return Route(
-            path, endpoint(api, handler, idempotent=idempotent, inline=inline), methods=[method]
-        )
+def _routes(api: Api, hot: HotRoutes) -> list[BaseRoute]:
+    def r(path: str, method: str, handler: Handler, *, idempotent: bool = False) -> Route:
+        return Route(path, endpoint(api, handler, idempotent=idempotent), methods=[method])
+
+    def fast(path: str, method: str, handler: Handler) -> Route:
+        return hot.route(path, method, endpoint(api, handler, inline=True))
 
     keys = f"{MGMT}/keys/{{keyId}}"
     versions = f"{keys}/keyVersions"
     return [
-        # Crypto and secret bundle reads first: Starlette tries routes in order (a regex match
-        # each), and these are the hot ones. No other route can match their paths, so order
-        # changes nothing else. Symmetric crypto on cached keys, and bundle reads of cached
-        # secrets, run on the event loop (see endpoint(inline=...)).
-        r(f"{CRYPTO}/encrypt", "POST", kms_crypto.encrypt, inline=True),
-        r(f"{CRYPTO}/decrypt", "POST", kms_crypto.decrypt, inline=True),
-        r(
-            f"{CRYPTO}/generateDataEncryptionKey",
-            "POST",
-            kms_crypto.generate_data_key,
-            inline=True,
-        ),
-        *bundle_read_routes(api),
+        # The hot ones (see hot_routes), also first in Starlette's table: no other route can
+        # match their paths, so order changes nothing else. Symmetric crypto on cached keys,
+        # and bundle reads of cached secrets, run on the event loop (endpoint(inline=...)).
+        fast(f"{CRYPTO}/encrypt", "POST", kms_crypto.encrypt),
+        fast(f"{CRYPTO}/decrypt", "POST", kms_crypto.decrypt),
+        fast(f"{CRYPTO}/generateDataEncryptionKey", "POST", kms_crypto.generate_data_key),
+        *bundle_read_routes(api, hot),
         Route("/healthz", _healthz, methods=["GET"]),
         r("/20190901/auditEvents", "GET", audit_events.list_events),
         r(f"{CRYPTO}/sign", "POST", kms_crypto.sign),
@@ -141,15 +135,16 @@ def build_app(
     """The ASGI application; with a ``scheduler_interval``, a background thread runs
     scheduled secret rotations and deletions that often while the application is up."""
     handlers: dict[Any, Callable[..., Any]] = {HTTPException: _http_error}
+    hot = HotRoutes()
     routes = (
-        _routes(api)
+        _routes(api, hot)
         + secret_routes(api)
         + identity_routes(api)
         + oauth_routes(api.deps)
         + (extra_routes or [])
     )
     lifespan = _lifespan(api, scheduler_interval)
-    return Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    return OciApp(hot, routes=routes, exception_handlers=handlers, lifespan=lifespan)
 
 
 def _lifespan(

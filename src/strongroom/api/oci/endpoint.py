@@ -1,4 +1,4 @@
-"""Wrapping a handler into a Starlette endpoint: authenticate, run, render, map errors."""
+"""Wrapping a handler into an ASGI endpoint: authenticate, run, render, map errors, audit."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from strongroom.api.oci import parse
 from strongroom.api.oci.errors import message_for, status_and_code
@@ -31,6 +32,7 @@ log = logging.getLogger("strongroom.api")
 DEFAULT_MAX_BODY = 64 * 1024
 _KEY_ID = re.compile(r'keyId="([^"]{1,600})"')
 _BODY_FRAMING = (b"content-length", b"transfer-encoding")
+RawHeaders = list[tuple[bytes, bytes]]
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,14 @@ class OciRequest:
     query: Mapping[str, str]
     headers: Mapping[str, str]
     raw_body: bytes
+    _body: parse.Body | None = field(default=None, init=False, repr=False)
 
-    @cached_property
+    @property
     def body(self) -> parse.Body:
-        return parse.json_object(self.raw_body)
+        """The body as a JSON object, parsed on first use."""
+        if self._body is None:
+            self._body = parse.json_object(self.raw_body)
+        return self._body
 
     @property
     def if_match(self) -> str | None:
@@ -88,12 +94,6 @@ class Reply:
 Handler = Callable[[Api, OciRequest], Reply]
 
 
-def error_response(error: StrongroomError, request_id: str) -> Response:
-    """An OCI ``{code, message}`` error."""
-    status, code = status_and_code(error)
-    return json_response(status, {"code": code, "message": message_for(error)}, request_id, {})
-
-
 def json_response(status: int, body: Any, request_id: str, headers: dict[str, str]) -> Response:
     """A JSON response carrying ``opc-request-id``."""
     raw = body if isinstance(body, bytes) else orjson.dumps(body)
@@ -110,27 +110,57 @@ def endpoint(
     idempotent: bool = False,
     max_body: int = DEFAULT_MAX_BODY,
     inline: bool = False,
-) -> Callable[[Request], Any]:
-    """A Starlette endpoint running ``handler`` after authentication, in the thread pool.
+) -> Endpoint:
+    """``handler`` as an ASGI application: authenticate, run in the thread pool, render.
 
     With ``inline`` (only for handlers with no effect before they could block: see
     :mod:`strongroom.services.nonblocking`), authentication and handler first run on the
     event loop with blocking forbidden, and go to the thread pool only when they would block
     (credentials, key or secret rows not cached, a key that is not a SOFTWARE AES key).
     """
+    return Endpoint(api, handler, idempotent=idempotent, max_body=max_body, inline=inline)
 
-    async def run(request: Request) -> Response:
-        request_id = _request_id(request)
+
+class Endpoint:
+    """An OCI operation as a raw ASGI application (``scope["path_params"]`` set by a router).
+
+    Raw ASGI rather than Starlette's Request and Response objects: this runs on every API
+    call, and those objects cost more than the work of the hot operations around them.
+    """
+
+    __slots__ = ("api", "handler", "idempotent", "inline", "max_body", "operation")
+
+    def __init__(
+        self, api: Api, handler: Handler, *, idempotent: bool, max_body: int, inline: bool
+    ) -> None:
+        self.api = api
+        self.handler = handler
+        self.idempotent = idempotent
+        self.max_body = max_body
+        self.inline = inline and not idempotent
+        self.operation = f"{handler.__module__.rsplit('.', 1)[-1]}.{handler.__name__}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = _request_id(scope["headers"])
         note = AuditNote()
-        response = await _respond(request, request_id, note)
-        _audit(api, handler, request, request_id, note, response.status_code)
-        return response
-
-    async def _respond(request: Request, request_id: str, note: AuditNote) -> Response:
         try:
-            raw = await _read_body(request, max_body)
-            args = (api, handler, request, raw, request_id, idempotent, note)
-            if inline and not idempotent:
+            status, body, headers = await self._respond(scope, receive, request_id, note)
+            if not body and status == 200:
+                status = 204
+            raw_headers = _response_headers(status, body, headers, request_id)
+        except ClientDisconnect:
+            status, body, raw_headers = 400, b"", [(b"content-length", b"0")]
+        self._audit(scope, request_id, note, status)
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _respond(
+        self, scope: Scope, receive: Receive, request_id: str, note: AuditNote
+    ) -> _Processed:
+        try:
+            raw = await _read_body(scope, receive, self.max_body)
+            args = (self.api, self.handler, scope, raw, request_id, self.idempotent, note)
+            if self.inline:
                 try:
                     with forbid_blocking():
                         done = _process(*args)
@@ -139,73 +169,105 @@ def endpoint(
             else:
                 done = await run_in_threadpool(_process, *args)
             if isinstance(done, Reply):
-                done = await _settle(done)
-            status, body, headers = done
-            return json_response(status, body, request_id, headers)
+                return await _settle(done)
+            return done
         except StrongroomError as error:
-            return error_response(error, request_id)
+            return _error_parts(error)
         except ClientDisconnect:
-            return Response(status_code=400)
+            raise
         except Exception:
             log.exception(
                 "unhandled error in %s %s (request %s)",
-                request.method,
-                request.url.path,
+                scope["method"],
+                scope["path"],
                 request_id,
             )
             failure = {
                 "code": "InternalServerError",
                 "message": f"Internal error; request id {request_id}",
             }
-            return json_response(500, failure, request_id, {})
+            return 500, orjson.dumps(failure), {}
 
-    return run
+    def _audit(self, scope: Scope, request_id: str, note: AuditNote, status: int) -> None:
+        if self.api.deps.audit is None:
+            return
+        client = scope.get("client")
+        key_id = _signature_key_id(scope["headers"]) if note.principal is None else None
+        record_request(
+            self.api.deps,
+            note,
+            note.operation or self.operation,
+            status,
+            request_id,
+            client[0] if client else None,
+            key_id,
+        )
 
 
-def _audit(
-    api: Api, handler: Handler, request: Request, request_id: str, note: AuditNote, status: int
-) -> None:
-    if api.deps.audit is None:
-        return
-    client = request.scope.get("client")
-    operation = note.operation or f"{handler.__module__.rsplit('.', 1)[-1]}.{handler.__name__}"
-    key_id = _signature_key_id(request) if note.principal is None else None
-    record_request(
-        api.deps, note, operation, status, request_id, client[0] if client else None, key_id
-    )
+def _error_parts(error: StrongroomError) -> tuple[int, bytes, dict[str, str]]:
+    status, code = status_and_code(error)
+    return status, orjson.dumps({"code": code, "message": message_for(error)}), {}
 
 
-def _signature_key_id(request: Request) -> str | None:
-    for name, value in request.scope["headers"]:
+_JSON = (b"content-type", b"application/json")
+
+
+def _response_headers(
+    status: int, body: bytes, headers: dict[str, str], request_id: str
+) -> list[tuple[bytes, bytes]]:
+    """The headers :func:`json_response` sends (Starlette's rules for length and type)."""
+    raw = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
+    raw.append((b"opc-request-id", request_id.encode("latin-1")))
+    if body:
+        raw.append((b"content-length", str(len(body)).encode("latin-1")))
+        raw.append(_JSON)
+    elif status not in (204, 304):
+        raw.append((b"content-length", b"0"))
+    return raw
+
+
+def _signature_key_id(headers: RawHeaders) -> str | None:
+    for name, value in headers:
         if name == b"authorization":
             found = _KEY_ID.search(value.decode("latin-1"))
             return found.group(1) if found else None
     return None
 
 
-def _request_id(request: Request) -> str:
-    for name, value in request.scope["headers"]:
+def _request_id(headers: RawHeaders) -> str:
+    for name, value in headers:
         if name == b"opc-request-id" and 0 < len(value) <= 98:
             return str(value.decode("latin-1"))
     return uuid.uuid4().hex.upper()
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    if request.scope["method"] == "GET" and not any(
-        name in _BODY_FRAMING for name, _ in request.scope["headers"]
-    ):
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    headers = scope["headers"]
+    if scope["method"] == "GET" and not any(name in _BODY_FRAMING for name, _ in headers):
         return b""  # HTTP/1.1: without Content-Length or Transfer-Encoding there is no body
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request body must be at most {limit} bytes")
+    for name, value in headers:
+        if name == b"content-length":
+            if value.isdigit() and int(value) > limit:
+                raise PayloadTooLarge(f"The request body must be at most {limit} bytes")
+            break
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"The request body must be at most {limit} bytes")
+        if not message.get("more_body", False):
+            if not chunks:
+                return bytes(chunk)
+            chunks.append(chunk)
+            return b"".join(chunks)
         chunks.append(chunk)
-    return b"".join(chunks)
 
 
 _Processed = tuple[int, bytes, dict[str, str]]
@@ -222,7 +284,7 @@ async def _settle(reply: Reply) -> _Processed:
 def _process(
     api: Api,
     handler: Handler,
-    request: Request,
+    scope: Scope,
     raw: bytes,
     request_id: str,
     idempotent: bool,
@@ -231,23 +293,24 @@ def _process(
     # ASGI header names are already lower-case bytes; the first of repeated headers wins.
     headers = {
         name.decode("latin-1"): value.decode("latin-1")
-        for name, value in reversed(request.scope["headers"])
+        for name, value in reversed(scope["headers"])
     }
-    target = request.scope["raw_path"].decode("latin-1")
-    query_string = request.scope.get("query_string", b"").decode("latin-1")
+    method = scope["method"]
+    target = scope["raw_path"].decode("latin-1")
+    query_string = scope.get("query_string", b"").decode("latin-1")
     if query_string:
         target = f"{target}?{query_string}"
-    principal = authenticate(api.deps, signed_request(request.method, target, headers, raw))
+    principal = authenticate(api.deps, signed_request(method, target, headers, raw))
     note.principal = principal
     call = Call(principal, request_id, note)
     token = headers.get("opc-retry-token") if idempotent else None
-    fingerprint = idempotency.request_fingerprint(request.method, target, raw) if token else ""
+    fingerprint = idempotency.request_fingerprint(method, target, raw) if token else ""
     if token:
         previous = idempotency.replay(api.deps, call, token, fingerprint)
         if previous is not None:
             return previous
-    query = dict(request.query_params) if query_string else {}
-    oci_request = OciRequest(call, request.path_params, query, headers, raw)
+    query = dict(QueryParams(query_string)) if query_string else {}
+    oci_request = OciRequest(call, scope.get("path_params", {}), query, headers, raw)
     reply = handler(api, oci_request)
     if reply.pending is not None:
         return reply  # not idempotent: only crypto handlers (never retry-token routes) pend

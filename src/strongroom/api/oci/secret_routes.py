@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route
 from strongroom.api.oci import secret_bundle_handlers as b
 from strongroom.api.oci import secret_handlers as h
 from strongroom.api.oci.endpoint import Api, Handler, endpoint
+from strongroom.api.oci.hot_routes import HotRoutes
 
 SECRETS = "/20180608/secrets"
 ONE = f"{SECRETS}/{{secretId}}"
@@ -15,11 +16,10 @@ VERSION = f"{ONE}/version/{{secretVersionNumber}}"
 BUNDLES = "/20190301/secretbundles"
 
 
-def bundle_read_routes(api: Api) -> list[BaseRoute]:
-    """GetSecretBundle and GetSecretBundleByName, bound to ``api``.
+def bundle_read_routes(api: Api, hot: HotRoutes) -> list[BaseRoute]:
+    """GetSecretBundle and GetSecretBundleByName, bound to ``api``, registered in ``hot``.
 
-    The hot reads: the application puts them near the front (Starlette tries routes in
-    order, a regular expression each). They only read, so they run on the event loop when
+    The hot reads (see hot_routes). They only read, so they run on the event loop when
     everything they need is cached (see endpoint(inline=...)).
     """
     reads: list[tuple[str, str, Handler]] = [
@@ -27,7 +27,7 @@ def bundle_read_routes(api: Api) -> list[BaseRoute]:
         (f"{BUNDLES}/actions/getByName", "POST", b.get_by_name),
     ]
     return [
-        Route(path, endpoint(api, handler, inline=True), methods=[method])
+        hot.route(path, method, endpoint(api, handler, inline=True))
         for path, method, handler in reads
     ]
 
