@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.ekm_support import LocalIdp, b64e, free_port, init_proxy, run_cli, running_proxy
+from tests.ekm_support import (
+    LocalIdp,
+    b64e,
+    free_port,
+    init_proxy,
+    requires_softhsm,
+    run_cli,
+    running_proxy,
+)
 
 
 def test_init_prints_urls_and_refuses_twice(tmp_path: Path) -> None:
@@ -194,3 +202,61 @@ def test_keys_created_while_serving_are_usable(tmp_path: Path) -> None:
         token = idp.token(proxy.vault_url)
         response = proxy.ekms("POST", f"/keys/{key_id}/encrypt", token, {"plaintext": "AAAA"})
         assert response.status_code == 200, response.text
+
+
+def test_jwt_settings_from_discovery(tmp_path: Path) -> None:
+    proxy = init_proxy(tmp_path, "software")
+    with LocalIdp() as idp:
+        proxy.cli("jwt", "set", "--discover", idp.url)
+        shown = proxy.cli("jwt", "show")
+        assert f"issuer:    {idp.issuer}" in shown
+        assert idp.jwks_url in shown
+    bad = run_cli(
+        "jwt",
+        "set",
+        "--data-dir",
+        str(proxy.data_dir),
+        "--discover",
+        "http://127.0.0.1:1",
+        check=False,
+    )
+    assert bad.returncode == 2 and "discovery" in bad.stderr
+    missing = run_cli("jwt", "set", "--data-dir", str(proxy.data_dir), check=False)
+    assert missing.returncode == 2
+
+
+@requires_softhsm
+def test_softhsm_init_keeps_pins_off_the_command_line(tmp_path: Path) -> None:
+    proxy = init_proxy(tmp_path, "softhsm", keys=1)
+    assert proxy.softhsm is not None
+    so_pin = proxy.data_dir / "so-pin"
+    assert stat.S_IMODE(os.stat(so_pin).st_mode) == 0o600
+    config = json.loads((proxy.data_dir / "ekm.json").read_text())
+    assert config["softhsm"]["tokenLabel"] == proxy.softhsm.label
+    assert stat.S_IMODE(os.stat(proxy.data_dir / "ekm.json").st_mode) == 0o600
+    keystore = (proxy.data_dir / "keys.json").read_text()
+    assert '"sealed": null' in keystore  # the material stays in the token
+    listed = subprocess.run(
+        ["softhsm2-util", "--show-slots"],
+        env={**os.environ, "SOFTHSM2_CONF": str(proxy.softhsm.conf)},
+        capture_output=True,
+        text=True,
+    )
+    assert proxy.softhsm.label in listed.stdout
+    again = run_cli(
+        "init",
+        "--data-dir",
+        str(tmp_path / "second"),
+        "--backend",
+        "softhsm",
+        "--init-token",
+        "--token-label",
+        proxy.softhsm.label,
+        "--softhsm-conf",
+        str(proxy.softhsm.conf),
+        "--pin-file",
+        "-",
+        input="another-pin-1234\n",
+        check=False,
+    )
+    assert again.returncode == 2 and "already exists" in again.stderr

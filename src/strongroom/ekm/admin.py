@@ -25,7 +25,7 @@ from strongroom.ekm.config import (
     validate_uri_prefix,
 )
 from strongroom.ekm.errors import ConfigurationError, EkmError
-from strongroom.ekm.files import locked
+from strongroom.ekm.files import create_secret_file, locked
 from strongroom.ekm.keystore import (
     KeyRecord,
     KeyVersion,
@@ -49,10 +49,12 @@ def initialize(
     public_url: str | None = None,
     softhsm: SoftHsmSettings | None = None,
     init_token_so_pin: str | None = None,
+    so_pin_file: Path | None = None,
 ) -> ProxyConfig:
     """Create a data directory for ``backend``; with ``init_token_so_pin`` initialise the token.
 
     For softhsm the token must hold (or be given) a user PIN; a health key is created in it.
+    ``so_pin_file`` (mode 0600) receives the SO PIN as soon as the token is initialised.
     """
     if backend not in BACKENDS:
         raise ConfigurationError(f"the back end must be one of {', '.join(BACKENDS)}")
@@ -79,6 +81,8 @@ def initialize(
                 if not pin:
                     raise ConfigurationError("initialising a token needs a user PIN")
                 init_token(settings, init_token_so_pin, pin)
+                if so_pin_file is not None:
+                    create_secret_file(so_pin_file, init_token_so_pin.encode() + b"\n")
             _with_backend(data_dir, config, lambda b: b.check())
         save_keys(data_dir / KEYS_FILE, {})
         save_config(data_dir, config)

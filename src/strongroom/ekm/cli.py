@@ -96,6 +96,7 @@ def init(
         raise fail(f"--backend must be one of {', '.join(BACKENDS)}")
     settings = None
     so_pin = None
+    so_pin_file = None
     if backend == "softhsm":
         pin = read_secret(pin_file, "user PIN") if pin_file is not None else None
         if init_token and not pin and not os.environ.get(PIN_ENV):
@@ -107,7 +108,9 @@ def init(
             pin=pin,
         )
         if init_token:
-            so_pin = os.environ.get(SO_PIN_ENV) or secrets.token_urlsafe(18)
+            so_pin = os.environ.get(SO_PIN_ENV)
+            if not so_pin:
+                so_pin, so_pin_file = secrets.token_urlsafe(18), data_dir / SO_PIN_FILE
     try:
         config = admin.initialize(
             data_dir,
@@ -116,14 +119,12 @@ def init(
             public_url=public_url,
             softhsm=settings,
             init_token_so_pin=so_pin,
+            so_pin_file=so_pin_file,
         )
     except ConfigurationError as error:
         raise fail(error.message) from None
-    if so_pin is not None and not os.environ.get(SO_PIN_ENV):
-        from strongroom.ekm.files import create_secret_file
-
-        create_secret_file(data_dir / SO_PIN_FILE, so_pin.encode() + b"\n")
-        console.print(f"Token SO PIN written to {data_dir / SO_PIN_FILE} (mode 0600)")
+    if so_pin_file is not None:
+        console.print(f"Token SO PIN written to {so_pin_file} (mode 0600)")
     base = config.public_url or "http://127.0.0.1:PORT"
     urls = urls_for(base, config)
     console.print(f"Initialised {data_dir} (back end {backend}, vault {config.vault_id})")

@@ -27,8 +27,12 @@ def _fail(message: str) -> typer.Exit:
 @jwt_app.command("set")
 def jwt_set(
     data_dir: DataDir,
-    issuer: Annotated[str, typer.Option(help="Expected iss claim")],
-    jwks_url: Annotated[str, typer.Option(help="The identity provider's JWKS URL")],
+    issuer: Annotated[str | None, typer.Option(help="Expected iss claim")] = None,
+    jwks_url: Annotated[str | None, typer.Option(help="The identity provider's JWKS URL")] = None,
+    discover: Annotated[
+        str | None,
+        typer.Option(help="Identity provider URL: read issuer and jwks_uri from its discovery"),
+    ] = None,
     audience: Annotated[
         list[str] | None,
         typer.Option(help="Accepted aud (repeatable; default: this proxy's vault URL)"),
@@ -36,12 +40,37 @@ def jwt_set(
     scope: Annotated[str, typer.Option(help="Scope the token must carry")] = EKMS_SCOPE,
 ) -> None:
     """Set the issuer, JWKS URL, audiences and scope for EKMS bearer tokens."""
+    if discover:
+        try:
+            found = discovery(discover)
+        except ConfigurationError as error:
+            raise _fail(error.message) from None
+        issuer = issuer or found[0]
+        jwks_url = jwks_url or found[1]
+    if not issuer or not jwks_url:
+        raise _fail("give --issuer and --jwks-url, or --discover")
     settings = JwtSettings(issuer, jwks_url, tuple(audience or ()), scope)
     try:
         admin.set_jwt(data_dir, settings)
     except ConfigurationError as error:
         raise _fail(error.message) from None
     console.print(f"EKMS tokens: issuer {issuer}, JWKS {jwks_url}")
+
+
+def discovery(url: str) -> tuple[str, str]:
+    """(issuer, jwks_uri) from an OpenID provider's discovery document."""
+    import httpx
+
+    url = url.rstrip("/")
+    if not url.endswith("/.well-known/openid-configuration"):
+        url += "/.well-known/openid-configuration"
+    try:
+        response = httpx.get(url, timeout=10.0)
+        response.raise_for_status()
+        document = response.json()
+        return str(document["issuer"]), str(document["jwks_uri"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        raise ConfigurationError(f"cannot read the discovery document at {url}") from None
 
 
 @jwt_app.command("show")
