@@ -10,6 +10,7 @@ from strongroom.domain.errors import PreconditionFailed
 from strongroom.services import caches
 from strongroom.services.caches import TTLCache
 from strongroom.services.etags import check_etag, etag_of
+from strongroom.services.nonblocking import forbid_blocking
 
 ID = "ocid1.vault.oc1.r1..aaaa"
 
@@ -139,3 +140,44 @@ def test_concurrent_use_is_safe() -> None:
         t.join()
     assert errors == []
     assert len(cache._items) <= 50
+
+
+def test_refresh_ahead_sends_blocking_callers_to_reload(fake_time: FakeTime) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    cache.put("k", "v")
+    fake_time.now += 0.999
+    assert cache.get("k") == "v"
+    fake_time.now += 0.002
+    assert cache.get("k") is None  # may block: reload it
+    assert cache.get("k") is None
+    cache.put("k", "v2")
+    assert cache.get("k") == "v2"
+
+
+def test_refresh_ahead_sends_one_event_loop_caller_to_reload(fake_time: FakeTime) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    cache.put("k", "v")
+    fake_time.now += 1.1
+    with forbid_blocking():
+        assert cache.get("k") is None  # this one goes to a thread to reload
+        assert cache.get("k") == "v"  # the others keep the entry meanwhile
+        assert cache.get("k") == "v"
+        fake_time.now += 0.3  # the reload never came: send another caller
+        assert cache.get("k") is None
+        assert cache.get("k") == "v"
+        fake_time.now += 0.6  # expired: missing for everyone, as without refresh_after
+        assert cache.get("k") is None
+        assert cache.get("k") is None
+
+
+def test_refresh_ahead_reload_is_a_fresh_entry(fake_time: FakeTime) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    cache.put("k", "v")
+    fake_time.now += 1.5
+    with forbid_blocking():
+        assert cache.get("k") is None
+    cache.put("k", "v2")
+    fake_time.now += 0.9
+    with forbid_blocking():
+        assert cache.get("k") == "v2"
+        assert cache.get("k") == "v2"

@@ -7,12 +7,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from strongroom.services.nonblocking import require_may_block
+from strongroom.services.nonblocking import blocking_forbidden, require_may_block
 
 V = TypeVar("V")
 _LOAD_STRIPES = 64
+# An entry: [expires, refresh_at, value, claimed_at] (a list: the claim is set in place).
+_EXPIRES, _REFRESH_AT, _VALUE, _CLAIMED = range(4)
 
 
 class TTLCache(Generic[V]):
@@ -21,12 +23,24 @@ class TTLCache(Generic[V]):
     Other processes sharing the database see a change within the TTL. A reader that loads a
     value takes :meth:`generation` *before* loading and passes it to :meth:`put`, so a value
     loaded before a concurrent :meth:`clear` is not stored after it.
+
+    With ``refresh_after`` (less than the TTL), an entry is reloaded *before* it expires, so
+    that a busy event loop does not find it missing in all its requests at once (each of
+    which would go to the thread pool to load it). From ``refresh_after`` on, :meth:`get`
+    says "missing" to callers that may block, which then reload it; where blocking is
+    forbidden (:mod:`strongroom.services.nonblocking`), it says so to one caller only (which
+    goes to a thread and reloads), and the others keep the entry until it expires.
     """
 
-    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, ttl_seconds: float, max_entries: int = 10_000, refresh_after: float | None = None
+    ) -> None:
         self._ttl = ttl_seconds
+        self._refresh_after = ttl_seconds if refresh_after is None else refresh_after
+        # After this long without a reload, another caller on the event loop is sent to do it.
+        self._claim_window = max(0.0, ttl_seconds - self._refresh_after) / 4
         self._max = max_entries
-        self._items: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._items: OrderedDict[Hashable, list[Any]] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = 0
         self._load_locks = [threading.Lock() for _ in range(_LOAD_STRIPES)]
@@ -48,14 +62,27 @@ class TTLCache(Generic[V]):
             yield
 
     def get(self, key: Hashable) -> V | None:
+        # No lock for the common case: a dict lookup is atomic, and entries are only replaced.
+        entry = self._items.get(key)
+        if entry is None:
+            return None
+        now = time.monotonic()
+        if now < entry[_REFRESH_AT]:
+            value: V = entry[_VALUE]
+            return value
+        if now >= entry[_EXPIRES]:
+            with self._lock:
+                if self._items.get(key) is entry:
+                    del self._items[key]
+            return None
+        if not blocking_forbidden():
+            return None  # due for a reload, and this caller can do it
         with self._lock:
-            entry = self._items.get(key)
-            if entry is None:
-                return None
-            if entry[0] < time.monotonic():
-                del self._items[key]
-                return None
-            return entry[1]
+            if now - entry[_CLAIMED] < self._claim_window:
+                value = entry[_VALUE]
+                return value  # another caller was sent to reload it just now
+            entry[_CLAIMED] = now
+        return None
 
     def put(self, key: Hashable, value: V, generation: int | None = None) -> None:
         """Store ``value``, unless the cache was cleared since ``generation`` was taken."""
@@ -65,12 +92,12 @@ class TTLCache(Generic[V]):
             if generation is not None and generation != self._generation:
                 return
             now = time.monotonic()
-            self._items[key] = (now + self._ttl, value)
+            self._items[key] = [now + self._ttl, now + self._refresh_after, value, -1e300]
             self._items.move_to_end(key)
             # Entries are in put order, so expired ones are at the front: drop them here so
             # the cache holds what was used within the TTL rather than up to max_entries.
             while self._items and (
-                len(self._items) > self._max or next(iter(self._items.values()))[0] < now
+                len(self._items) > self._max or next(iter(self._items.values()))[_EXPIRES] < now
             ):
                 self._items.popitem(last=False)
 

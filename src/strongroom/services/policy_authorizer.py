@@ -24,10 +24,13 @@ class PolicyAuthorizer:
     def __init__(self, db: Database, region: str, ttl_seconds: float = 2.0) -> None:
         self._db = db
         self._region = region
-        self._sets: TTLCache[PolicySet] = TTLCache(ttl_seconds)
+        refresh = ttl_seconds / 2  # reloaded ahead of expiry under load (see TTLCache)
+        self._sets: TTLCache[PolicySet] = TTLCache(ttl_seconds, refresh_after=refresh)
         # Decisions repeat (the same caller, operation and key, many times a second); they are
         # a pure function of the compiled policies, so they live and die with them.
-        self._decisions: TTLCache[Decision] = TTLCache(ttl_seconds, max_entries=50_000)
+        self._decisions: TTLCache[Decision] = TTLCache(
+            ttl_seconds, max_entries=50_000, refresh_after=refresh
+        )
 
     def invalidate(self) -> None:
         """Forget compiled policies (after any policy, compartment or group change)."""

@@ -65,16 +65,17 @@ class Deps:
     clock: Clock = field(default_factory=SystemClock)
     wall_clock: Clock = field(default_factory=SystemClock)
     random_bytes: Callable[[int], bytes] = os.urandom
-    credentials: TTLCache[Any] = field(default_factory=lambda: TTLCache(ttl_seconds=2.0))
+    # Hot-path caches are reloaded after 1 second, ahead of their expiry (see TTLCache).
+    credentials: TTLCache[Any] = field(default_factory=lambda: TTLCache(2.0, refresh_after=1.0))
     audit: AuditLog | None = None
     # Vault, key and key-version rows for crypto calls (see services.key_use); dropped whenever
     # this process writes any of them, and re-read from storage at least every 2 seconds.
-    keys_in_use: TTLCache[Any] = field(default_factory=lambda: TTLCache(ttl_seconds=2.0))
+    keys_in_use: TTLCache[Any] = field(default_factory=lambda: TTLCache(2.0, refresh_after=1.0))
     # Secret and secret-version rows for content reads (see services.secret_lookup.read_rows);
     # dropped whenever this process writes either, and re-read at least every 2 seconds. They
     # hold sealed contents (up to 25 KB each), hence fewer entries.
     secrets_in_use: TTLCache[Any] = field(
-        default_factory=lambda: TTLCache(ttl_seconds=2.0, max_entries=2_048)
+        default_factory=lambda: TTLCache(2.0, max_entries=2_048, refresh_after=1.0)
     )
     # Secret versions' unwrapped data keys, ready to use (see services.secret_envelope). A data
     # key never changes, and the entry's name includes the wrapped key it came from, so writes
