@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from strongroom.domain.identity import Principal
@@ -13,6 +14,9 @@ from strongroom.services.caches import TTLCache
 from strongroom.storage.unit_of_work import Database
 
 log = logging.getLogger("strongroom.iam")
+# Statements are re-read with the policies every TTL, and mostly unchanged: parse each text
+# once (the syntax tree is immutable; errors are not cached, so they are logged each time).
+_parse = functools.lru_cache(maxsize=8192)(parse_statement)
 
 
 class PolicyAuthorizer:
@@ -63,7 +67,7 @@ class PolicyAuthorizer:
             statements = []
             for index, text in enumerate(record.statements, start=1):
                 try:
-                    statements.append(parse_statement(text, index))
+                    statements.append(_parse(text, index))
                 except PolicySyntaxError:
                     log.error("policy %s statement %d no longer parses; ignored", record.id, index)
             policies.append(
