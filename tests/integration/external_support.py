@@ -7,8 +7,11 @@ use the proxy's SigV4 credential.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -167,3 +170,29 @@ def workdir(base: Path, name: str) -> Path:
     path = base / f"{name}-{uuid.uuid4().hex[:6]}"
     path.mkdir(parents=True)
     return path
+
+
+_SCAN = """
+import json, pathlib, sys
+data_dir, needles = pathlib.Path(sys.argv[1]), json.loads(sys.stdin.read())
+stored = b"".join(p.read_bytes() for p in sorted(data_dir.glob("strongroom.db*")))
+print(json.dumps([bytes.fromhex(n) in stored for n in needles]))
+"""
+
+
+def found_in_storage(server: Server, needles: Sequence[bytes]) -> list[bool]:
+    """Which ``needles`` occur in the bytes of the server's SQLite files (database, WAL).
+
+    Read by another process: closing a file descriptor of the database in the server's own
+    process would drop SQLite's POSIX locks on it (the in-process server's connections).
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _SCAN, str(server.data_dir)],
+        input=json.dumps([n.hex() for n in needles]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    found: list[bool] = json.loads(done.stdout)
+    return found

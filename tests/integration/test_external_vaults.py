@@ -24,6 +24,7 @@ from tests.integration.external_support import (
     ekms_client,
     ekms_metadata,
     external_vault,
+    found_in_storage,
     trust_strongroom_tokens,
     xks_metadata,
 )
@@ -86,9 +87,7 @@ def test_ekms_vault_keeps_its_secret(
     ):
         assert client.secret not in response.text
         assert "clientAppSecret" not in response.text
-    database = server.data_dir / "strongroom.db"
-    stored = b"".join(p.read_bytes() for p in database.parent.glob("strongroom.db*"))
-    assert client.secret.encode() not in stored  # sealed by the barrier
+    assert found_in_storage(server, [client.secret.encode()]) == [False]  # sealed
 
 
 def test_xks_vault_is_chosen_by_its_path(
