@@ -77,10 +77,12 @@ def test_external_key_is_created_with_the_ekm_version(server: Server, ext: Exter
     version = ext.kms.get_key_version(key.id, key.current_key_version).data
     assert version.external_key_reference_details.external_key_id == external_id
     assert version.origin == "EXTERNAL"
+    external_version = version.external_key_reference_details.external_key_version_id
     if _is_ekms(ext):
-        assert version.external_key_reference_details.external_key_version_id
+        assert external_version
     else:
-        assert version.external_key_reference_details.external_key_version_id is None
+        assert external_version is None
+    assert key.external_key_reference_details.external_key_version_id == external_version
 
 
 def test_encrypt_decrypt_round_trip_with_associated_data(
@@ -186,6 +188,12 @@ def test_rotation_maps_to_the_ekm_versions(server: Server, ext: ExternalVault) -
             status=400,
             code="InvalidParameter",
         )
+    current = ext.kms.get_key(key.id).data
+    assert current.external_key_reference_details.external_key_version_id == (
+        ext.kms.get_key_version(
+            key.id, current.current_key_version
+        ).data.external_key_reference_details.external_key_version_id
+    )
     fresh = encrypt(ext.crypto, key.id, b"after")
     assert fresh.key_version_id == ext.kms.get_key(key.id).data.current_key_version
     assert decrypt(ext.crypto, key.id, old.ciphertext) == b"before"

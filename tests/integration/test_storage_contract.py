@@ -326,7 +326,12 @@ def test_external_vault_key_and_version_round_trip(db: Database) -> None:
         private_endpoint_id="ocid1.ekmsprivateendpoint.oc1..aaaa",
     )
     vault = _vault(vault_type=VaultType.EXTERNAL, external=ekm)
-    key = _key(vault, protection_mode=ProtectionMode.EXTERNAL, external_key_id="ext-key/1")
+    key = _key(
+        vault,
+        protection_mode=ProtectionMode.EXTERNAL,
+        external_key_id="ext-key/1",
+        external_key_version_id="ext-version-7",
+    )
     version = _version(
         key, material=b"", external_key_id="ext-key/1", external_key_version_id="ext-version-7"
     )

@@ -107,8 +107,10 @@ class Key:
     freeform_tags: FreeformTags = field(default_factory=dict)
     defined_tags: DefinedTags = field(default_factory=dict)
     version: int = 1
-    # EXTERNAL keys only: the EKM's id of the key holding the material.
+    # EXTERNAL keys only: the EKM's id of the key holding the material, and the EKM's version
+    # the current key version uses (version-aware EKMs only).
     external_key_id: str | None = None
+    external_key_version_id: str | None = None
 
     def state_at(self, now: datetime) -> State:
         """The state as seen at ``now`` (scheduled deletions take effect on time)."""

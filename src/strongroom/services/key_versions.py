@@ -39,6 +39,7 @@ def rotate_key(
         require_state(live.lifecycle_state, (State.ENABLED,), "key")
         tx.keys.add_version(version)
         live.current_version_id = version.id
+        live.external_key_version_id = version.external_key_version_id
         tx.keys.save(live)
     return version
 

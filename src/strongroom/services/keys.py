@@ -140,6 +140,7 @@ def create_key(deps: Deps, call: Call, vault_id: str, new: NewKey) -> tuple[Key,
     else:
         version = new_version(deps, key, now)
     key.current_version_id = version.id
+    key.external_key_version_id = version.external_key_version_id
     with deps.db.transaction() as tx:
         live = _vault_in_tenancy(deps, tx, call, vault_id)
         require_state(live.lifecycle_state, (State.ACTIVE,), "vault")

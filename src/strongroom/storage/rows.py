@@ -108,6 +108,7 @@ def key_from_row(row: Any) -> Key:
         defined_tags=dict(row.defined_tags),
         version=row.version,
         external_key_id=row.external_key_id,
+        external_key_version_id=row.external_key_version_id,
     )
 
 
@@ -130,6 +131,7 @@ def key_to_row(key: Key) -> dict[str, Any]:
         "defined_tags": key.defined_tags,
         "version": key.version,
         "external_key_id": key.external_key_id,
+        "external_key_version_id": key.external_key_version_id,
     }
 
 

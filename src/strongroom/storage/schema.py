@@ -141,6 +141,7 @@ keys = Table(
     Column("defined_tags", JSON, nullable=False),
     Column("version", Integer, nullable=False),
     Column("external_key_id", String(255), nullable=True),
+    Column("external_key_version_id", String(255), nullable=True),
     Index("ix_keys_vault_compartment", "vault_id", "compartment_id", "time_created"),
 )
 

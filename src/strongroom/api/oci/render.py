@@ -152,7 +152,10 @@ def _key_ekm_fields(key: Key) -> dict[str, Any]:
     """Key(Summary).externalKeyReferenceDetails of an EXTERNAL key."""
     if key.external_key_id is None:
         return {}
-    return {"externalKeyReferenceDetails": {"externalKeyId": key.external_key_id}}
+    details = {"externalKeyId": key.external_key_id}
+    if key.external_key_version_id is not None:
+        details["externalKeyVersionId"] = key.external_key_version_id
+    return {"externalKeyReferenceDetails": details}
 
 
 def _key_version_ekm_fields(kv: KeyVersion) -> dict[str, Any]:
