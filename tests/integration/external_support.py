@@ -196,3 +196,61 @@ def found_in_storage(server: Server, needles: Sequence[bytes]) -> list[bool]:
     )
     found: list[bool] = json.loads(done.stdout)
     return found
+
+
+_MATERIAL_SCAN = """
+import base64, json, pathlib, re, sys
+from strongroom.crypto import aead
+from strongroom.ekm.config import KEYS_FILE, MASTER_KEY_FILE
+from strongroom.ekm.keystore import load_keys
+
+ekm_dir, data_dir, pid = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), int(sys.argv[3])
+controls = [bytes.fromhex(c) for c in json.loads(sys.stdin.read())]
+master = aead.cipher((ekm_dir / MASTER_KEY_FILE).read_bytes())
+keys = []
+for record in load_keys(ekm_dir / KEYS_FILE).values():
+    for version in record.versions.values():
+        aad = f"strongroom-ekm/software/v1|{record.key_id}|{version.version_id}".encode()
+        keys.append(aead.open_sealed(master, base64.b64decode(version.sealed), aad))
+needles = [f for k in keys for f in (k, base64.b64encode(k), k.hex().encode())]
+stored = b"".join(p.read_bytes() for p in sorted(data_dir.glob("strongroom.db*")))
+in_storage = sum(n in stored for n in needles)
+in_memory, scanned, controls_found = 0, 0, set()
+with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for line in maps:
+        span, perms = line.split()[:2]
+        if not perms.startswith("r") or "[vvar]" in line or "[vsyscall]" in line:
+            continue
+        start, end = (int(x, 16) for x in span.split("-"))
+        try:
+            mem.seek(start)
+            chunk = mem.read(end - start)
+        except (OSError, ValueError, OverflowError):
+            continue
+        scanned += len(chunk)
+        in_memory += sum(n in chunk for n in needles)
+        controls_found.update(i for i, c in enumerate(controls) if c in chunk)
+print(json.dumps({"keys": len(keys), "storage": in_storage, "memory": in_memory,
+                  "scanned": scanned, "controls": len(controls_found)}))
+"""
+
+
+def material_scan(
+    server: Server, proxy: EkmProxy, pid: int, controls: Sequence[bytes] = ()
+) -> dict[str, int]:
+    """Open the proxy's software keystore in another process and count where its key material
+    (raw, base64, hex) occurs: in Strongroom's SQLite files, and in process ``pid``'s memory;
+    also how many of ``controls`` (bytes known to be in that memory) the scan found.
+
+    Nothing of the material passes through the calling process.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _MATERIAL_SCAN, str(proxy.data_dir), str(server.data_dir), str(pid)],
+        input=json.dumps([c.hex() for c in controls]),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    found: dict[str, int] = json.loads(done.stdout)
+    return found
