@@ -4,11 +4,16 @@ httpx's default transport (httpcore over anyio and h11) spends about ten times t
 exchange itself per request (two socket writes, pool scans, several context managers), which
 caps a Strongroom process far below the 1,800 EKM calls/s it must sustain. EKM calls are small
 JSON requests with bodies in hand, so this transport writes each request with one ``write``
-and reads the answer with asyncio streams: status line, headers, then a Content-Length,
-chunked or read-to-close body. Idle connections are reused newest first; ones the server
-closed are dropped before use. Faults are raised as the httpx exceptions httpx's own transport
-raises (ConnectError, ReadError, WriteError, RemoteProtocolError, timeouts), the TLS or OS
-error chained as the cause.
+and reads the answer from asyncio streams into httptools' ``HttpResponseParser`` (llhttp, the
+C parser uvicorn uses): it frames the answer (Content-Length, chunked, or read-to-close, which
+ends at EOF) and decides keep-alive; this module adds only limits (64 KiB of head, 4 MiB of
+body), skips 1xx answers, and refuses HTTP versions other than 1.0 and 1.1. Idle connections
+are reused newest first, and ones the server closed while idle are dropped before use. A
+connection is not reused when its answer asked to close, ran to EOF, or was followed by more
+bytes in the same read (the server is out of step). Answers to HEAD end at their head, and their
+connection is closed (httptools cannot be told that no body follows). Faults are raised as the
+httpx exceptions httpx's own transport raises (ConnectError, ReadError, WriteError,
+RemoteProtocolError, timeouts), the TLS, OS or parser error chained as the cause.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httptools
 import httpx
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -27,7 +33,10 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 # Servers close idle keep-alive connections (uvicorn after 5 s); a request sent as they do fails
 # with no answer, and only reads are retried. Reconnect before that instead.
 IDLE_SECONDS = 4.0
-_READ_LIMIT = MAX_HEAD_BYTES + 1024
+_READ_SIZE = 64 * 1024
+_VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0"}
+_NOT_HTTP = "the answer is not valid HTTP/1.1"
+_INCOMPLETE = "the server closed the connection without a complete answer"
 
 
 class _Connection:
@@ -77,12 +86,12 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 connection = self._reuse() or await self._connect(request)
                 done = False
                 try:
-                    response = await _exchange(connection, request)
+                    response, reusable = await _exchange(connection, request)
                     done = True
                 finally:
                     if not done:
                         connection.close()
-        if _keeps_alive(response) and not self._closed:
+        if reusable and not self._closed:
             connection.idle_since = time.monotonic()
             self._idle.append(connection)
         else:
@@ -110,7 +119,6 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 self._port,
                 ssl=self._tls,
                 server_hostname=self._host if self._tls is not None else None,
-                limit=_READ_LIMIT,
             )
         except (OSError, ssl.SSLError) as error:
             raise httpx.ConnectError(str(error) or type(error).__name__, request=request) from error
@@ -128,15 +136,6 @@ def _timeouts_as_httpx(request: httpx.Request) -> Iterator[None]:
         raise httpx.ReadTimeout("the EKM did not answer in time", request=request) from None
 
 
-def _keeps_alive(response: httpx.Response) -> bool:
-    headers = response.headers
-    framed = "content-length" in headers or "chunked" in headers.get("transfer-encoding", "")
-    connection = headers.get("connection", "").lower()
-    if response.extensions.get("http_version") == b"HTTP/1.0":
-        return framed and "keep-alive" in connection
-    return framed and "close" not in connection
-
-
 def _head(request: httpx.Request) -> bytes:
     target = request.url.raw_path
     lines = [request.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
@@ -146,7 +145,8 @@ def _head(request: httpx.Request) -> bytes:
     return b"".join(lines)
 
 
-async def _exchange(connection: _Connection, request: httpx.Request) -> httpx.Response:
+async def _exchange(connection: _Connection, request: httpx.Request) -> tuple[httpx.Response, bool]:
+    """Send ``request``; the answer, and whether the connection may carry another request."""
     body = request.content
     try:
         connection.writer.write(_head(request) + body)
@@ -155,83 +155,140 @@ async def _exchange(connection: _Connection, request: httpx.Request) -> httpx.Re
         raise httpx.WriteError(str(error) or type(error).__name__, request=request) from error
     try:
         return await _read_response(connection.reader, request)
-    except asyncio.IncompleteReadError as error:
-        message = "the server closed the connection without a complete answer"
-        raise httpx.RemoteProtocolError(message, request=request) from error
-    except asyncio.LimitOverrunError as error:
-        raise httpx.RemoteProtocolError(
-            "the answer's head is too large", request=request
-        ) from error
-    except (ValueError, IndexError) as error:
-        raise httpx.RemoteProtocolError(
-            "the answer is not valid HTTP/1.1", request=request
-        ) from error
     except OSError as error:
         raise httpx.ReadError(str(error) or type(error).__name__, request=request) from error
 
 
-async def _read_response(reader: asyncio.StreamReader, request: httpx.Request) -> httpx.Response:
-    while True:
-        head = await reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head[:-4].split(b"\r\n")
-        version, status_text, *reason = status_line.split(b" ", 2)
-        status = int(status_text)
-        if version not in (b"HTTP/1.1", b"HTTP/1.0") or not 100 <= status <= 599:
-            raise ValueError("bad status line")
-        if status >= 200:
-            break  # 1xx answers are informational: read on
-    headers = [_header(line) for line in header_lines]
-    response_headers = httpx.Headers(headers)
-    content = await _read_body(reader, response_headers, status, request)
-    extensions = {"http_version": version, "reason_phrase": reason[0] if reason else b""}
-    return httpx.Response(
-        status, headers=headers, content=content, extensions=extensions, request=request
+class _BadAnswer(Exception):
+    """Raised in a parser callback: the answer breaks a limit or is not HTTP/1.x."""
+
+
+class _Stop(Exception):
+    """Raised in a parser callback to stop parsing: the final answer is already complete."""
+
+
+class _Answer:
+    """httptools' callbacks for one exchange; keeps the final (non-1xx) answer's parts."""
+
+    __slots__ = (
+        "body",
+        "body_size",
+        "complete",
+        "head_size",
+        "headers",
+        "headers_done",
+        "keep_alive",
+        "parser",
+        "reason",
+        "skip_body",
+        "status",
+        "version",
     )
 
+    def __init__(self, skip_body: bool) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.skip_body = skip_body
+        self.status = 0
+        self.version = b""
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.head_size = 0
+        self.headers_done = False
+        self.body: list[bytes] = []
+        self.body_size = 0
+        self.complete = False
+        self.keep_alive = False
 
-def _header(line: bytes) -> tuple[bytes, bytes]:
-    name, colon, value = line.partition(b":")
-    if not colon or not name or name != name.strip() or line[:1] in (b" ", b"\t"):
-        raise ValueError("bad header line")
-    return name, value.strip()
+    def feed(self, data: bytes, request: httpx.Request) -> None:
+        """Parse ``data``; the callbacks below collect the answer."""
+        try:
+            self.parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as error:
+            if self.complete:  # bytes after the answer, or after its "Connection: close"
+                self.keep_alive = False
+                return
+            cause = error.__context__
+            message = str(cause) if isinstance(cause, _BadAnswer) else _NOT_HTTP
+            raise httpx.RemoteProtocolError(message, request=request) from error
+
+    def on_message_begin(self) -> None:
+        if self.complete:  # bytes after the answer: the server is out of step
+            self.keep_alive = False
+            raise _Stop
+        if self.headers_done:  # the previous message was a 1xx answer: start afresh
+            self.reason, self.headers, self.headers_done = b"", [], False
+
+    def on_status(self, reason: bytes) -> None:
+        self.reason += reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.head_size += len(name) + len(value) + 4
+        if self.head_size > MAX_HEAD_BYTES:
+            raise _BadAnswer("the answer's head is too large")
+        self.headers.append((name, value.rstrip(b" \t")))
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        self.status = status = parser.get_status_code()
+        version = _VERSIONS.get(parser.get_http_version())
+        if version is None or not 100 <= status <= 599:
+            raise _BadAnswer(_NOT_HTTP)
+        self.version = version
+        self.headers_done = True
+        if self.skip_body and status >= 200:
+            self.complete = True  # keep_alive stays False: what follows is not ours to parse
+            raise _Stop
+
+    def on_body(self, chunk: bytes) -> None:
+        self.body_size += len(chunk)
+        if self.body_size > MAX_BODY_BYTES:
+            raise _BadAnswer("the answer's body is too large")
+        self.body.append(chunk)
+
+    def on_message_complete(self) -> None:
+        if self.status >= 200:
+            self.complete = True
+            self.keep_alive = self.parser.should_keep_alive()
+
+    def close_delimited(self) -> bool:
+        """The final answer's head is complete and its body runs to the end of the stream."""
+        if not self.headers_done or self.status < 200 or self.status in (204, 304):
+            return False
+        for name, value in self.headers:
+            lowered = name.lower()
+            if lowered == b"content-length" or (
+                lowered == b"transfer-encoding" and b"chunked" in value.lower()
+            ):
+                return False
+        return True
 
 
-async def _read_body(
-    reader: asyncio.StreamReader, headers: httpx.Headers, status: int, request: httpx.Request
-) -> bytes:
-    if status in (204, 304) or request.method == "HEAD":
-        return b""
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        return await _read_chunked(reader)
-    length = headers.get("content-length")
-    if length is not None:
-        size = int(length)
-        if not 0 <= size <= MAX_BODY_BYTES:
-            raise ValueError("bad content length")
-        return await reader.readexactly(size)
-    body = await reader.read(MAX_BODY_BYTES + 1)
-    rest = body
-    while rest and len(body) <= MAX_BODY_BYTES:
-        rest = await reader.read(MAX_BODY_BYTES + 1 - len(body))
-        body += rest
-    if len(body) > MAX_BODY_BYTES:
-        raise ValueError("body too large")
-    return body
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    parts: list[bytes] = []
-    total = 0
-    while True:
-        size_line = await reader.readuntil(b"\r\n")
-        size = int(size_line.split(b";", 1)[0].strip(), 16)
-        if size == 0:
-            while await reader.readuntil(b"\r\n") != b"\r\n":
-                pass  # trailers
-            return b"".join(parts)
-        total += size
-        if total > MAX_BODY_BYTES:
-            raise ValueError("body too large")
-        parts.append(await reader.readexactly(size))
-        if await reader.readexactly(2) != b"\r\n":
-            raise ValueError("bad chunk")
+async def _read_response(
+    reader: asyncio.StreamReader, request: httpx.Request
+) -> tuple[httpx.Response, bool]:
+    answer = _Answer(skip_body=request.method == "HEAD")
+    fed = 0
+    try:
+        while not answer.complete:
+            data = await reader.read(_READ_SIZE)
+            if not data:
+                if not answer.close_delimited():
+                    raise httpx.RemoteProtocolError(_INCOMPLETE, request=request)
+                answer.complete = True  # keep_alive stays False: the server closed
+                break
+            answer.feed(data, request)
+            if not answer.headers_done:
+                fed += len(data)
+                if fed > MAX_HEAD_BYTES:
+                    message = "the answer's head is too large"
+                    raise httpx.RemoteProtocolError(message, request=request)
+    finally:
+        del answer.parser  # the parser holds the callbacks: free both now, not in a GC pass
+    response = httpx.Response(
+        answer.status,
+        headers=answer.headers,
+        content=b"".join(answer.body),
+        extensions={"http_version": answer.version, "reason_phrase": answer.reason},
+        request=request,
+    )
+    return response, answer.keep_alive
