@@ -1,7 +1,9 @@
 """Audit: every request's who, operation, resource, decision and outcome; never secret values.
 
 Events are buffered and written in batches by a background thread so the hot path pays for an
-append, not an INSERT; reads flush first, and shutdown flushes what is left.
+append, not an INSERT; reads flush first, and shutdown flushes what is left. The buffer holds
+rows (:data:`~strongroom.domain.identity.AuditRow`), and appending takes no lock: a deque's
+append and popleft are atomic, and the writer only pops what was there when it started.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 from collections import deque
 from datetime import datetime
 
-from strongroom.domain.identity import AuditEvent
+from strongroom.domain.identity import AuditEvent, AuditRow
 from strongroom.storage.unit_of_work import Database
 
 log = logging.getLogger("strongroom.audit")
@@ -25,20 +27,25 @@ class AuditLog:
     ) -> None:
         self._db = db
         self._interval = interval_seconds
-        self._buffer: deque[AuditEvent] = deque(maxlen=max_buffer)
+        self._buffer: deque[AuditRow] = deque(maxlen=max_buffer)
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = False
         self._thread: threading.Thread | None = None
 
-    def record(self, event: AuditEvent) -> None:
+    def record(self, row: AuditRow) -> None:
         """Queue one event (cheap; called on every request)."""
+        buffer = self._buffer
+        if len(buffer) == buffer.maxlen:
+            log.error("audit buffer full; the oldest queued event is dropped")
+            self._wake.set()
+        buffer.append(row)
+        if self._thread is None:
+            self._start_writer()
+
+    def _start_writer(self) -> None:
         with self._lock:
-            if len(self._buffer) == self._buffer.maxlen:
-                log.error("audit buffer full; flushing inline")
-                self._wake.set()
-            self._buffer.append(event)
             if self._thread is None and not self._stopped:
                 self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
                 self._thread.start()
@@ -46,20 +53,18 @@ class AuditLog:
     def flush(self) -> None:
         """Write every queued event now."""
         with self._flush_lock:
-            with self._lock:
-                batch = list(self._buffer)
-                self._buffer.clear()
+            buffer = self._buffer
+            batch = [buffer.popleft() for _ in range(len(buffer))]
             if not batch:
                 return
             try:
                 with self._db.transaction() as tx:
-                    tx.iam.add_audit_events(batch)
+                    tx.iam.add_audit_rows(batch)
             except Exception:
                 log.exception(
                     "writing %d audit events failed; keeping them for the next try", len(batch)
                 )
-                with self._lock:
-                    self._buffer.extendleft(reversed(batch))
+                self._buffer.extendleft(reversed(batch))
                 raise
 
     def close(self) -> None:

@@ -6,7 +6,6 @@ import itertools
 import os
 import re
 
-from strongroom.domain.identity import AuditEvent
 from strongroom.services.context import AuditNote
 from strongroom.services.ports import Deps
 
@@ -41,18 +40,18 @@ def record_request(
     if principal is None and status == 401:
         decision = "unauthenticated"
     deps.audit.record(
-        AuditEvent(
-            id=f"{_PREFIX}{next(_SEQUENCE):016x}",
-            time=deps.wall_clock.now(),
-            tenancy_id=tenancy_id,
-            principal_id=principal_id,
-            principal_type=principal.principal_type if principal else None,
-            operation=operation[:100],
-            resource_id=note.resource_id,
-            compartment_id=note.compartment_id,
-            decision=decision,
-            status=status,
-            request_id=request_id[:64],
-            source=source,
+        (  # AuditEvent's fields, in order
+            f"{_PREFIX}{next(_SEQUENCE):016x}",
+            deps.wall_clock.now(),
+            tenancy_id,
+            principal_id,
+            principal.principal_type if principal else None,
+            operation[:100],
+            note.resource_id,
+            note.compartment_id,
+            decision,
+            status,
+            request_id[:64],
+            source,
         )
     )

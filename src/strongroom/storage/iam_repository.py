@@ -4,8 +4,10 @@ token signing keys and audit events. Dataclass fields are named as their columns
 from __future__ import annotations
 
 import dataclasses
+import operator
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 
@@ -13,6 +15,7 @@ from strongroom.domain.errors import Conflict
 from strongroom.domain.identity import (
     Application,
     AuditEvent,
+    AuditRow,
     Compartment,
     DynamicGroup,
     Group,
@@ -26,6 +29,19 @@ T = TypeVar("T")
 _AUDIT_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEvent))
 _AUDIT_COLUMNS = ", ".join(_AUDIT_FIELDS)
 _AUDIT_CHUNK = 500  # x 12 columns stays under SQLite's 32,766 bound parameters
+
+
+_audit_row = cast(Callable[[AuditEvent], AuditRow], operator.attrgetter(*_AUDIT_FIELDS))
+
+
+def _stamp(when: datetime, sqlite: bool) -> object:
+    """A stored audit time: naive UTC; on SQLite, SQLAlchemy's DATETIME text form (which its
+    reader parses back)."""
+    if when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    if sqlite:
+        return when.isoformat(" ", "microseconds")[:26]
+    return when.replace(tzinfo=None)
 
 
 def _row_values(obj: object) -> dict[str, Any]:
@@ -236,6 +252,10 @@ class IamRepository:
         )
 
     def add_audit_events(self, events: list[AuditEvent]) -> None:
+        """Insert a batch of events (see :meth:`add_audit_rows`)."""
+        self.add_audit_rows([_audit_row(e) for e in events])
+
+    def add_audit_rows(self, rows: Sequence[AuditRow]) -> None:
         """Insert a batch with a few multi-row INSERT statements.
 
         The audit writer runs in the serving process and is called for every request made. One
@@ -245,14 +265,13 @@ class IamRepository:
         sqlite = self._conn.dialect.name == "sqlite"
         marker = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
         row_markers = "(" + ", ".join([marker] * len(_AUDIT_FIELDS)) + ")"
-        for first in range(0, len(events), _AUDIT_CHUNK):
-            chunk = events[first : first + _AUDIT_CHUNK]
+        for first in range(0, len(rows), _AUDIT_CHUNK):
+            chunk = rows[first : first + _AUDIT_CHUNK]
             values: list[object] = []
-            for e in chunk:
-                when = e.time.astimezone(UTC).replace(tzinfo=None)
-                # SQLAlchemy's SQLite DATETIME text form, which its reader parses back.
-                stamp: object = when.isoformat(" ", "microseconds") if sqlite else when
-                values += [stamp if name == "time" else getattr(e, name) for name in _AUDIT_FIELDS]
+            for row in chunk:
+                values.append(row[0])
+                values.append(_stamp(row[1], sqlite))
+                values.extend(row[2:])
             rows_sql = ", ".join([row_markers] * len(chunk))
             sql = f"INSERT INTO audit_events ({_AUDIT_COLUMNS}) VALUES {rows_sql}"  # noqa: S608
             self._conn.exec_driver_sql(sql, tuple(values))
