@@ -21,7 +21,9 @@ What it does, in one run:
      the ``oci`` SDK and captured byte-for-byte (bench/loadgen.py), which Strongroom forwards
      to the EKM.
    The same client machinery (bench/loadgen.py) drives both. Sampled Strongroom ciphertexts
-   are decrypted with the SDK afterwards.
+   are decrypted with the SDK afterwards. A last phase encrypts with a SOFTWARE key on the
+   same server (``strongroom (software key)``): Strongroom's own path without an EKM, so the
+   table shows what the EKM round trip adds on each side.
 4. Report ops/s, p50/p99 and Strongroom's added p99 (its p99 minus the EKM's own p99 at the
    same concurrency) against the targets: >= 1,800 encrypt/s through Strongroom (the XKS
    per-key-store quota of the largest cloud) and added p99 < 5 ms.
@@ -307,6 +309,36 @@ def setup_target(config: dict[str, Any], url: str, ekm: Ekm, protocol: str) -> T
     return Target(protocol, vault, key, crypto, SdkEncrypts(config, vault), token)
 
 
+def setup_software(config: dict[str, Any], url: str) -> Target:
+    """A DEFAULT vault and a SOFTWARE AES-256 key: Strongroom's own path without an EKM."""
+    vaults = KmsVaultClient(config, service_endpoint=url)
+    vault = vaults.create_vault(
+        m.CreateVaultDetails(
+            compartment_id=config["tenancy"], display_name="bench-sw", vault_type="DEFAULT"
+        )
+    ).data
+    management = KmsManagementClient(config, service_endpoint=vault.management_endpoint)
+    key = management.create_key(
+        m.CreateKeyDetails(
+            compartment_id=config["tenancy"],
+            display_name="bench-sw",
+            key_shape=m.KeyShape(algorithm="AES", length=32),
+            protection_mode="SOFTWARE",
+        )
+    ).data
+    crypto = KmsCryptoClient(config, service_endpoint=vault.crypto_endpoint)
+    return Target("software", vault, key, crypto, SdkEncrypts(config, vault))
+
+
+def measure_software(target: Target, port: int, pid: int, args: Any) -> LoadResult:
+    """Strongroom's Encrypt on a SOFTWARE key (no EKM): the cost of Strongroom's own path."""
+    size = args.clients * 64
+    plaintexts = [os.urandom(PLAINTEXT_BYTES) for _ in range(size)]
+    requests = [target.sdk.encrypt(target.key.id, p) for p in plaintexts]
+    name = "strongroom (software key)"
+    return run(load(name, port, pid, requests, plaintexts, args.clients, args.warmup, args.seconds))
+
+
 def verify_samples(target: Target, result: LoadResult) -> int:
     for plaintext, body in result.samples:
         sealed = json.loads(body)
@@ -379,8 +411,10 @@ def check_statuses(results: list[LoadResult]) -> int:
     return timeouts
 
 
-def report(pairs: list[tuple[LoadResult, LoadResult]], timeouts: int) -> bool:
-    print_load_table([r for pair in pairs for r in pair])
+def report(
+    pairs: list[tuple[LoadResult, LoadResult]], timeouts: int, reference: LoadResult | None
+) -> bool:
+    print_load_table([r for pair in pairs for r in pair] + ([reference] if reference else []))
     print()
     ok = timeouts == 0
     for direct, through in pairs:
@@ -405,6 +439,12 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="3 s phases, 1 s warm-up")
+    parser.add_argument(
+        "--no-reference",
+        dest="reference",
+        action="store_false",
+        help="skip the SOFTWARE-key phase (Strongroom's own path without an EKM)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
     if args.quick:
@@ -442,11 +482,16 @@ def main() -> int:
                     f"{protocol}: {checked} sampled Strongroom ciphertexts decrypted with the SDK"
                 )
                 pairs.append(pair)
+            reference = None
+            if args.reference:
+                software = setup_software(config, url)
+                reference = measure_software(software, port, proc.pid, args)
+                timeouts += check_statuses([reference])
         print(
             f"\n{args.clients} clients, {args.seconds:.0f} s per phase x {args.rounds} round(s), "
             "loopback, software back end, one Strongroom process\n"
         )
-        ok = report(pairs, timeouts)
+        ok = report(pairs, timeouts, reference)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if args.strict and not ok else 0
