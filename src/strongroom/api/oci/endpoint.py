@@ -31,7 +31,6 @@ log = logging.getLogger("strongroom.api")
 
 DEFAULT_MAX_BODY = 64 * 1024
 _KEY_ID = re.compile(r'keyId="([^"]{1,600})"')
-_BODY_FRAMING = (b"content-length", b"transfer-encoding")
 RawHeaders = list[tuple[bytes, bytes]]
 
 
@@ -141,25 +140,35 @@ class Endpoint:
         self.operation = f"{handler.__module__.rsplit('.', 1)[-1]}.{handler.__name__}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = _request_id(scope["headers"])
+        # ASGI header names are already lower-case bytes; the first of repeated headers wins.
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in reversed(scope["headers"])
+        }
+        request_id = _request_id(headers, scope["headers"])
         note = AuditNote()
         try:
-            status, body, headers = await self._respond(scope, receive, request_id, note)
+            status, body, out = await self._respond(scope, headers, receive, request_id, note)
             if not body and status == 200:
                 status = 204
-            raw_headers = _response_headers(status, body, headers, request_id)
+            raw_headers = _response_headers(status, body, out, request_id)
         except ClientDisconnect:
             status, body, raw_headers = 400, b"", [(b"content-length", b"0")]
-        self._audit(scope, request_id, note, status)
+        self._audit(scope, headers, request_id, note, status)
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": body})
 
     async def _respond(
-        self, scope: Scope, receive: Receive, request_id: str, note: AuditNote
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        receive: Receive,
+        request_id: str,
+        note: AuditNote,
     ) -> _Processed:
         try:
-            raw = await _read_body(scope, receive, self.max_body)
-            args = (self.api, self.handler, scope, raw, request_id, self.idempotent, note)
+            raw = await _read_body(scope["method"], headers, receive, self.max_body)
+            args = (self.api, self.handler, scope, headers, raw, request_id, self.idempotent, note)
             if self.inline:
                 try:
                     with forbid_blocking():
@@ -188,11 +197,13 @@ class Endpoint:
             }
             return 500, orjson.dumps(failure), {}
 
-    def _audit(self, scope: Scope, request_id: str, note: AuditNote, status: int) -> None:
+    def _audit(
+        self, scope: Scope, headers: dict[str, str], request_id: str, note: AuditNote, status: int
+    ) -> None:
         if self.api.deps.audit is None:
             return
         client = scope.get("client")
-        key_id = _signature_key_id(scope["headers"]) if note.principal is None else None
+        key_id = _signature_key_id(headers) if note.principal is None else None
         record_request(
             self.api.deps,
             note,
@@ -228,30 +239,29 @@ def _response_headers(
     return raw
 
 
-def _signature_key_id(headers: RawHeaders) -> str | None:
-    for name, value in headers:
-        if name == b"authorization":
-            found = _KEY_ID.search(value.decode("latin-1"))
-            return found.group(1) if found else None
-    return None
+def _signature_key_id(headers: dict[str, str]) -> str | None:
+    value = headers.get("authorization")
+    found = None if value is None else _KEY_ID.search(value)
+    return found.group(1) if found else None
 
 
-def _request_id(headers: RawHeaders) -> str:
-    for name, value in headers:
-        if name == b"opc-request-id" and 0 < len(value) <= 98:
-            return str(value.decode("latin-1"))
+def _request_id(headers: dict[str, str], raw: RawHeaders) -> str:
+    """The caller's opc-request-id (the first usable one), or a new one."""
+    value = headers.get("opc-request-id")
+    if value is not None and 0 < len(value) <= 98:
+        return value
+    for name, raw_value in raw:
+        if name == b"opc-request-id" and 0 < len(raw_value) <= 98:
+            return str(raw_value.decode("latin-1"))
     return uuid.uuid4().hex.upper()
 
 
-async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    headers = scope["headers"]
-    if scope["method"] == "GET" and not any(name in _BODY_FRAMING for name, _ in headers):
+async def _read_body(method: str, headers: dict[str, str], receive: Receive, limit: int) -> bytes:
+    if method == "GET" and "content-length" not in headers and "transfer-encoding" not in headers:
         return b""  # HTTP/1.1: without Content-Length or Transfer-Encoding there is no body
-    for name, value in headers:
-        if name == b"content-length":
-            if value.isdigit() and int(value) > limit:
-                raise PayloadTooLarge(f"The request body must be at most {limit} bytes")
-            break
+    declared = headers.get("content-length")
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body must be at most {limit} bytes")
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -285,16 +295,12 @@ def _process(
     api: Api,
     handler: Handler,
     scope: Scope,
+    headers: dict[str, str],
     raw: bytes,
     request_id: str,
     idempotent: bool,
     note: AuditNote,
 ) -> _Processed | Reply:
-    # ASGI header names are already lower-case bytes; the first of repeated headers wins.
-    headers = {
-        name.decode("latin-1"): value.decode("latin-1")
-        for name, value in reversed(scope["headers"])
-    }
     method = scope["method"]
     target = scope["raw_path"].decode("latin-1")
     query_string = scope.get("query_string", b"").decode("latin-1")
