@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ def rfc3339(value: datetime | None) -> str | None:
 
 
 def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def vault_endpoints(public_url: str, vault_id: str) -> dict[str, str]:

@@ -138,8 +138,16 @@ def bundle_version_summary(version: SecretVersion, secret: Secret) -> dict[str, 
 
 
 def bundle(value: Bundle) -> dict[str, Any]:
+    # bundle_version_summary's fields, written out: this renders every GetSecretBundle.
+    version, secret = value.version, value.secret
     return {
-        **bundle_version_summary(value.version, value.secret),
+        "secretId": version.secret_id,
+        "versionNumber": version.number,
+        "stages": stages_of(version, secret.latest),
+        "timeCreated": rfc3339(version.time_created),
+        "timeOfDeletion": rfc3339(version.time_of_deletion),
+        "versionName": version.name,
+        "timeOfExpiry": _expiry(version, secret),
         "secretBundleContent": {"contentType": "BASE64", "content": b64(value.content)},
-        "metadata": value.secret.metadata,
+        "metadata": secret.metadata,
     }
