@@ -38,10 +38,15 @@ def public_pem(public: rsa.RSAPublicKey) -> str:
     ).decode("ascii")
 
 
+# Stateless parameter objects, made once: verify runs on every request.
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
+
+
 def verify_signature(public: rsa.RSAPublicKey, signing_string: bytes, signature: bytes) -> bool:
     """Whether ``signature`` signs ``signing_string`` under ``public``."""
     try:
-        public.verify(signature, signing_string, padding.PKCS1v15(), hashes.SHA256())
+        public.verify(signature, signing_string, _PKCS1V15, _SHA256)
     except InvalidSignature:
         return False
     return True
