@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,7 +12,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from strongroom.crypto.sigv4 import SigV4Credential, SigV4Error, sign, verify
+from strongroom.crypto.sigv4 import SigV4Credential, SigV4Error, SigV4Signer, sign, verify
 
 NOW = datetime(2026, 11, 23, 19, 0, 0, tzinfo=UTC)
 URL = "http://127.0.0.1:8443/kms/xks/v1/keys/key-1/encrypt"
@@ -94,6 +96,42 @@ def test_matches_a_plain_botocore_signature() -> None:
     headers = {str(k): str(v) for k, v in request.headers.items()}
     now = datetime.strptime(headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     assert _verify(headers, now=now) == "AKIDEXAMPLE1"
+
+
+def _botocore_signed(
+    method: str, url: str, headers: dict[str, str], body: bytes, now: datetime
+) -> dict[str, str]:
+    """What ``sign`` sends, computed over botocore's own AWSRequest and SigV4Auth.add_auth."""
+    send = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "x-amz-date")}
+    send["X-Amz-Date"] = now.strftime("%Y%m%dT%H%M%SZ")
+    send["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
+    request = AWSRequest(method=method.upper(), url=url, headers=send, data=body)
+    signer = SigV4Auth(
+        Credentials(CRED.access_key_id, CRED.secret_access_key), "kms-xks-proxy", "r1"
+    )
+    with patch("botocore.auth.get_current_datetime", return_value=now.replace(tzinfo=None)):
+        signer.add_auth(request)
+    return {str(k): str(v) for k, v in request.headers.items()}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers"),
+    [
+        ("POST", URL, {"content-type": "application/json", "accept": "application/json"}),
+        ("post", URL.replace("key-1", "k%2F1") + "?z=1&a=2", {"User-Agent": "u", "X-A": " a  b "}),
+        ("POST", "https://xks.test:443/a/./b/../kms//x", {"Authorization": "x", "x-amz-date": "y"}),
+        ("POST", "http://[::1]:8080/kms/xks/v1/health", {"Host": "other:1"}),
+        ("POST", URL, {"Date": "Mon, 23 Nov 2026 19:00:00 GMT"}),  # botocore's slow path
+        ("POST", URL, {"X-Dup": "1", "x-dup": "2"}),  # botocore's slow path
+    ],
+)
+def test_a_kept_signer_sends_what_botocore_would(
+    method: str, url: str, headers: dict[str, str]
+) -> None:
+    signer = SigV4Signer(CRED, "r1")
+    for body in (BODY, b"", BODY):  # the second use of a URL and day comes from its memos
+        expected = _botocore_signed(method, url, headers, body, NOW)
+        assert list(signer.sign(method, url, headers, body, NOW).items()) == list(expected.items())
 
 
 def test_wrong_secret() -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
+from botocore.auth import SIGNED_HEADERS_BLACKLIST, SIGV4_TIMESTAMP, SigV4Auth, _host_from_url
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -118,13 +119,146 @@ def sign(
     now: datetime | None = None,
 ) -> dict[str, str]:
     """The headers to send: ``headers`` plus Authorization, X-Amz-Date and X-Amz-Content-SHA256."""
-    timestamp = _utc(now).strftime(SIGV4_TIMESTAMP)
-    send = {k: v for k, v in headers.items() if k.lower() not in {"authorization", "x-amz-date"}}
-    send["X-Amz-Date"] = timestamp
-    send["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
-    request = AWSRequest(method=method.upper(), url=url, headers=send, data=body)
-    _SigV4(credential, service, region, timestamp).add_auth(request)
-    return {str(k): str(v) for k, v in request.headers.items()}
+    return SigV4Signer(credential, region, service).sign(method, url, headers, body, now)
+
+
+class SigV4Signer:
+    """Signs requests with one credential for one region and service, as :func:`sign` does.
+
+    Keep one per credential: it reuses botocore's signer and remembers what does not change
+    from call to call (the key derived for the day; each URL's Host, canonical path and
+    query), and hands botocore a plain-dict request instead of an ``AWSRequest`` (whose
+    email.message based headers cost more than the signature). The canonical request, the
+    string to sign and the HMAC chain are still botocore's.
+    """
+
+    def __init__(
+        self, credential: SigV4Credential, region: str, service: str = DEFAULT_SERVICE
+    ) -> None:
+        self._credential = credential
+        self._region = region
+        self._service = service
+        self._signer = _LeanSigV4(credential, service, region)
+
+    def sign(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        now: datetime | None = None,
+    ) -> dict[str, str]:
+        """The headers to send: ``headers`` plus Authorization, X-Amz-Date and
+        X-Amz-Content-SHA256."""
+        timestamp = _utc(now).strftime(SIGV4_TIMESTAMP)
+        send = {k: v for k, v in headers.items() if k.lower() not in _REPLACED}
+        lowered = {k.lower() for k in send}
+        if len(lowered) != len(send) or not lowered.isdisjoint(_UNUSUAL):
+            # Repeated names, or headers botocore treats specially: its own request object.
+            return self._sign_with_awsrequest(method, url, send, body, timestamp)
+        send["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
+        send["X-Amz-Date"] = timestamp  # where botocore puts it: after the body hash
+        request = _LeanRequest(method.upper(), url, send)
+        self._signer.add_auth(request, timestamp)
+        send["Authorization"] = request.authorization
+        return send
+
+    def _sign_with_awsrequest(
+        self, method: str, url: str, send: dict[str, str], body: bytes, timestamp: str
+    ) -> dict[str, str]:
+        send["X-Amz-Date"] = timestamp
+        send["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
+        request = AWSRequest(method=method.upper(), url=url, headers=send, data=body)
+        _SigV4(self._credential, self._service, self._region, timestamp).add_auth(request)
+        return {str(k): str(v) for k, v in request.headers.items()}
+
+
+_REPLACED = frozenset({"authorization", "x-amz-date"})
+# Headers botocore's add_auth reads or rewrites: a request with one is signed the slow way.
+_UNUSUAL = frozenset({"date", "x-amz-content-sha256", "x-amz-security-token"})
+_MEMO_LIMIT = 256
+
+
+class _LeanRequest:
+    """What botocore's canonicalisation reads of a request, over a plain dict of headers
+    (``X-Amz-Content-SHA256`` set, so botocore never reads the body)."""
+
+    __slots__ = ("authorization", "context", "headers", "method", "params", "url")
+
+    def __init__(self, method: str, url: str, headers: dict[str, str]) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.params: dict[str, str] = {}
+        self.context: dict[str, Any] = {}
+        self.authorization = ""
+
+
+class _LeanSigV4(SigV4Auth):  # type: ignore[misc]
+    """botocore's SigV4 over a :class:`_LeanRequest`, remembering per-URL and per-day work.
+
+    ``headers_to_sign`` keeps botocore's selection (lower-cased names, its blacklist, Host
+    from the URL) as a :class:`_SignedHeaders`; botocore's ``_sign`` steps of the key
+    derivation (the non-hex ones) are remembered by their inputs.
+    """
+
+    def __init__(self, credential: SigV4Credential, service: str, region: str) -> None:
+        super().__init__(
+            Credentials(credential.access_key_id, credential.secret_access_key), service, region
+        )
+        self._hosts: dict[str, str] = {}
+        self._paths: dict[str, str] = {}
+        self._queries: dict[str, str] = {}
+        self._derived: dict[tuple[bytes, str], bytes] = {}
+
+    def add_auth(self, request: _LeanRequest, timestamp: str) -> None:
+        request.context["timestamp"] = timestamp
+        chosen = self.headers_to_sign(request)
+        string_to_sign = self.string_to_sign(request, self.canonical_request(request))
+        signature = self.signature(string_to_sign, request)
+        request.authorization = (
+            f"AWS4-HMAC-SHA256 Credential={self.scope(request)}, "
+            f"SignedHeaders={self.signed_headers(chosen)}, Signature={signature}"
+        )
+
+    def headers_to_sign(self, request: _LeanRequest) -> _SignedHeaders:
+        chosen: _SignedHeaders | None = request.context.get("chosen")
+        if chosen is None:
+            chosen = _SignedHeaders()
+            for name, value in request.headers.items():
+                lname = name.lower()
+                if lname not in SIGNED_HEADERS_BLACKLIST:
+                    chosen[lname] = value
+            if "host" not in chosen:
+                chosen["host"] = _remember(self._hosts, request.url, _host_from_url)
+            request.context["chosen"] = chosen
+        return chosen
+
+    def canonical_query_string(self, request: _LeanRequest) -> str:
+        return str(_remember(self._queries, request.url, self._query_of))
+
+    def _query_of(self, url: str) -> str:
+        return str(self._canonical_query_string_url(urlsplit(url)))
+
+    def _normalize_url_path(self, path: str) -> str:
+        return str(_remember(self._paths, path, super()._normalize_url_path))
+
+    def _sign(self, key: bytes, msg: str, hex: bool = False) -> Any:
+        if hex:
+            return super()._sign(key, msg, hex=True)
+        return _remember(
+            self._derived, (key, msg), lambda _: super(_LeanSigV4, self)._sign(key, msg)
+        )
+
+
+def _remember(memo: dict[Any, Any], key: Any, compute: Callable[[Any], Any]) -> Any:
+    """``memo[key]``, computed by ``compute(key)`` the first time (at most 256 kept)."""
+    value = memo.get(key)
+    if value is None:
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        value = memo[key] = compute(key)
+    return value
 
 
 _AMZ_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$")

@@ -13,6 +13,7 @@ import pytest
 
 from strongroom.crypto.providers.external import (
     EkmAuthenticationFailed,
+    EkmBadResponse,
     EkmProtocol,
     EkmUnavailable,
 )
@@ -111,6 +112,21 @@ async def test_discovery_may_point_elsewhere() -> None:
     fakes.valid_tokens.add("t")
     await managers(fakes).key_info(CONN, "k1")
     assert seen == ["/custom/token"]
+
+
+@pytest.mark.parametrize("token", ["t\r\nX-Injected: 1", "two words", "", "caf\u00e9"])
+async def test_a_token_that_cannot_be_a_header_value_is_refused(token: str) -> None:
+    fakes = Fakes()
+
+    async def hook(request: httpx.Request) -> httpx.Response | None:
+        if str(request.url).startswith(IDP) and request.method == "POST":
+            return reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": 60})
+        return None
+
+    fakes.hook = hook
+    with pytest.raises(EkmBadResponse, match="cannot be sent as a bearer token"):
+        await managers(fakes).key_info(CONN, "k1")
+    assert not any(str(r.url).startswith(EKMS_URL) for r in fakes.requests)
 
 
 async def test_an_https_provider_may_not_send_secrets_to_plain_http() -> None:

@@ -10,7 +10,12 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from strongroom.crypto.providers.external.transport import LeanTransport
+from strongroom.crypto.providers.external.transport import (
+    LeanTransport,
+    _head,
+    encode_headers,
+    request_head,
+)
 
 pytestmark = pytest.mark.anyio
 Script = Callable[[bytes], bytes | None]  # request head+body -> raw answer (None: hang up)
@@ -195,3 +200,34 @@ async def test_refused_connections_are_connect_errors() -> None:
     with pytest.raises(httpx.ConnectError) as caught:
         await _post(port, LeanTransport("127.0.0.1", port, None))
     assert isinstance(caught.value.__cause__, ConnectionRefusedError)
+
+
+def test_request_heads_are_what_httpx_would_send() -> None:
+    url = httpx.URL("https://ekm.test:8443/v1/keys/k%2F1/encrypt?a=1")
+    headers = {"accept": "application/json", "Authorization": "Bearer t"}
+    body = b'{"x": 1}'
+    built = request_head(b"POST", url.raw_path, url.netloc, encode_headers(headers.items()), 8)
+    assert built == _head(httpx.Request("POST", url, headers=headers, content=body))
+    got = request_head(b"GET", url.raw_path, url.netloc, encode_headers(headers.items()), None)
+    assert got == _head(httpx.Request("GET", url, headers=headers))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"authorization": "Bearer t\r\nX-Evil: 1"}, {"a": "b\nc"}, {"a": "b\rc"}, {"a\r\nb": "c"}],
+)
+def test_line_breaks_in_headers_are_refused(headers: dict[str, str]) -> None:
+    with pytest.raises(httpx.LocalProtocolError):
+        encode_headers(headers.items())
+
+
+async def test_exchange_sends_prepared_bytes_on_pooled_connections() -> None:
+    async with serving(ok()) as (server, port):
+        transport = server.lean(port)
+        head = request_head(b"POST", b"/x", b"127.0.0.1", b"a: b\r\n", 2)
+        for _ in range(2):
+            reply = await transport.exchange(head, b"{}")
+            assert (reply.status_code, reply.content) == (200, b'{"a": 1}')
+            assert (reply.http_version, reply.reason) == (b"HTTP/1.1", b"OK")
+        assert server.connections == 1
+        assert server.requests[0] == head + b"{}"

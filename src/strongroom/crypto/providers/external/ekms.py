@@ -14,9 +14,10 @@ from strongroom.crypto.providers.external.errors import (
     EkmKeyNotFound,
     EkmUnavailable,
 )
-from strongroom.crypto.providers.external.http import ClientPool, send
-from strongroom.crypto.providers.external.route import Route
+from strongroom.crypto.providers.external.http import Answer, ClientPool, call
+from strongroom.crypto.providers.external.route import Route, Target
 from strongroom.crypto.providers.external.tokens import TokenSource
+from strongroom.crypto.providers.external.transport import encode_headers
 from strongroom.crypto.providers.external.wire import (
     Body,
     b64,
@@ -31,6 +32,7 @@ from strongroom.crypto.providers.external.wire import (
 _GET_HEADERS = {"accept": "application/json"}
 _POST_HEADERS = {"accept": "application/json", "content-type": "application/json"}
 _MAX_HEADERS = 1024
+_GET, _POST = b"GET", b"POST"
 
 
 class EkmsClient:
@@ -39,11 +41,11 @@ class EkmsClient:
     def __init__(self, pool: ClientPool, tokens: TokenSource) -> None:
         self._pool = pool
         self._tokens = tokens
-        self._headers: dict[tuple[str, bool], httpx.Headers] = {}
+        self._headers: dict[tuple[str, bool], tuple[dict[str, str], bytes | None]] = {}
 
     async def key_info(self, route: Route, key_id: str) -> ExternalKeyInfo:
         """The key's metadata; only AES-256 keys are usable."""
-        body = await self._call(route, "GET", route.url("metadata", key_id), None, key_id)
+        body = await self._call(route, "GET", route.target("metadata", key_id), None, key_id)
         _same_key(route, body, key_id, "metadata")
         state = _state(route, body)
         shape = body.get("keyShape")
@@ -64,7 +66,7 @@ class EkmsClient:
             request["keyVersionId"] = version_id
         if aad:
             request["aad"] = b64(aad)
-        url = route.url("encrypt", key_id)
+        url = route.target("encrypt", key_id)
         body = await self._call(route, "POST", url, request, key_id, version_id)
         used = _same_key(route, body, key_id, "a ciphertext", version_id)
         return ExternalCiphertext(used, binary(body, "ciphertext", route.label))
@@ -78,21 +80,21 @@ class EkmsClient:
         request: Body = {"ciphertext": b64(blob), "keyVersionId": version_id}
         if aad:
             request["aad"] = b64(aad)
-        url = route.url("decrypt", key_id)
+        url = route.target("decrypt", key_id)
         body = await self._call(route, "POST", url, request, key_id, version_id, decrypt=True)
         _same_key(route, body, key_id, "a plaintext", version_id)
         return binary(body, "plaintext", route.label)
 
     async def vault_state(self, route: Route) -> str:
         """ACTIVE or BLOCKED, as the EKM's vault metadata says."""
-        body = await self._call(route, "GET", route.url("metadata"), None, None)
+        body = await self._call(route, "GET", route.target("metadata"), None, None)
         return _state(route, body)
 
     async def _call(
         self,
         route: Route,
         method: str,
-        url: httpx.URL,
+        url: Target,
         request: Body | None,
         key_id: str | None,
         version_id: str | None = None,
@@ -115,17 +117,17 @@ class EkmsClient:
         self,
         route: Route,
         method: str,
-        url: httpx.URL,
+        url: Target,
         content: bytes | None,
         token: str,
         retry: bool,
-    ) -> httpx.Response:
-        request = route.request(method, url, self._headers_for(token, content is None), content)
-        client = self._pool.client(route.pool_key)
-        return await send(client, request, route.label, route.timeout_message, retry)
+    ) -> Answer:
+        headers, wire = self._headers_for(token, content is None)
+        verb = _GET if method == "GET" else _POST
+        return await call(self._pool, route, verb, url, headers, content, retry, wire)
 
-    def _headers_for(self, token: str, get: bool) -> httpx.Headers:
-        """Request headers with the bearer token, built once per token."""
+    def _headers_for(self, token: str, get: bool) -> tuple[dict[str, str], bytes | None]:
+        """Request headers with the bearer token, and their wire form, built once per token."""
         headers = self._headers.get((token, get))
         if headers is None:
             if len(self._headers) >= _MAX_HEADERS:
@@ -134,7 +136,11 @@ class EkmsClient:
                 **(_GET_HEADERS if get else _POST_HEADERS),
                 "authorization": f"Bearer {token}",
             }
-            headers = self._headers[(token, get)] = httpx.Headers(values)
+            try:
+                wire: bytes | None = encode_headers(values.items())
+            except httpx.LocalProtocolError:
+                wire = None  # call() encodes it again and reports the fault
+            headers = self._headers[(token, get)] = (values, wire)
         return headers
 
 
@@ -161,7 +167,7 @@ def _same_key(
 
 def _failure(
     route: Route,
-    response: httpx.Response,
+    response: Answer,
     key_id: str | None,
     version_id: str | None,
     decrypt: bool,

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 import httpx
 
 from strongroom.crypto.providers.external.breaker import CircuitBreaker
-from strongroom.crypto.providers.external.connection import EkmConnection
+from strongroom.crypto.providers.external.connection import EkmConnection, EkmProtocol
 from strongroom.crypto.providers.external.errors import EkmUnavailable
 from strongroom.crypto.providers.external.http import PoolKey
+from strongroom.crypto.sigv4 import SigV4Credential, SigV4Signer
 
 MAX_URLS = 4096
+
+
+class Target(NamedTuple):
+    """A request URL: parsed, as text (what SigV4 signs), and its wire forms (the request
+    line's path and query, and the Host header, as httpx sends them)."""
+
+    url: httpx.URL
+    text: str
+    path: bytes
+    host: bytes
 
 
 @dataclass(frozen=True)
@@ -31,28 +43,36 @@ class Route:
     label: str
     timeout_message: str
     timeout: dict[str, Any] = field(repr=False)  # httpx's per-request timeout extension
-    _urls: dict[tuple[str, str | None], httpx.URL] = field(
+    signer: SigV4Signer | None = field(repr=False)  # XKS: signs with the vault's credential
+    _urls: dict[tuple[str, str | None], Target] = field(
         default_factory=dict, repr=False, compare=False
     )
 
     def url(self, operation: str, key_id: str | None = None) -> httpx.URL:
         """``{base}/keys/{key_id}/{operation}`` (or ``{base}/{operation}`` without a key),
         the key id quoted as one path segment; parsed once and kept."""
-        url = self._urls.get((operation, key_id))
-        if url is None:
+        return self.target(operation, key_id).url
+
+    def target(self, operation: str, key_id: str | None = None) -> Target:
+        """:meth:`url` with the forms a request needs of it, derived once and kept."""
+        target = self._urls.get((operation, key_id))
+        if target is None:
             if len(self._urls) >= MAX_URLS:
                 self._urls.clear()
             path = (
                 f"/{operation}" if key_id is None else f"/keys/{quote(key_id, safe='')}/{operation}"
             )
-            url = self._urls[(operation, key_id)] = httpx.URL(self.base_url + path)
-        return url
+            url = httpx.URL(self.base_url + path)
+            target = self._urls[(operation, key_id)] = Target(
+                url, str(url), url.raw_path, url.netloc
+            )
+        return target
 
     def request(
         self,
         method: str,
         url: str | httpx.URL,
-        headers: httpx.Headers | dict[str, str],
+        headers: Mapping[str, str],
         content: bytes | None = None,
     ) -> httpx.Request:
         """An ``httpx.Request`` carrying this route's timeouts."""
@@ -108,4 +128,11 @@ def make_route(conn: EkmConnection, breaker: CircuitBreaker) -> Route:
         label=label,
         timeout_message=f"{label} did not answer within {millis}",
         timeout=httpx.Timeout(seconds).as_dict(),
+        signer=_signer(conn),
     )
+
+
+def _signer(conn: EkmConnection) -> SigV4Signer | None:
+    if conn.protocol is not EkmProtocol.XKS:
+        return None
+    return SigV4Signer(SigV4Credential(conn.client_id, conn.client_secret), conn.region)

@@ -160,6 +160,8 @@ def _issued(response: httpx.Response, label: str) -> tuple[str, float | None]:
     if status == 200:
         body = json_body(response, label)
         token = text(body, "access_token", label)
+        if not (token and token.isascii() and token.isprintable()) or " " in token:
+            raise EkmBadResponse(f"{label} issued a token that cannot be sent as a bearer token")
         token_type = body.get("token_type", "Bearer")
         if not isinstance(token_type, str) or token_type.lower() != "bearer":
             raise EkmBadResponse(f"{label} issued a token that is not a bearer token")

@@ -22,7 +22,7 @@ import asyncio
 import socket
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import httptools
@@ -59,6 +59,30 @@ class _Connection:
         self.writer.close()
 
 
+class Reply:
+    """A complete answer: what EKM callers read of an ``httpx.Response``, without building one.
+
+    ``headers`` are (name, value) pairs as received; ``http_version`` is b"HTTP/1.1" or
+    b"HTTP/1.0".
+    """
+
+    __slots__ = ("content", "headers", "http_version", "reason", "status_code")
+
+    def __init__(
+        self,
+        status_code: int,
+        headers: list[tuple[bytes, bytes]],
+        content: bytes,
+        http_version: bytes,
+        reason: bytes,
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.http_version = http_version
+        self.reason = reason
+
+
 class LeanTransport(httpx.AsyncBaseTransport):
     """Keep-alive HTTP/1.1 to the one origin of ``host``/``port``; TLS when ``tls`` is given.
 
@@ -78,25 +102,52 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` on a pooled connection and read the whole answer."""
+        """Send ``request`` on a pooled connection and read the whole answer, within the
+        request's timeouts (their largest value bounds the whole exchange)."""
         timeouts = request.extensions.get("timeout", {})
         budget = max((v for v in timeouts.values() if v is not None), default=None)
         with _timeouts_as_httpx(request):
-            async with asyncio.timeout(budget), self._slots:
-                connection = self._reuse() or await self._connect(request)
-                done = False
-                try:
-                    response, reusable = await _exchange(connection, request)
-                    done = True
-                finally:
-                    if not done:
-                        connection.close()
+            async with asyncio.timeout(budget):
+                reply = await self.exchange(
+                    _head(request), request.content, request.method == "HEAD", request
+                )
+        return httpx.Response(
+            reply.status_code,
+            headers=reply.headers,
+            content=reply.content,
+            extensions={"http_version": reply.http_version, "reason_phrase": reply.reason},
+            request=request,
+        )
+
+    async def exchange(
+        self,
+        head: bytes,
+        body: bytes,
+        head_only: bool = False,
+        request: httpx.Request | None = None,
+    ) -> Reply:
+        """Send a request already serialized (``head`` ends with the blank line) on a pooled
+        connection and read the whole answer; ``head_only`` for answers to HEAD.
+
+        The lower half of :meth:`handle_async_request`, for callers that build the bytes
+        themselves: it has no timer of its own (the caller bounds it). Faults are the httpx
+        exceptions, naming ``request`` when given.
+        """
+        async with self._slots:
+            connection = self._reuse() or await self._connect(request)
+            done = False
+            try:
+                reply, reusable = await _exchange(connection, head, body, head_only, request)
+                done = True
+            finally:
+                if not done:
+                    connection.close()
         if reusable and not self._closed:
             connection.idle_since = time.monotonic()
             self._idle.append(connection)
         else:
             connection.close()
-        return response
+        return reply
 
     async def aclose(self) -> None:
         self._closed = True
@@ -112,7 +163,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
             connection.close()
         return None
 
-    async def _connect(self, request: httpx.Request) -> _Connection:
+    async def _connect(self, request: httpx.Request | None) -> _Connection:
         try:
             reader, writer = await asyncio.open_connection(
                 self._host,
@@ -145,16 +196,21 @@ def _head(request: httpx.Request) -> bytes:
     return b"".join(lines)
 
 
-async def _exchange(connection: _Connection, request: httpx.Request) -> tuple[httpx.Response, bool]:
-    """Send ``request``; the answer, and whether the connection may carry another request."""
-    body = request.content
+async def _exchange(
+    connection: _Connection,
+    head: bytes,
+    body: bytes,
+    head_only: bool,
+    request: httpx.Request | None,
+) -> tuple[Reply, bool]:
+    """Send a request; the answer, and whether the connection may carry another request."""
     try:
-        connection.writer.write(_head(request) + body)
+        connection.writer.write(head + body)
         await connection.writer.drain()
     except OSError as error:
         raise httpx.WriteError(str(error) or type(error).__name__, request=request) from error
     try:
-        return await _read_response(connection.reader, request)
+        return await _read_response(connection.reader, head_only, request)
     except OSError as error:
         raise httpx.ReadError(str(error) or type(error).__name__, request=request) from error
 
@@ -199,7 +255,7 @@ class _Answer:
         self.complete = False
         self.keep_alive = False
 
-    def feed(self, data: bytes, request: httpx.Request) -> None:
+    def feed(self, data: bytes, request: httpx.Request | None) -> None:
         """Parse ``data``; the callbacks below collect the answer."""
         try:
             self.parser.feed_data(data)
@@ -264,9 +320,9 @@ class _Answer:
 
 
 async def _read_response(
-    reader: asyncio.StreamReader, request: httpx.Request
-) -> tuple[httpx.Response, bool]:
-    answer = _Answer(skip_body=request.method == "HEAD")
+    reader: asyncio.StreamReader, head_only: bool, request: httpx.Request | None
+) -> tuple[Reply, bool]:
+    answer = _Answer(skip_body=head_only)
     fed = 0
     try:
         while not answer.complete:
@@ -284,11 +340,26 @@ async def _read_response(
                     raise httpx.RemoteProtocolError(message, request=request)
     finally:
         del answer.parser  # the parser holds the callbacks: free both now, not in a GC pass
-    response = httpx.Response(
-        answer.status,
-        headers=answer.headers,
-        content=b"".join(answer.body),
-        extensions={"http_version": answer.version, "reason_phrase": answer.reason},
-        request=request,
-    )
-    return response, answer.keep_alive
+    body = answer.body
+    content = body[0] if len(body) == 1 else b"".join(body)
+    reply = Reply(answer.status, answer.headers, content, answer.version, answer.reason)
+    return reply, answer.keep_alive
+
+
+def request_head(
+    method: bytes, path: bytes, host: bytes, headers: bytes, length: int | None
+) -> bytes:
+    """The head of a request as ``httpx.Request`` would send it: the request line, Host,
+    ``headers`` (from :func:`encode_headers`), then Content-Length when there is a body."""
+    sized = b"" if length is None else b"Content-Length: %d\r\n" % length
+    return b"%s %s HTTP/1.1\r\nHost: %s\r\n%s%s\r\n" % (method, path, host, headers, sized)
+
+
+def encode_headers(headers: Iterable[tuple[str, str]]) -> bytes:
+    """``name: value`` lines, ASCII as httpx encodes them; a CR or LF in a name or value is
+    refused (httpx.LocalProtocolError), so nothing can be smuggled into the head."""
+    lines = [f"{name}: {value}\r\n" for name, value in headers]
+    block = "".join(lines)
+    if block.count("\n") != len(lines) or block.count("\r") != len(lines):
+        raise httpx.LocalProtocolError("a request header contains a line break")
+    return block.encode("ascii")

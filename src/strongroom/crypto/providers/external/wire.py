@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import binascii
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
 from strongroom.crypto.providers.external.errors import EkmBadResponse
+
+if TYPE_CHECKING:
+    from strongroom.crypto.providers.external.http import Answer
 
 Body = dict[str, Any]
 
@@ -23,7 +25,7 @@ def dumps(body: Body) -> bytes:
     return orjson.dumps(body)
 
 
-def json_body(response: httpx.Response, label: str) -> Body:
+def json_body(response: Answer, label: str) -> Body:
     """The response's JSON object, or EkmBadResponse."""
     try:
         body = orjson.loads(response.content)
@@ -34,7 +36,7 @@ def json_body(response: httpx.Response, label: str) -> Body:
     return body
 
 
-def error_body(response: httpx.Response) -> Body:
+def error_body(response: Answer) -> Body:
     """The JSON object of an error response, or an empty one when it has none."""
     try:
         body = orjson.loads(response.content)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
-
 from strongroom.crypto.providers.external.connection import (
     ExternalCiphertext,
     ExternalKeyInfo,
@@ -20,8 +18,8 @@ from strongroom.crypto.providers.external.errors import (
     EkmKeyNotFound,
     EkmUnavailable,
 )
-from strongroom.crypto.providers.external.http import ClientPool, send
-from strongroom.crypto.providers.external.route import Route
+from strongroom.crypto.providers.external.http import Answer, ClientPool, call
+from strongroom.crypto.providers.external.route import Route, Target
 from strongroom.crypto.providers.external.wire import (
     Body,
     b64,
@@ -35,7 +33,6 @@ from strongroom.crypto.providers.external.wire import (
     unb64,
 )
 from strongroom.crypto.providers.external.xks_blob import XksCiphertext, pack, unpack
-from strongroom.crypto.sigv4 import SigV4Credential, sign
 
 ALGORITHM = "AES_GCM"
 _HEADERS = {"content-type": "application/json", "accept": "application/json"}
@@ -53,7 +50,7 @@ class XksClient:
     async def key_info(self, route: Route, key_id: str) -> ExternalKeyInfo:
         """The key's metadata; only AES_256 keys that encrypt and decrypt are usable."""
         request = {"requestMetadata": _metadata(route, "DescribeKey")}
-        body = await self._call(route, route.url("metadata", key_id), request, key_id, True)
+        body = await self._call(route, route.target("metadata", key_id), request, key_id, True)
         if text(body, "keySpec", route.label) != "AES_256":
             raise EkmBadResponse(f"{route.label} reports an unsupported key spec (not AES_256)")
         status = text(body, "keyStatus", route.label)
@@ -75,7 +72,7 @@ class XksClient:
         }
         if aad:
             request["additionalAuthenticatedData"] = b64(aad)
-        body = await self._call(route, route.url("encrypt", key_id), request, key_id, False)
+        body = await self._call(route, route.target("encrypt", key_id), request, key_id, False)
         parts = _encrypted(route, body)
         if len(parts.ciphertext) != len(plaintext):
             raise EkmBadResponse(f"{route.label} returned a ciphertext of the wrong length")
@@ -97,7 +94,7 @@ class XksClient:
             request["ciphertextMetadata"] = b64(parts.metadata)
         if aad:
             request["additionalAuthenticatedData"] = b64(aad)
-        url = route.url("decrypt", key_id)
+        url = route.target("decrypt", key_id)
         body = await self._call(route, url, request, key_id, True, decrypt=True)
         plaintext = binary(body, "plaintext", route.label)
         if len(plaintext) != len(parts.ciphertext):
@@ -107,7 +104,7 @@ class XksClient:
     async def health(self, route: Route) -> tuple[HealthState, str]:
         """(ACTIVE or UNREACHABLE, detail) from the proxy's EKM fleet report."""
         request = {"requestMetadata": _metadata(route, "KmsHealthCheck", health=True)}
-        body = await self._call(route, route.url("health"), request, None, True)
+        body = await self._call(route, route.target("health"), request, None, True)
         fleet = body.get("ekmFleetDetails")
         if not isinstance(fleet, list):
             raise EkmBadResponse(f"{route.label} returned a response without 'ekmFleetDetails'")
@@ -121,24 +118,17 @@ class XksClient:
     async def _call(
         self,
         route: Route,
-        url: httpx.URL,
+        url: Target,
         request: Body,
         key_id: str | None,
         retry: bool,
         decrypt: bool = False,
     ) -> Body:
         content = dumps(request)
-        conn = route.conn
-        credential = SigV4Credential(conn.client_id, conn.client_secret)
-        headers = sign("POST", str(url), _HEADERS, content, credential, conn.region)
-        client = self._pool.client(route.pool_key)
-        response = await send(
-            client,
-            route.request("POST", url, headers, content),
-            route.label,
-            route.timeout_message,
-            retry,
-        )
+        signer = route.signer
+        assert signer is not None  # every XKS route has one (route.make_route)
+        headers = signer.sign("POST", url.text, _HEADERS, content)
+        response = await call(self._pool, route, b"POST", url, headers, content, retry)
         if response.status_code != 200:
             raise _failure(route, response, key_id, decrypt)
         return json_body(response, route.label)
@@ -177,7 +167,7 @@ def _encrypted(route: Route, body: Body) -> XksCiphertext:
     return parts
 
 
-def _failure(route: Route, response: httpx.Response, key_id: str | None, decrypt: bool) -> EkmError:
+def _failure(route: Route, response: Answer, key_id: str | None, decrypt: bool) -> EkmError:
     """The error for a non-200 answer ({errorName, errorMessage} bodies)."""
     status = response.status_code
     name = code_of(error_body(response), "errorName")
