@@ -4,8 +4,9 @@ token signing keys and audit events. Dataclass fields are named as their columns
 from __future__ import annotations
 
 import dataclasses
+import functools
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -28,10 +29,34 @@ from strongroom.storage import rows, schema
 T = TypeVar("T")
 _AUDIT_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEvent))
 _AUDIT_COLUMNS = ", ".join(_AUDIT_FIELDS)
-_AUDIT_CHUNK = 500  # x 12 columns stays under SQLite's 32,766 bound parameters
+_AUDIT_CHUNK = 512  # x 12 columns stays under SQLite's 32,766 bound parameters
 
 
 _audit_row = cast(Callable[[AuditEvent], AuditRow], operator.attrgetter(*_AUDIT_FIELDS))
+
+
+def _chunk_sizes(total: int) -> Iterator[int]:
+    """Full chunks, then the rest in powers of two: at most ten distinct statements ever.
+
+    (With a statement per batch size, each flush prepared a new statement of thousands of
+    parameters, and the driver's cache kept up to 128 of them.)
+    """
+    while total >= _AUDIT_CHUNK:
+        yield _AUDIT_CHUNK
+        total -= _AUDIT_CHUNK
+    size = _AUDIT_CHUNK // 2
+    while total:
+        if total >= size:
+            yield size
+            total -= size
+        size //= 2
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_audit_sql(rows: int, marker: str) -> str:
+    row_markers = "(" + ", ".join([marker] * len(_AUDIT_FIELDS)) + ")"
+    values = ", ".join([row_markers] * rows)
+    return f"INSERT INTO audit_events ({_AUDIT_COLUMNS}) VALUES {values}"  # noqa: S608
 
 
 def _stamp(when: datetime, sqlite: bool) -> object:
@@ -261,20 +286,20 @@ class IamRepository:
         The audit writer runs in the serving process and is called for every request made. One
         statement per chunk (not a row-by-row executemany) keeps the number of times the writer
         thread gives up and takes back the GIL small, which is what slows the request thread.
+        Chunks are of a few fixed sizes (see :func:`_chunk_sizes`), so the driver prepares each
+        statement once and reuses it from its statement cache.
         """
         sqlite = self._conn.dialect.name == "sqlite"
         marker = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
-        row_markers = "(" + ", ".join([marker] * len(_AUDIT_FIELDS)) + ")"
-        for first in range(0, len(rows), _AUDIT_CHUNK):
-            chunk = rows[first : first + _AUDIT_CHUNK]
+        first = 0
+        for size in _chunk_sizes(len(rows)):
             values: list[object] = []
-            for row in chunk:
+            for row in rows[first : first + size]:
                 values.append(row[0])
                 values.append(_stamp(row[1], sqlite))
                 values.extend(row[2:])
-            rows_sql = ", ".join([row_markers] * len(chunk))
-            sql = f"INSERT INTO audit_events ({_AUDIT_COLUMNS}) VALUES {rows_sql}"  # noqa: S608
-            self._conn.exec_driver_sql(sql, tuple(values))
+            first += size
+            self._conn.exec_driver_sql(_insert_audit_sql(size, marker), tuple(values))
 
     def audit_events(
         self, tenancy_id: str, start: datetime, end: datetime, limit: int, offset: int
