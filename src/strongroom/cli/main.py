@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -111,6 +112,11 @@ def serve(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     _print_connect_help(settings)
+    # What start-up built lives as long as the process: keep it out of the collector's full
+    # passes, which otherwise walk it all (tens of ms under load, a stall for every request
+    # in flight).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         asgi,
         host=host,

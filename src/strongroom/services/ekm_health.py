@@ -90,8 +90,9 @@ def require_usable(deps: Deps, vault: Vault) -> None:
         raise errors.IncorrectState(
             f"The external key manager refuses this vault (BLOCKED): {health.detail}"
         )
-    recent = deps.clock.now() - health.time_checked < timedelta(seconds=FAIL_FAST_SECONDS)
-    if health.state is EkmHealthState.UNREACHABLE and recent:
+    if health.state is not EkmHealthState.UNREACHABLE:
+        return
+    if deps.clock.now() - health.time_checked < timedelta(seconds=FAIL_FAST_SECONDS):
         raise errors.ExternalKeyManagerUnavailable(
             f"The external key manager is unreachable: {health.detail}"
         )
