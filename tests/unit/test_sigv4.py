@@ -238,3 +238,13 @@ def test_error_reason_never_contains_the_secret() -> None:
     with pytest.raises(SigV4Error) as info:
         _verify(headers)
     assert CRED.secret_access_key not in str(info.value)
+
+
+def test_a_kept_signer_stamps_the_current_second() -> None:
+    signer = SigV4Signer(CRED, "r1")
+    before = datetime.now(UTC).replace(microsecond=0)
+    stamps = [signer.sign("POST", URL, {}, BODY)["X-Amz-Date"] for _ in range(3)]
+    after = datetime.now(UTC)
+    for stamp in stamps:
+        signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        assert before <= signed_at <= after

@@ -8,9 +8,11 @@ scope (service, optional region, date) and the clock skew, and compares in const
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,26 +67,15 @@ class _SignedHeaders(dict[str, str]):
 
 
 class _SigV4(SigV4Auth):  # type: ignore[misc]
-    """botocore's signer with an injected timestamp and, for verification, fixed signed headers."""
+    """botocore's signer over an ``AWSRequest``, with an injected timestamp."""
 
     def __init__(
-        self,
-        credential: SigV4Credential,
-        service: str,
-        region: str,
-        timestamp: str,
-        signed_headers: _SignedHeaders | None = None,
+        self, credential: SigV4Credential, service: str, region: str, timestamp: str
     ) -> None:
         super().__init__(
             Credentials(credential.access_key_id, credential.secret_access_key), service, region
         )
         self._timestamp = timestamp
-        self._fixed_signed = signed_headers
-
-    def headers_to_sign(self, request: Any) -> Any:
-        if self._fixed_signed is None:
-            return super().headers_to_sign(request)
-        return self._fixed_signed
 
     def add_auth(self, request: Any) -> None:
         request.context["timestamp"] = self._timestamp
@@ -93,13 +84,6 @@ class _SigV4(SigV4Auth):  # type: ignore[misc]
             self.string_to_sign(request, self.canonical_request(request)), request
         )
         self._inject_signature_to_request(request, signature)
-
-    def compute(self, request: Any) -> str:
-        """The hex signature of ``request`` as it stands (no headers are added)."""
-        request.context["timestamp"] = self._timestamp
-        return str(
-            self.signature(self.string_to_sign(request, self.canonical_request(request)), request)
-        )
 
 
 def _utc(now: datetime | None) -> datetime:
@@ -139,6 +123,8 @@ class SigV4Signer:
         self._region = region
         self._service = service
         self._signer = _LeanSigV4(credential, service, region)
+        self._second = -1
+        self._stamp = ""
 
     def sign(
         self,
@@ -150,7 +136,7 @@ class SigV4Signer:
     ) -> dict[str, str]:
         """The headers to send: ``headers`` plus Authorization, X-Amz-Date and
         X-Amz-Content-SHA256."""
-        timestamp = _utc(now).strftime(SIGV4_TIMESTAMP)
+        timestamp = self._timestamp() if now is None else _utc(now).strftime(SIGV4_TIMESTAMP)
         send = {k: v for k, v in headers.items() if k.lower() not in _REPLACED}
         lowered = {k.lower() for k in send}
         if len(lowered) != len(send) or not lowered.isdisjoint(_UNUSUAL):
@@ -162,6 +148,14 @@ class SigV4Signer:
         self._signer.add_auth(request, timestamp)
         send["Authorization"] = request.authorization
         return send
+
+    def _timestamp(self) -> str:
+        """Now as X-Amz-Date, formatted once per second."""
+        second = int(time.time())
+        if second != self._second:
+            self._stamp = datetime.fromtimestamp(second, UTC).strftime(SIGV4_TIMESTAMP)
+            self._second = second
+        return self._stamp
 
     def _sign_with_awsrequest(
         self, method: str, url: str, send: dict[str, str], body: bytes, timestamp: str
@@ -221,6 +215,12 @@ class _LeanSigV4(SigV4Auth):  # type: ignore[misc]
             f"SignedHeaders={self.signed_headers(chosen)}, Signature={signature}"
         )
 
+    def compute(self, request: _LeanRequest, timestamp: str) -> str:
+        """The hex signature of ``request`` (its headers to sign fixed in its context)."""
+        request.context["timestamp"] = timestamp
+        string_to_sign = self.string_to_sign(request, self.canonical_request(request))
+        return str(self.signature(string_to_sign, request))
+
     def headers_to_sign(self, request: _LeanRequest) -> _SignedHeaders:
         chosen: _SignedHeaders | None = request.context.get("chosen")
         if chosen is None:
@@ -251,6 +251,12 @@ class _LeanSigV4(SigV4Auth):  # type: ignore[misc]
         )
 
 
+@functools.lru_cache(maxsize=64)
+def _verifier(access_key_id: str, secret: str, service: str, region: str) -> _LeanSigV4:
+    """A signer per credential and scope, kept across requests (its per-day key memo)."""
+    return _LeanSigV4(SigV4Credential(access_key_id, secret), service, region)
+
+
 def _remember(memo: dict[Any, Any], key: Any, compute: Callable[[Any], Any]) -> Any:
     """``memo[key]``, computed by ``compute(key)`` the first time (at most 256 kept)."""
     value = memo.get(key)
@@ -264,6 +270,7 @@ def _remember(memo: dict[Any, Any], key: Any, compute: Callable[[Any], Any]) -> 
 _AMZ_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$")
 
 
+@functools.lru_cache(maxsize=256)  # requests signed in the same second share their stamp
 def _parse_amz_date(text: str) -> datetime:
     match = _AMZ_DATE.match(text)
     if match is None:
@@ -338,21 +345,18 @@ def verify(
     missing = [name for name in signed if name not in lowered]
     if missing:
         raise SigV4Error("a signed header is missing")
+    body_sha = hashlib.sha256(body).hexdigest()
     content_sha = lowered.get("x-amz-content-sha256")
-    if content_sha is not None and not hmac.compare_digest(
-        content_sha.lower(), hashlib.sha256(body).hexdigest()
-    ):
+    if content_sha is not None and not hmac.compare_digest(content_sha.lower(), body_sha):
         raise SigV4Error("body does not match X-Amz-Content-SHA256")
 
     url = f"http://{lowered['host']}{path or '/'}" + (f"?{query}" if query else "")
-    # The request carries no headers: botocore then hashes the body itself (already checked
-    # against X-Amz-Content-SHA256 above) and reads the signed headers from the verifier.
-    request = AWSRequest(method=method.upper(), url=url, data=body)
-    chosen = _SignedHeaders((name, lowered[name]) for name in signed)
-    verifier = _SigV4(
-        SigV4Credential(access_key_id, secret), scope_service, scope_region, amz_date, chosen
-    )
-    expected = verifier.compute(request)
+    # The payload hash is the body's (botocore's own for a plain-HTTP URL, and the header's
+    # when one was sent, checked above); the signed headers are the ones the client named.
+    request = _LeanRequest(method.upper(), url, {"X-Amz-Content-SHA256": body_sha})
+    request.context["chosen"] = _SignedHeaders((name, lowered[name]) for name in signed)
+    verifier = _verifier(access_key_id, secret, scope_service, scope_region)
+    expected = verifier.compute(request, amz_date)
     if not hmac.compare_digest(expected, match["signature"].lower()):
         raise SigV4Error("signature does not match")
     return access_key_id

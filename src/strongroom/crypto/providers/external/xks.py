@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
 from strongroom.crypto.providers.external.connection import (
     ExternalCiphertext,
@@ -142,12 +142,21 @@ def _metadata(
     health: bool = False,
 ) -> Body:
     """requestMetadata: who asks (the Strongroom vault), for which operation and key."""
-    metadata: Body = {"kmsOperation": operation, "kmsRequestId": str(uuid.uuid4())}
+    metadata: Body = {"kmsOperation": operation, "kmsRequestId": _request_id()}
     if not health:
         metadata["awsPrincipalArn"] = f"strongroom:vault/{route.conn.vault_id}"
     if key_id is not None:
         metadata["kmsKeyArn"] = key_ref or f"strongroom:vault/{route.conn.vault_id}/key/{key_id}"
     return metadata
+
+
+def _request_id() -> str:
+    """A random (version 4) UUID as text, as ``str(uuid.uuid4())`` but in half the time."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _encrypted(route: Route, body: Body) -> XksCiphertext:
