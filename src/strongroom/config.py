@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from strongroom.domain.hosts import is_loopback
 
 DEFAULT_PORT = 8200
 DEFAULT_REGION = "us-ashburn-1"
@@ -71,16 +72,6 @@ class Settings:
             raise ConfigError("--ekm-timeout must be between 0.01 and 60 seconds")
         if not 1 <= self.ekm_health_interval <= 86400:
             raise ConfigError("--ekm-health-interval must be between 1 and 86400 seconds")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names only this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def read_state(data_dir: Path) -> dict[str, Any]:

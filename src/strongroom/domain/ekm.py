@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
 from strongroom.domain.errors import InvalidParameter
+from strongroom.domain.hosts import is_loopback
 
 XKS_PATH_SUFFIX = "/kms/xks/v1"
 MAX_URL = 1024
@@ -87,7 +87,7 @@ def require_endpoint_url(value: object, name: str) -> str:
         raise InvalidParameter(f"{name} must be https://host[:port]/path, without credentials")
     if parts.scheme == "https":
         return value
-    if parts.scheme == "http" and _is_loopback(host):
+    if parts.scheme == "http" and is_loopback(host):
         return value
     raise InvalidParameter(f"{name} must use https (plain http is accepted only to loopback)")
 
@@ -112,12 +112,3 @@ def require_external_id(value: object, name: str) -> str:
     if any(c in found for c in "/?#% \\"):
         raise InvalidParameter(f"{name} must not contain '/', '?', '#', '%', '\\' or spaces")
     return found
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

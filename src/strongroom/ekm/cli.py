@@ -6,7 +6,6 @@ never from arguments, and never printed back.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import secrets
@@ -19,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from strongroom.domain.hosts import is_loopback
 from strongroom.ekm import admin
 from strongroom.ekm.cli_access import jwt_app, xks_app
 from strongroom.ekm.config import (
@@ -132,15 +132,6 @@ def init(
     console.print(f"XKS base URL:   {urls.xks_url}")
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @app.command()
 def serve(
     data_dir: DataDir,
@@ -172,7 +163,7 @@ def serve(
         )
     if (tls_cert is None) != (tls_key is None):
         raise fail("--tls-cert and --tls-key go together")
-    if tls_cert is None and not _loopback(host):
+    if tls_cert is None and not is_loopback(host):
         raise fail(f"refusing to serve on {host} without TLS; pass --tls-cert and --tls-key")
     scheme = "https" if tls_cert else "http"
     shown = f"[{host}]" if ":" in host else host
