@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from strongroom.crypto.providers.external import EkmInvalidCiphertext, EkmProtocol, protocol_for
@@ -22,6 +24,15 @@ from tests.unit.ekm_client.fakes import SECRET, connection
 )
 def test_protocol_follows_the_endpoint_path(url: str, protocol: EkmProtocol) -> None:
     assert protocol_for(url) is protocol
+
+
+def test_connections_are_equal_and_hash_alike_by_their_fields() -> None:
+    conn = connection(EkmProtocol.EKMS)
+    twin = replace(conn)
+    assert conn == twin and hash(conn) == hash(twin) and {conn: 1}[twin] == 1
+    for change in ({"client_secret": "other"}, {"timeout_seconds": 1.0}, {"region": "r2"}):
+        other = replace(conn, **change)
+        assert other != conn and hash(other) != hash(conn)
 
 
 def test_connection_repr_hides_the_secret() -> None:

@@ -43,6 +43,16 @@ class EkmConnection:
     region: str = "us-ashburn-1"
     ca_bundle_pem: str | None = None
     timeout_seconds: float = 0.25
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        # Every EKM call looks its route up by connection: hash the fields once, not per call.
+        fields = (self.vault_id, self.endpoint_url, self.protocol, self.client_id)
+        rest = (self.client_secret, self.idp_url, self.region, self.ca_bundle_pem)
+        object.__setattr__(self, "_hash", hash((*fields, *rest, self.timeout_seconds)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass(frozen=True)
