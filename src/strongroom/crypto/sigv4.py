@@ -171,6 +171,12 @@ _REPLACED = frozenset({"authorization", "x-amz-date"})
 # Headers botocore's add_auth reads or rewrites: a request with one is signed the slow way.
 _UNUSUAL = frozenset({"date", "x-amz-content-sha256", "x-amz-security-token"})
 _MEMO_LIMIT = 256
+# Per-call values of a signed request, and what stands in for them in a kept template
+# (neither can occur in a canonical request: URLs are percent-encoded there).
+_PER_CALL = frozenset({"X-Amz-Date", "X-Amz-Content-SHA256"})
+_DATE_MARK = "\x00sigv4-date\x00"
+_SHA_MARK = "\x00sigv4-sha256\x00"
+_STAND_INS = {"X-Amz-Content-SHA256": _SHA_MARK, "X-Amz-Date": _DATE_MARK}
 
 
 class _LeanRequest:
@@ -204,16 +210,35 @@ class _LeanSigV4(SigV4Auth):  # type: ignore[misc]
         self._paths: dict[str, str] = {}
         self._queries: dict[str, str] = {}
         self._derived: dict[tuple[bytes, str], bytes] = {}
+        self._templates: dict[tuple[str, str, tuple[tuple[str, str], ...]], str] = {}
 
     def add_auth(self, request: _LeanRequest, timestamp: str) -> None:
         request.context["timestamp"] = timestamp
         chosen = self.headers_to_sign(request)
-        string_to_sign = self.string_to_sign(request, self.canonical_request(request))
+        string_to_sign = self.string_to_sign(request, self._canonical_request(request))
         signature = self.signature(string_to_sign, request)
         request.authorization = (
             f"AWS4-HMAC-SHA256 Credential={self.scope(request)}, "
             f"SignedHeaders={self.signed_headers(chosen)}, Signature={signature}"
         )
+
+    def _canonical_request(self, request: _LeanRequest) -> str:
+        """botocore's canonical request, made once per method, URL and fixed headers with
+        stand-ins for X-Amz-Date and the body hash, which are then put in."""
+        headers = request.headers
+        fixed = tuple(item for item in headers.items() if item[0] not in _PER_CALL)
+        key = (request.method, request.url, fixed)
+        template = self._templates.get(key)
+        if template is None:
+            stand_in = _LeanRequest(request.method, request.url, {**headers, **_STAND_INS})
+            stand_in.context["timestamp"] = _STAND_INS["X-Amz-Date"]
+            made = self.canonical_request(stand_in)
+            usable = made.count(_DATE_MARK) == 1 and made.count(_SHA_MARK) == 2
+            template = _remember(self._templates, key, lambda _: made if usable else "")
+        if not template:  # a stand-in was not where expected: no shortcut for these headers
+            return str(self.canonical_request(request))
+        date, sha = headers["X-Amz-Date"], headers["X-Amz-Content-SHA256"]
+        return template.replace(_DATE_MARK, date).replace(_SHA_MARK, sha)
 
     def compute(self, request: _LeanRequest, timestamp: str) -> str:
         """The hex signature of ``request`` (its headers to sign fixed in its context)."""
