@@ -246,12 +246,17 @@ async def load(
     clients: int,
     warmup: float,
     seconds: float,
+    rate: float | None = None,
 ) -> LoadResult:
     """Replay ``pool`` over ``clients`` connections (closed loop) for ``warmup`` + ``seconds``.
 
     Client ``i`` sends ``pool[i]``, ``pool[i + clients]``, ... round the pool. Requests started
     inside the window are measured; a sample of answers is kept with ``expected[slot]``.
     ``pid`` is the server's process, whose CPU time is read at both ends of the window.
+
+    With ``rate`` (requests/s in all), the clients send on a fixed schedule instead, spread
+    evenly, and a request's latency counts from when it was due, so a server that falls
+    behind is charged for the wait (no coordinated omission).
     """
     conns = [await _connect(port) for _ in range(clients)]
     start = time.perf_counter()
@@ -270,11 +275,20 @@ async def load(
         cpu["client"] = time.process_time() - cpu["client"]
         cpu["server"] = proc_cpu_seconds(pid) - cpu["server"]
 
+    interval = clients / rate if rate else 0.0
+
     async def client(index: int, conn: _Connection) -> None:
         nonlocal completed
         position = index
+        due = start + interval * index / clients
         while True:
-            began = time.perf_counter()
+            if rate:
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                began, due = due, due + interval
+            else:
+                began = time.perf_counter()
             if began >= window_end:
                 return
             slot = position % len(pool)
