@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -34,8 +35,14 @@ def new_signing_key() -> tuple[str, bytes, dict[str, str]]:
     return kid, der, {**jwk, "kid": kid}
 
 
+@functools.lru_cache(maxsize=8)
 def load_signing_key(der: bytes) -> rsa.RSAPrivateKey:
-    """The private key object PyJWT signs with."""
+    """The private key object PyJWT signs with, loaded once per key.
+
+    Loading validates the key (OpenSSL's RSA key check, ~45 ms of CPU for RSA-2048 that holds
+    the GIL), so loading it for every token stalled the event loop for every request in
+    flight; the validated object is kept instead (a few signing keys exist at once).
+    """
     key = serialization.load_der_private_key(der, password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
     return key
