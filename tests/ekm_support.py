@@ -173,8 +173,14 @@ class LocalIdp:
     ``scope`` and ``audience`` and mints a token with that audience and scope.
     """
 
-    def __init__(self, client_id: str = "strongroom", client_secret: str | None = None) -> None:
+    def __init__(
+        self,
+        client_id: str = "strongroom",
+        client_secret: str | None = None,
+        tls: TlsFiles | None = None,
+    ) -> None:
         self.client_id = client_id
+        self.tls = tls  # serve HTTPS with this certificate (trust tls.ca_pem)
         self.client_secret = client_secret or secrets.token_urlsafe(24)
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = uuid.uuid4().hex[:16]
@@ -299,7 +305,13 @@ class LocalIdp:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "http"
+        if self.tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.tls.cert, self.tls.key)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 

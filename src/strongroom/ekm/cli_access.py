@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +11,7 @@ import typer
 from rich.console import Console
 
 from strongroom.ekm import admin
-from strongroom.ekm.config import EKMS_SCOPE, JwtSettings, load_config
+from strongroom.ekm.config import EKMS_SCOPE, JwtSettings, load_config, trust_context
 from strongroom.ekm.errors import ConfigurationError
 
 jwt_app = typer.Typer(help="How EKMS bearer tokens are validated.", no_args_is_help=True)
@@ -38,18 +39,24 @@ def jwt_set(
         typer.Option(help="Accepted aud (repeatable; default: this proxy's vault URL)"),
     ] = None,
     scope: Annotated[str, typer.Option(help="Scope the token must carry")] = EKMS_SCOPE,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option(help="PEM CAs trusted for the JWKS and discovery URLs (default: system)"),
+    ] = None,
 ) -> None:
     """Set the issuer, JWKS URL, audiences and scope for EKMS bearer tokens."""
-    if discover:
-        try:
-            found = discovery(discover)
-        except ConfigurationError as error:
-            raise _fail(error.message) from None
+    try:
+        pem = _read_bundle(ca_bundle) if ca_bundle else None
+        trust = trust_context(pem) if pem else None
+        found = discovery(discover, trust) if discover else None
+    except ConfigurationError as error:
+        raise _fail(error.message) from None
+    if found:
         issuer = issuer or found[0]
         jwks_url = jwks_url or found[1]
     if not issuer or not jwks_url:
         raise _fail("give --issuer and --jwks-url, or --discover")
-    settings = JwtSettings(issuer, jwks_url, tuple(audience or ()), scope)
+    settings = JwtSettings(issuer, jwks_url, tuple(audience or ()), scope, pem)
     try:
         admin.set_jwt(data_dir, settings)
     except ConfigurationError as error:
@@ -57,7 +64,14 @@ def jwt_set(
     console.print(f"EKMS tokens: issuer {issuer}, JWKS {jwks_url}")
 
 
-def discovery(url: str) -> tuple[str, str]:
+def _read_bundle(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigurationError(f"cannot read the CA bundle {path}: {error}") from None
+
+
+def discovery(url: str, trust: ssl.SSLContext | None = None) -> tuple[str, str]:
     """(issuer, jwks_uri) from an OpenID provider's discovery document."""
     import httpx
 
@@ -65,7 +79,7 @@ def discovery(url: str) -> tuple[str, str]:
     if not url.endswith("/.well-known/openid-configuration"):
         url += "/.well-known/openid-configuration"
     try:
-        response = httpx.get(url, timeout=10.0)
+        response = httpx.get(url, timeout=10.0, verify=trust or True)
         response.raise_for_status()
         document = response.json()
         return str(document["issuer"]), str(document["jwks_uri"])
@@ -87,6 +101,8 @@ def jwt_show(data_dir: DataDir) -> None:
     typer.echo(f"jwks url:  {jwt.jwks_url}")
     typer.echo(f"audiences: {', '.join(jwt.audiences) or '(this proxy vault URL)'}")
     typer.echo(f"scope:     {jwt.scope}")
+    trusted = "system store" if jwt.ca_bundle is None else "the CA bundle given to jwt set"
+    typer.echo(f"JWKS TLS:  {trusted}")
 
 
 @jwt_app.command("clear")

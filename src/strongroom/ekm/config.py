@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,19 @@ class JwtSettings:
     jwks_url: str
     audiences: tuple[str, ...] = ()
     scope: str = EKMS_SCOPE
+    ca_bundle: str | None = None  # PEM CAs trusted for the JWKS URL; None: the system store
+
+    def trust(self) -> ssl.SSLContext | None:
+        """The TLS context for fetching the JWKS (None: Python's default)."""
+        return trust_context(self.ca_bundle) if self.ca_bundle else None
+
+
+def trust_context(pem: str) -> ssl.SSLContext:
+    """A client TLS context that trusts exactly the CA certificates in ``pem``."""
+    try:
+        return ssl.create_default_context(cadata=pem)
+    except (ssl.SSLError, ValueError):
+        raise ConfigurationError("the CA bundle holds no PEM certificate that loads") from None
 
 
 @dataclass(frozen=True)
@@ -135,6 +149,7 @@ def _to_json(config: ProxyConfig) -> dict[str, Any]:
             "jwksUrl": config.jwt.jwks_url,
             "audiences": list(config.jwt.audiences),
             "scope": config.jwt.scope,
+            "caBundle": config.jwt.ca_bundle,
         }
     if config.softhsm is not None:
         out["softhsm"] = {
@@ -158,6 +173,7 @@ def _from_json(raw: dict[str, Any]) -> ProxyConfig:
             jwks_url=str(jwt_raw["jwksUrl"]),
             audiences=tuple(str(a) for a in jwt_raw.get("audiences") or ()),
             scope=str(jwt_raw.get("scope") or EKMS_SCOPE),
+            ca_bundle=str(jwt_raw["caBundle"]) if jwt_raw.get("caBundle") else None,
         )
     xks_raw = raw.get("xks") or {}
     credentials = xks_raw.get("credentials") or {}

@@ -38,7 +38,12 @@ class TokenValidator:
         # An unknown kid re-fetches the JWKS at most every 10 s (a flood of made-up kids
         # cannot turn into a flood of fetches; a rotated IdP key is picked up soon).
         self._jwks = PyJWKClient(
-            settings.jwks_url, cache_keys=True, lifespan=300, timeout=5, cooldown_duration=10
+            settings.jwks_url,
+            cache_keys=True,
+            lifespan=300,
+            timeout=5,
+            cooldown_duration=10,
+            ssl_context=settings.trust(),
         )
         self._cache: dict[str, float] = {}
         self._cache_seconds = cache_seconds
