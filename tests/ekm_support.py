@@ -96,59 +96,51 @@ def b64d(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class TlsFiles:
-    """A server certificate and key signed by a throwaway CA; trust ``ca_pem``."""
+    """A server certificate and key, and a client certificate and key (for mutual TLS), all
+    signed by a throwaway CA; trust ``ca_pem``."""
 
     cert: Path
     key: Path
     ca_pem: str
     ca_file: Path
+    client_cert: Path
+    client_key: Path
 
 
 def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def make_tls(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> TlsFiles:
-    """A CA and a server certificate for ``hosts`` (IP addresses or DNS names)."""
-    directory.mkdir(parents=True, exist_ok=True)
+def _issue(
+    subject: str,
+    issuer: tuple[x509.Name, rsa.RSAPrivateKey] | None,
+    names: list[x509.GeneralName] | None,
+) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """A certificate for ``subject``: a CA when ``issuer`` is None (self-signed)."""
     now = dt.datetime.now(dt.UTC)
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("strongroom-ekm test CA"))
-        .issuer_name(_name("strongroom-ekm test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    names: list[x509.GeneralName] = []
-    for host in hosts:
-        try:
-            names.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            names.append(x509.DNSName(host))
-    cert = (
+    issuer_name, signer = issuer or (_name(subject), key)
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(hosts[0]))
-        .issuer_name(ca.subject)
+        .subject_name(_name(subject))
+        .issuer_name(issuer_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
+        .add_extension(
+            x509.BasicConstraints(ca=issuer is None, path_length=0 if issuer is None else None),
+            critical=True,
+        )
     )
-    cert_path, key_path, ca_path = (
-        directory / "server.pem",
-        directory / "server.key",
-        directory / "ca.pem",
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return builder.sign(signer, hashes.SHA256()), key
+
+
+def _write_pair(directory: Path, name: str, cert: x509.Certificate, key: rsa.RSAPrivateKey) -> None:
+    (directory / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path = directory / f"{name}.key"
     key_path.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
@@ -157,9 +149,34 @@ def make_tls(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost"
         )
     )
     key_path.chmod(0o600)
+
+
+def make_tls(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> TlsFiles:
+    """A CA, a server certificate for ``hosts`` (IP addresses or DNS names) and a client
+    certificate."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ca, ca_key = _issue("strongroom-ekm test CA", None, None)
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    server, server_key = _issue(hosts[0], (ca.subject, ca_key), names)
+    client, client_key = _issue("strongroom", (ca.subject, ca_key), None)
+    _write_pair(directory, "server", server, server_key)
+    _write_pair(directory, "client", client, client_key)
     ca_pem = ca.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    ca_path = directory / "ca.pem"
     ca_path.write_text(ca_pem)
-    return TlsFiles(cert_path, key_path, ca_pem, ca_path)
+    return TlsFiles(
+        directory / "server.pem",
+        directory / "server.key",
+        ca_pem,
+        ca_path,
+        directory / "client.pem",
+        directory / "client.key",
+    )
 
 
 # --- a local identity provider --------------------------------------------------------------
@@ -383,6 +400,7 @@ class EkmProxy:
     xks_credentials: dict[str, str] = field(repr=False)
     uri_prefix: str = ""
     tls: TlsFiles | None = None
+    mutual_tls: bool = False  # serve with --tls-client-ca; client() presents tls.client_cert
     env: dict[str, str] = field(default_factory=dict, repr=False)
     key_ids: list[str] = field(default_factory=list)
     softhsm: SoftHsmToken | None = None
@@ -451,7 +469,11 @@ class EkmProxy:
     # --- HTTP ---------------------------------------------------------------------------------
 
     def client(self, timeout: float = 10.0) -> httpx.Client:
-        verify: Any = ssl.create_default_context(cafile=str(self.tls.ca_file)) if self.tls else True
+        if self.tls is None:
+            return httpx.Client(timeout=timeout)
+        verify = ssl.create_default_context(cafile=str(self.tls.ca_file))
+        if self.mutual_tls:
+            verify.load_cert_chain(self.tls.client_cert, self.tls.client_key)
         return httpx.Client(timeout=timeout, verify=verify)
 
     def health(self) -> httpx.Response:
@@ -518,6 +540,8 @@ class EkmProxy:
         ]
         if self.tls:
             args += ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
+            if self.mutual_tls:
+                args += ["--tls-client-ca", str(self.tls.ca_file)]
         self.log_path = self.data_dir.parent / f"proxy-{self.port}.log"
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(

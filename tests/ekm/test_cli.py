@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import stat
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from tests.ekm_support import (
     b64e,
     free_port,
     init_proxy,
+    make_tls,
     requires_softhsm,
     run_cli,
     running_proxy,
@@ -260,3 +262,47 @@ def test_softhsm_init_keeps_pins_off_the_command_line(tmp_path: Path) -> None:
         check=False,
     )
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_serve_with_mutual_tls_requires_a_client_certificate(tmp_path: Path) -> None:
+    import httpx
+
+    proxy = init_proxy(tmp_path, "software", tls=True, keys=1)
+    proxy.mutual_tls = True
+    proxy.start()
+    try:
+        assert proxy.health().status_code == 200  # presents tls.client_cert
+        assert proxy.tls is not None
+        with pytest.raises(httpx.HTTPError):
+            trust = ssl.create_default_context(cafile=str(proxy.tls.ca_file))
+            httpx.get(proxy.base_url + "/health", verify=trust, timeout=5)
+    finally:
+        proxy.stop()
+
+
+def test_serve_refuses_a_client_ca_without_tls_or_unreadable(tmp_path: Path) -> None:
+    data_dir = tmp_path / "ekm"
+    run_cli("init", "--data-dir", str(data_dir), "--backend", "software")
+    bad = tmp_path / "not-a-ca.pem"
+    bad.write_text("no certificate here\n")
+    no_tls = run_cli("serve", "--data-dir", str(data_dir), "--tls-client-ca", str(bad), check=False)
+    assert no_tls.returncode == 2
+    assert "--tls-client-ca needs --tls-cert" in no_tls.stderr
+    tls = make_tls(tmp_path / "tls")
+    unreadable = run_cli(
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(free_port()),
+        "--tls-cert",
+        str(tls.cert),
+        "--tls-key",
+        str(tls.key),
+        "--tls-client-ca",
+        str(bad),
+        check=False,
+    )
+    assert unreadable.returncode == 2
+    assert "cannot load the client CA bundle" in unreadable.stderr
+    assert "Traceback" not in unreadable.stderr

@@ -303,3 +303,42 @@ async def test_tls_with_an_untrusted_certificate(
             await managers.encrypt(conn, tls_proxy.key_ids[0], None, b"x", b"")
         health = await managers.vault_health(conn)
         assert (health.state, "not trusted" in health.detail) == ("UNREACHABLE", True)
+
+
+@pytest.fixture(scope="module")
+def mtls_proxy(idp: LocalIdp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EkmProxy]:
+    """An HTTPS proxy that requires client certificates from its throwaway CA."""
+    proxy = init_proxy(tmp_path_factory.mktemp("ekm-mtls"), idp=idp, tls=True, keys=1)
+    proxy.mutual_tls = True
+    proxy.start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+async def test_mutual_tls_with_strongroom_client_certificate(
+    mtls_proxy: EkmProxy, idp: LocalIdp
+) -> None:
+    tls = mtls_proxy.tls
+    assert tls is not None
+    with_cert = ExternalKeyManagers(client_cert=(str(tls.client_cert), str(tls.client_key)))
+    try:
+        for conn in _tls_conns(mtls_proxy, idp, mtls_proxy.ca_pem):
+            sealed = await with_cert.encrypt(conn, mtls_proxy.key_ids[0], None, b"mtls", b"")
+            opened = await with_cert.decrypt(
+                conn, mtls_proxy.key_ids[0], sealed.external_version_id, sealed.blob, b""
+            )
+            assert opened == b"mtls"
+            assert (await with_cert.vault_health(conn)).state == "ACTIVE"
+    finally:
+        await with_cert.aclose()
+
+
+async def test_mutual_tls_without_a_client_certificate_is_refused(
+    managers: ExternalKeyManagers, mtls_proxy: EkmProxy, idp: LocalIdp
+) -> None:
+    for conn in _tls_conns(mtls_proxy, idp, mtls_proxy.ca_pem):
+        with pytest.raises((EkmTlsError, EkmUnavailable)):
+            await managers.encrypt(conn, mtls_proxy.key_ids[0], None, b"x", b"")
+        assert (await managers.vault_health(conn)).state == "UNREACHABLE"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import ssl
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -142,6 +143,10 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate chain (PEM)")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM)")] = None,
+    tls_client_ca: Annotated[
+        Path | None,
+        typer.Option(help="Require client certificates issued by these CAs (PEM): mutual TLS"),
+    ] = None,
     public_url: Annotated[
         str | None, typer.Option(help="Base URL clients use (default: from host and port)")
     ] = None,
@@ -165,6 +170,8 @@ def serve(
         raise fail("--tls-cert and --tls-key go together")
     if tls_cert is None and not is_loopback(host):
         raise fail(f"refusing to serve on {host} without TLS; pass --tls-cert and --tls-key")
+    if tls_client_ca is not None:
+        _check_client_ca(tls_client_ca, tls_cert)
     scheme = "https" if tls_cert else "http"
     shown = f"[{host}]" if ":" in host else host
     base = (public_url or config.public_url or f"{scheme}://{shown}:{port}").rstrip("/")
@@ -182,12 +189,23 @@ def serve(
         port=port,
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
+        ssl_ca_certs=str(tls_client_ca) if tls_client_ca else None,
+        ssl_cert_reqs=ssl.CERT_REQUIRED if tls_client_ca else ssl.CERT_NONE,
         loop="uvloop",
         http="httptools",
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=3,
     )
+
+
+def _check_client_ca(path: Path, tls_cert: Path | None) -> None:
+    if tls_cert is None:
+        raise fail("--tls-client-ca needs --tls-cert and --tls-key (client certificates are TLS)")
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError) as error:
+        raise fail(f"cannot load the client CA bundle {path}: {error}") from None
 
 
 @keys_app.command("create")
