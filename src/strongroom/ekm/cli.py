@@ -29,6 +29,8 @@ from strongroom.ekm.config import (
     PIN_ENV,
     SoftHsmSettings,
     load_config,
+    read_ca_bundle,
+    trust_context,
 )
 from strongroom.ekm.errors import ConfigurationError
 from strongroom.ekm.state import urls_for
@@ -203,9 +205,9 @@ def _check_client_ca(path: Path, tls_cert: Path | None) -> None:
     if tls_cert is None:
         raise fail("--tls-client-ca needs --tls-cert and --tls-key (client certificates are TLS)")
     try:
-        ssl.create_default_context(cafile=str(path))
-    except (OSError, ssl.SSLError) as error:
-        raise fail(f"cannot load the client CA bundle {path}: {error}") from None
+        trust_context(read_ca_bundle(path))
+    except ConfigurationError as error:
+        raise fail(f"cannot load the client CA bundle {path}: {error.message}") from None
 
 
 @keys_app.command("create")

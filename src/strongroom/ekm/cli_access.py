@@ -11,7 +11,13 @@ import typer
 from rich.console import Console
 
 from strongroom.ekm import admin
-from strongroom.ekm.config import EKMS_SCOPE, JwtSettings, load_config, trust_context
+from strongroom.ekm.config import (
+    EKMS_SCOPE,
+    JwtSettings,
+    load_config,
+    read_ca_bundle,
+    trust_context,
+)
 from strongroom.ekm.errors import ConfigurationError
 
 jwt_app = typer.Typer(help="How EKMS bearer tokens are validated.", no_args_is_help=True)
@@ -46,7 +52,7 @@ def jwt_set(
 ) -> None:
     """Set the issuer, JWKS URL, audiences and scope for EKMS bearer tokens."""
     try:
-        pem = _read_bundle(ca_bundle) if ca_bundle else None
+        pem = read_ca_bundle(ca_bundle) if ca_bundle else None
         trust = trust_context(pem) if pem else None
         found = discovery(discover, trust) if discover else None
     except ConfigurationError as error:
@@ -62,13 +68,6 @@ def jwt_set(
     except ConfigurationError as error:
         raise _fail(error.message) from None
     console.print(f"EKMS tokens: issuer {issuer}, JWKS {jwks_url}")
-
-
-def _read_bundle(path: Path) -> str:
-    try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigurationError(f"cannot read the CA bundle {path}: {error}") from None
 
 
 def discovery(url: str, trust: ssl.SSLContext | None = None) -> tuple[str, str]:

@@ -47,6 +47,14 @@ class JwtSettings:
         return trust_context(self.ca_bundle) if self.ca_bundle else None
 
 
+def read_ca_bundle(path: Path) -> str:
+    """The PEM text of the CA bundle at ``path`` (:func:`trust_context` checks it loads)."""
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigurationError(f"cannot read the CA bundle {path}: {error}") from None
+
+
 def trust_context(pem: str) -> ssl.SSLContext:
     """A client TLS context that trusts exactly the CA certificates in ``pem``."""
     try:

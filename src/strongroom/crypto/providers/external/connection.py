@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -47,9 +47,8 @@ class EkmConnection:
 
     def __post_init__(self) -> None:
         # Every EKM call looks its route up by connection: hash the fields once, not per call.
-        fields = (self.vault_id, self.endpoint_url, self.protocol, self.client_id)
-        rest = (self.client_secret, self.idp_url, self.region, self.ca_bundle_pem)
-        object.__setattr__(self, "_hash", hash((*fields, *rest, self.timeout_seconds)))
+        compared = tuple(getattr(self, f.name) for f in fields(self) if f.compare)
+        object.__setattr__(self, "_hash", hash(compared))
 
     def __hash__(self) -> int:
         return self._hash
