@@ -45,18 +45,14 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import json
 import os
-import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +64,17 @@ from oci.identity import models as im
 from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultClient
 from oci.key_management import models as m
 
+from ekm_peer import (
+    ACCESS_KEY_ID,
+    EKM_KEY_ID,
+    PLAINTEXT_BYTES,
+    Ekm,
+    ekm_cli,
+    ekms_pool,
+    init_ekm,
+    serve_ekm,
+    xks_pool,
+)
 from encrypt_bench import setup_kms
 from loadgen import (
     MAX_SIGNATURE_AGE,
@@ -76,6 +83,8 @@ from loadgen import (
     free_port,
     init_data_dir,
     load,
+    merged,
+    pin,
     print_load_table,
     run,
     serve_args,
@@ -83,146 +92,9 @@ from loadgen import (
     verdict,
     warn_if_loaded,
 )
-from strongroom.crypto.sigv4 import SigV4Credential, sign
 
 TARGET_OPS = 1800.0
 TARGET_ADDED_P99_MS = 5.0
-PLAINTEXT_BYTES = 32
-ACCESS_KEY_ID = "AKIASTRONGROOMBENCH1"
-EKM_KEY_ID = "bench-key"
-REQUEST_METADATA = {
-    "awsPrincipalArn": "arn:aws:iam::123456789012:user/bench",
-    "kmsOperation": "Encrypt",
-    "kmsRequestId": "00000000-0000-4000-8000-000000000000",
-}
-
-
-# --------------------------------------------------------------------------- the EKM
-
-
-@dataclass
-class Ekm:
-    """The running proxy and how to reach it."""
-
-    data_dir: Path
-    port: int
-    vault_id: str
-    secret_access_key: str
-    pid: int = 0
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def vault_url(self) -> str:
-        return f"{self.base}/v1/vaults/{self.vault_id}"
-
-    @property
-    def xks_url(self) -> str:
-        return f"{self.base}/kms/xks/v1"
-
-
-def pin(pid: int, cpus: set[int]) -> None:
-    """Keep every thread of ``pid`` (and threads it starts later) on ``cpus``."""
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        os.sched_setaffinity(int(task.name), cpus)
-
-
-def ekm_cli(data_dir: Path, *args: str, stdin: str | None = None) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "strongroom.ekm", *args, "--data-dir", str(data_dir)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"strongroom-ekm {args[0]} failed: {result.stderr.strip()}")
-    return result.stdout.strip()
-
-
-def init_ekm(directory: Path) -> Ekm:
-    data_dir = directory / "ekm"
-    subprocess.run(
-        [sys.executable, "-m", "strongroom.ekm", "init", "--data-dir", str(data_dir)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    secret = secrets.token_urlsafe(32)
-    ekm_cli(data_dir, "xks", "add-credential", "--access-key-id", ACCESS_KEY_ID, stdin=secret)
-    ekm_cli(data_dir, "keys", "create", "--key-id", EKM_KEY_ID)
-    vault_id = json.loads((data_dir / "ekm.json").read_text())["vaultId"]
-    return Ekm(data_dir, free_port(), vault_id, secret)
-
-
-@contextlib.contextmanager
-def serve_ekm(ekm: Ekm, log: Path) -> Iterator[None]:
-    args = [sys.executable, "-m", "strongroom.ekm", "serve", "--data-dir", str(ekm.data_dir)]
-    args += ["--port", str(ekm.port), "--backend", "software"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-    ekm.pid = proc.pid
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"strongroom-ekm exited: {log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{ekm.base}/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("strongroom-ekm did not become healthy")
-            time.sleep(0.1)
-        yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def raw_post(url: str, headers: dict[str, str], body: bytes) -> bytes:
-    """Raw HTTP/1.1 bytes of a POST (Host and Content-Length as an HTTP client sends them)."""
-    split = httpx.URL(url)
-    lines = [f"POST {split.raw_path.decode()} HTTP/1.1", f"Host: {split.netloc.decode()}"]
-    lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() != "host"]
-    lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
-def xks_pool(ekm: Ekm, size: int, region: str) -> list[bytes]:
-    """XKS encrypt requests of 32 random bytes, each SigV4-signed now."""
-    url = f"{ekm.xks_url}/keys/{EKM_KEY_ID}/encrypt"
-    credential = SigV4Credential(ACCESS_KEY_ID, ekm.secret_access_key)
-    pool = []
-    for _ in range(size):
-        body = json.dumps(
-            {
-                "requestMetadata": REQUEST_METADATA,
-                "plaintext": base64.b64encode(os.urandom(PLAINTEXT_BYTES)).decode(),
-                "encryptionAlgorithm": "AES_GCM",
-            }
-        ).encode()
-        headers = {"Content-Type": "application/json", "Host": f"127.0.0.1:{ekm.port}"}
-        pool.append(raw_post(url, sign("POST", url, headers, body, credential, region), body))
-    return pool
-
-
-def ekms_pool(ekm: Ekm, token: str, size: int) -> list[bytes]:
-    """EKMS encrypt requests of 32 random bytes with one bearer token."""
-    url = f"{ekm.vault_url}/keys/{EKM_KEY_ID}/encrypt"
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-    pool = []
-    for _ in range(size):
-        plaintext = base64.b64encode(os.urandom(PLAINTEXT_BYTES)).decode()
-        pool.append(raw_post(url, headers, json.dumps({"plaintext": plaintext}).encode()))
-    return pool
-
-
 # --------------------------------------------------------------------------- Strongroom
 
 
@@ -380,13 +252,6 @@ class Measured:
         return [self.direct, self.through, self.direct_paced, self.through_paced]
 
 
-def merged(results: list[LoadResult]) -> LoadResult:
-    total = results[0]
-    for result in results[1:]:
-        total = total.merge(result)
-    return total
-
-
 def measure(
     target: Target, ekm: Ekm, strongroom_port: int, strongroom_pid: int, args: Any, region: str
 ) -> Measured:
@@ -474,7 +339,7 @@ def report(
     return ok
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--protocol", choices=["xks", "ekms", "both"], default="both")
     parser.add_argument("--clients", type=int, default=16)
@@ -513,6 +378,11 @@ def main() -> int:
         args.pin = False
     if args.seconds + args.warmup > MAX_SIGNATURE_AGE:
         parser.error("phases must fit in the signature lifetime")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
     warn_if_loaded()
     protocols = ["xks", "ekms"] if args.protocol == "both" else [args.protocol]
     work = Path(tempfile.mkdtemp(prefix="strongroom-ekm-bench-"))

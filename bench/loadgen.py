@@ -237,6 +237,61 @@ class LoadResult:
         return ordered[rank - 1] * 1000.0
 
 
+def merged(results: Sequence[LoadResult]) -> LoadResult:
+    """Several phases' figures together (rounds of the same endpoint)."""
+    total = results[0]
+    for result in results[1:]:
+        total = total.merge(result)
+    return total
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Keep every thread of ``pid`` (and threads it starts later) on ``cpus``."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cpus)
+
+
+@dataclass
+class _Tally:
+    """What the clients of one phase measured inside its window."""
+
+    window_start: float
+    window_end: float
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    samples: list[tuple[bytes, bytes]] = field(default_factory=list)
+    completed: int = 0
+
+    def record(self, began: float, ended: float, status: int, body: bytes, expected: bytes) -> None:
+        if began >= self.window_start:
+            self.latencies.append(ended - began)
+            self.statuses[status] += 1
+            if ended <= self.window_end:
+                self.completed += 1
+            if len(self.samples) < 32 and len(self.latencies) % 53 == 1:
+                self.samples.append((expected, body))
+        elif status != 200:
+            self.statuses[status] += 1
+
+
+class _Schedule:
+    """When one client sends next: at once (closed loop), or every ``interval`` seconds from
+    ``first`` (paced), a late request counted from when it was due."""
+
+    def __init__(self, first: float, interval: float) -> None:
+        self._due = first
+        self._interval = interval
+
+    async def next(self) -> float:
+        if not self._interval:
+            return time.perf_counter()
+        wait = self._due - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        began, self._due = self._due, self._due + self._interval
+        return began
+
+
 async def load(
     name: str,
     port: int,
@@ -260,57 +315,40 @@ async def load(
     """
     conns = [await _connect(port) for _ in range(clients)]
     start = time.perf_counter()
-    window_start = start + warmup
-    window_end = window_start + seconds
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    samples: list[tuple[bytes, bytes]] = []
-    completed = 0
+    tally = _Tally(start + warmup, start + warmup + seconds)
     cpu: dict[str, float] = {}
 
     async def mark_window() -> None:
-        await asyncio.sleep(max(0.0, window_start - time.perf_counter()))
+        await asyncio.sleep(max(0.0, tally.window_start - time.perf_counter()))
         cpu["client"], cpu["server"] = time.process_time(), proc_cpu_seconds(pid)
-        await asyncio.sleep(max(0.0, window_end - time.perf_counter()))
+        await asyncio.sleep(max(0.0, tally.window_end - time.perf_counter()))
         cpu["client"] = time.process_time() - cpu["client"]
         cpu["server"] = proc_cpu_seconds(pid) - cpu["server"]
 
     interval = clients / rate if rate else 0.0
 
     async def client(index: int, conn: _Connection) -> None:
-        nonlocal completed
         position = index
-        due = start + interval * index / clients
-        while True:
-            if rate:
-                wait = due - time.perf_counter()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                began, due = due, due + interval
-            else:
-                began = time.perf_counter()
-            if began >= window_end:
-                return
+        schedule = _Schedule(start + interval * index / clients, interval)
+        while (began := await schedule.next()) < tally.window_end:
             slot = position % len(pool)
             position += clients
             status, body = await conn.send(pool[slot])
-            ended = time.perf_counter()
-            if began >= window_start:
-                latencies.append(ended - began)
-                statuses[status] += 1
-                if ended <= window_end:
-                    completed += 1
-                if len(samples) < 32 and len(latencies) % 53 == 1:
-                    samples.append((expected[slot], body))
-            elif status != 200:
-                statuses[status] += 1
+            tally.record(began, time.perf_counter(), status, body, expected[slot])
 
     await asyncio.gather(mark_window(), *(client(i, c) for i, c in enumerate(conns)))
     for conn in conns:
         assert conn.transport is not None
         conn.transport.close()
     return LoadResult(
-        name, seconds, latencies, completed, statuses, cpu["client"], cpu["server"], samples
+        name,
+        seconds,
+        tally.latencies,
+        tally.completed,
+        tally.statuses,
+        cpu["client"],
+        cpu["server"],
+        tally.samples,
     )
 
 

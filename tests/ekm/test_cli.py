@@ -17,11 +17,11 @@ from tests.ekm_support import (
     b64e,
     free_port,
     init_proxy,
-    make_tls,
     requires_softhsm,
     run_cli,
     running_proxy,
 )
+from tests.tls_support import make_tls
 
 
 def test_init_prints_urls_and_refuses_twice(tmp_path: Path) -> None:

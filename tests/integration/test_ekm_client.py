@@ -25,9 +25,10 @@ from strongroom.crypto.providers.external import (
     ExternalKeyManagers,
     protocol_for,
 )
-from tests.ekm_support import EkmProxy, LocalIdp, init_proxy, make_tls, running_proxy
+from tests.ekm_support import EkmProxy, LocalIdp, init_proxy, running_proxy
 from tests.integration.external_support import ekms_client, trust_strongroom_tokens
 from tests.integration.support import Server
+from tests.tls_support import make_tls
 
 pytestmark = pytest.mark.anyio
 # Functional tests get a generous budget (a loaded CI machine, the first call fetches a token

@@ -168,12 +168,7 @@ def serve(
             f"{data_dir} was initialised for the {config.backend} back end, not {backend}; "
             "a data directory keeps one back end (its keys live there)"
         )
-    if (tls_cert is None) != (tls_key is None):
-        raise fail("--tls-cert and --tls-key go together")
-    if tls_cert is None and not is_loopback(host):
-        raise fail(f"refusing to serve on {host} without TLS; pass --tls-cert and --tls-key")
-    if tls_client_ca is not None:
-        _check_client_ca(tls_client_ca, tls_cert)
+    _check_tls(host, tls_cert, tls_key, tls_client_ca)
     scheme = "https" if tls_cert else "http"
     shown = f"[{host}]" if ":" in host else host
     base = (public_url or config.public_url or f"{scheme}://{shown}:{port}").rstrip("/")
@@ -201,13 +196,22 @@ def serve(
     )
 
 
-def _check_client_ca(path: Path, tls_cert: Path | None) -> None:
+def _check_tls(
+    host: str, tls_cert: Path | None, tls_key: Path | None, client_ca: Path | None
+) -> None:
+    """Refuse TLS options that do not go together, and plain HTTP off loopback."""
+    if (tls_cert is None) != (tls_key is None):
+        raise fail("--tls-cert and --tls-key go together")
+    if tls_cert is None and not is_loopback(host):
+        raise fail(f"refusing to serve on {host} without TLS; pass --tls-cert and --tls-key")
+    if client_ca is None:
+        return
     if tls_cert is None:
         raise fail("--tls-client-ca needs --tls-cert and --tls-key (client certificates are TLS)")
     try:
-        trust_context(read_ca_bundle(path))
+        trust_context(read_ca_bundle(client_ca))
     except ConfigurationError as error:
-        raise fail(f"cannot load the client CA bundle {path}: {error.message}") from None
+        raise fail(f"cannot load the client CA bundle {client_ca}: {error.message}") from None
 
 
 @keys_app.command("create")

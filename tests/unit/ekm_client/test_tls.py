@@ -17,7 +17,7 @@ from strongroom.crypto.providers.external import (
     EkmTlsError,
     ExternalKeyManagers,
 )
-from tests.ekm_support import TlsFiles, make_tls
+from tests.tls_support import TlsFiles, make_tls
 
 pytestmark = pytest.mark.anyio
 HEALTH = (
