@@ -10,14 +10,13 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from loadgen import free_port
+from loadgen import free_port, server
 from strongroom.crypto.sigv4 import SigV4Credential, sign
 
 PLAINTEXT_BYTES = 32
@@ -85,28 +84,9 @@ def init_ekm(directory: Path) -> Ekm:
 def serve_ekm(ekm: Ekm, log: Path) -> Iterator[None]:
     args = [sys.executable, "-m", "strongroom.ekm", "serve", "--data-dir", str(ekm.data_dir)]
     args += ["--port", str(ekm.port), "--backend", "software"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-    ekm.pid = proc.pid
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"strongroom-ekm exited: {log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{ekm.base}/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("strongroom-ekm did not become healthy")
-            time.sleep(0.1)
+    with server(args, ekm.port, log, health="/health") as proc:
+        ekm.pid = proc.pid
         yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def raw_post(url: str, headers: dict[str, str], body: bytes) -> bytes:

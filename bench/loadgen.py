@@ -44,9 +44,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def wait_healthy(
+    port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0, path: str = "/healthz"
+) -> None:
     deadline = time.monotonic() + timeout
-    url = f"http://127.0.0.1:{port}/healthz"
+    url = f"http://127.0.0.1:{port}{path}"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server on port {port} exited with status {proc.returncode}")
@@ -60,11 +62,14 @@ def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0
 
 
 @contextmanager
-def server(args: list[str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def server(
+    args: list[str], port: int, log: Path, health: str = "/healthz"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``args`` (output to ``log``) until the block ends, once ``health`` answers 200."""
     with log.open("wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_healthy(port, proc)
+        wait_healthy(port, proc, path=health)
         yield proc
     finally:
         proc.terminate()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import configparser
-import datetime as dt
 import hashlib
-import ipaddress
 import stat
 import subprocess
 import sys
@@ -16,15 +14,13 @@ from pathlib import Path
 import oci
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from oci.key_management import models as m
 
 from strongroom.app import initialize
 from tests.integration import support
 from tests.integration.support import b64d, b64e
+from tests.tls_support import make_tls
 
 
 def _command() -> list[str]:
@@ -179,46 +175,13 @@ def test_serve_answers_the_sdk(tmp_path: Path) -> None:
     assert "Strongroom" in log.read_text()
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path = directory / "cert.pem"
-    key_path = directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
-
-
 def test_serve_with_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # requests lets these override a session's own CA bundle; the SDK is meant to use ours.
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     data_dir = tmp_path / "data"
     initialize(data_dir, support.REGION)
-    cert, key = _self_signed(tmp_path)
+    tls = make_tls(tmp_path / "tls")
     port = support.free_port()
     url = f"https://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
@@ -229,16 +192,16 @@ def test_serve_with_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         "--port",
         str(port),
         "--tls-cert",
-        str(cert),
+        str(tls.cert),
         "--tls-key",
-        str(key),
+        str(tls.key),
     )
     with _serving(data_dir, log, *args) as process:
-        _wait(process, url, log, ca_file=str(cert))
+        _wait(process, url, log, ca_file=str(tls.ca_file))
         config = oci.config.from_file(str(data_dir / "oci" / "config"))
-        _sdk_round_trip(config, url, ca_file=str(cert))
+        _sdk_round_trip(config, url, ca_file=str(tls.ca_file))
 
-        # Without the certificate as CA bundle the SDK does not trust the server.
+        # Without the CA as bundle the SDK does not trust the server.
         untrusted = support.vault_client(config, url)
         with pytest.raises(oci.exceptions.RequestException, match="CERTIFICATE_VERIFY_FAILED"):
             untrusted.list_vaults(config["tenancy"])
