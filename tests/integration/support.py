@@ -22,6 +22,7 @@ import uvicorn
 from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultClient
 from oci.key_management import models as m
 
+from strongroom.api.http_protocol import OneWriteProtocol
 from strongroom.app import create_app, initialize
 from strongroom.config import Settings
 from strongroom.services.ports import Deps
@@ -84,7 +85,9 @@ def running_server(data_dir: Path, clock: ManualClock) -> Iterator[Server]:
     port = sock.getsockname()[1]
     settings = Settings(data_dir=data_dir, port=port)
     asgi, deps = create_app(settings, clock=clock)
-    config = uvicorn.Config(asgi, loop="asyncio", log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        asgi, loop="asyncio", http=OneWriteProtocol, log_level="warning", access_log=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
