@@ -581,9 +581,11 @@ def running_proxy(
     uri_prefix: str = "",
     region: str | None = None,
     tls: bool = False,
+    mutual_tls: bool = False,
     keys: int = 0,
 ) -> Iterator[EkmProxy]:
-    """An initialised, started, healthy proxy; stopped (and its token kept) at the end."""
+    """An initialised, started, healthy proxy; stopped (and its token kept) at the end.
+    With ``mutual_tls`` (and ``tls``) it requires client certificates from its CA."""
     proxy = init_proxy(
         directory,
         backend,
@@ -595,6 +597,7 @@ def running_proxy(
         tls=tls,
         keys=keys,
     )
+    proxy.mutual_tls = mutual_tls
     proxy.start()
     try:
         yield proxy

@@ -5,10 +5,6 @@ from __future__ import annotations
 import configparser
 import hashlib
 import stat
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import oci
@@ -18,22 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from oci.key_management import models as m
 
 from strongroom.app import initialize
-from tests.integration import support
+from tests.integration import cli_support, support
 from tests.integration.support import b64d, b64e
 from tests.tls_support import make_tls
-
-
-def _command() -> list[str]:
-    installed = Path(sys.executable).parent / "strongroom"
-    if installed.exists():
-        return [str(installed)]
-    return [sys.executable, "-m", "strongroom.cli.main"]
-
-
-def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*_command(), *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int, str]]:
@@ -47,34 +30,6 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int, str]]:
         for path in sorted(root.rglob("*"))
         if path.is_file()
     }
-
-
-@contextmanager
-def _serving(data_dir: Path, log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*_command(), "serve", "--data-dir", str(data_dir), *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _wait(
-    process: subprocess.Popen[bytes], url: str, log: Path, ca_file: str | None = None
-) -> None:
-    try:
-        support.wait_healthy(url, timeout=30, ca_file=ca_file)
-    except TimeoutError:
-        raise AssertionError(f"server exited {process.poll()}: {log.read_text()}") from None
 
 
 def _sdk_round_trip(config: dict[str, object], url: str, ca_file: str | None = None) -> None:
@@ -105,7 +60,7 @@ def _sdk_round_trip(config: dict[str, object], url: str, ca_file: str | None = N
 
 def test_init_writes_a_working_oci_config(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    result = _run("init", "--data-dir", str(data_dir), "--region", "eu-frankfurt-1")
+    result = cli_support.run("init", "--data-dir", str(data_dir), "--region", "eu-frankfurt-1")
     assert result.returncode == 0, result.stderr
 
     config_file = data_dir / "oci" / "config"
@@ -132,12 +87,12 @@ def test_init_writes_a_working_oci_config(tmp_path: Path) -> None:
 
 def test_init_refuses_an_existing_directory(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    assert _run("init", "--data-dir", str(data_dir)).returncode == 0
+    assert cli_support.run("init", "--data-dir", str(data_dir)).returncode == 0
     before = _snapshot(data_dir)
     assert "oci/config" in before
     assert "oci/oci_api_key.pem" in before
 
-    again = _run("init", "--data-dir", str(data_dir), "--region", "uk-london-1")
+    again = cli_support.run("init", "--data-dir", str(data_dir), "--region", "uk-london-1")
     assert again.returncode != 0
     assert "already exists" in again.stderr
     assert _snapshot(data_dir) == before
@@ -147,17 +102,21 @@ def test_serve_refuses_a_public_address_without_tls(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     initialize(data_dir, support.REGION)
     port = str(support.free_port())
-    result = _run("serve", "--data-dir", str(data_dir), "--host", "0.0.0.0", "--port", port)
+    result = cli_support.run(
+        "serve", "--data-dir", str(data_dir), "--host", "0.0.0.0", "--port", port
+    )
     assert result.returncode != 0
     assert "TLS" in result.stderr
 
-    half = _run("serve", "--data-dir", str(data_dir), "--tls-cert", "x.pem", "--port", port)
+    half = cli_support.run(
+        "serve", "--data-dir", str(data_dir), "--tls-cert", "x.pem", "--port", port
+    )
     assert half.returncode != 0
     assert "--tls-key" in half.stderr
 
 
 def test_serve_refuses_a_missing_data_directory(tmp_path: Path) -> None:
-    result = _run("serve", "--data-dir", str(tmp_path / "nothing"), "--port", "1")
+    result = cli_support.run("serve", "--data-dir", str(tmp_path / "nothing"), "--port", "1")
     assert result.returncode != 0
     assert "strongroom init" in result.stderr
 
@@ -168,8 +127,8 @@ def test_serve_answers_the_sdk(tmp_path: Path) -> None:
     port = support.free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
-    with _serving(data_dir, log, "--port", str(port)) as process:
-        _wait(process, url, log)
+    with cli_support.serving(data_dir, log, "--port", str(port)) as process:
+        cli_support.wait_serving(process, url, log)
         config = oci.config.from_file(str(data_dir / "oci" / "config"))
         _sdk_round_trip(config, url)
     assert "Strongroom" in log.read_text()
@@ -196,8 +155,8 @@ def test_serve_with_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         "--tls-key",
         str(tls.key),
     )
-    with _serving(data_dir, log, *args) as process:
-        _wait(process, url, log, ca_file=str(tls.ca_file))
+    with cli_support.serving(data_dir, log, *args) as process:
+        cli_support.wait_serving(process, url, log, ca_file=str(tls.ca_file))
         config = oci.config.from_file(str(data_dir / "oci" / "config"))
         _sdk_round_trip(config, url, ca_file=str(tls.ca_file))
 

@@ -309,13 +309,9 @@ async def test_tls_with_an_untrusted_certificate(
 @pytest.fixture(scope="module")
 def mtls_proxy(idp: LocalIdp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EkmProxy]:
     """An HTTPS proxy that requires client certificates from its throwaway CA."""
-    proxy = init_proxy(tmp_path_factory.mktemp("ekm-mtls"), idp=idp, tls=True, keys=1)
-    proxy.mutual_tls = True
-    proxy.start()
-    try:
+    directory = tmp_path_factory.mktemp("ekm-mtls")
+    with running_proxy(directory, idp=idp, tls=True, mutual_tls=True, keys=1) as proxy:
         yield proxy
-    finally:
-        proxy.stop()
 
 
 async def test_mutual_tls_with_strongroom_client_certificate(
@@ -340,6 +336,9 @@ async def test_mutual_tls_without_a_client_certificate_is_refused(
     managers: ExternalKeyManagers, mtls_proxy: EkmProxy, idp: LocalIdp
 ) -> None:
     for conn in _tls_conns(mtls_proxy, idp, mtls_proxy.ca_pem):
-        with pytest.raises((EkmTlsError, EkmUnavailable)):
+        with pytest.raises((EkmTlsError, EkmUnavailable)) as refused:
             await managers.encrypt(conn, mtls_proxy.key_ids[0], None, b"x", b"")
+        if not isinstance(refused.value, EkmTlsError):
+            # Closed after the handshake: the message says what to configure.
+            assert "--ekm-client-cert" in str(refused.value)
         assert (await managers.vault_health(conn)).state == "UNREACHABLE"

@@ -35,6 +35,11 @@ MAX_CONNECTIONS = 64
 # Connection faults where retrying an idempotent request is safe: nothing was answered.
 _RETRYABLE = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
+_NO_CLIENT_CERT = (
+    " (an EKM that requires a TLS client certificate does this when none is presented: "
+    "serve Strongroom with --ekm-client-cert and --ekm-client-key)"
+)
+
 PoolKey = tuple[str, str | None, bool]  # origin, CA bundle PEM, trust the system store too
 
 
@@ -101,6 +106,15 @@ class ClientPool:
         client._cookies = _NoCookies()
         return client
 
+    def fault_hint(self, key: PoolKey) -> str:
+        """What to add when an HTTPS EKM closes or resets a connection without answering
+        while Strongroom presents no client certificate: that is how an EKM requiring one
+        refuses (TLS 1.3 sends its alert after the handshake, which the client may see as a
+        plain close)."""
+        if self._client_cert is None and key[0].startswith("https:"):
+            return _NO_CLIENT_CERT
+        return ""
+
     async def aclose(self) -> None:
         """Close every client of the current loop (the others' loops are gone)."""
         clients, self._clients, self._leans = self._clients, {}, {}
@@ -161,15 +175,24 @@ async def call(
     head = request_head(method, target.path, target.host, wire_headers, length)
     body = content or b""
     return await _attempts(
-        lambda: lean.exchange(head, body), route.label, route.timeout_message, retry
+        lambda: lean.exchange(head, body),
+        route.label,
+        route.timeout_message,
+        retry,
+        lambda: pool.fault_hint(route.pool_key),
     )
 
 
 async def _attempts(
-    attempt: Callable[[], Awaitable[T]], label: str, timeout_message: str, retry: bool
+    attempt: Callable[[], Awaitable[T]],
+    label: str,
+    timeout_message: str,
+    retry: bool,
+    hint: Callable[[], str] = str,
 ) -> T:
     """``attempt()``; with ``retry``, once more after a connection fault before any answer.
-    httpx faults become EkmTlsError or EkmUnavailable."""
+    httpx faults become EkmTlsError or EkmUnavailable; ``hint()`` is added to the message of
+    a connection the EKM closed or reset without answering."""
     for number in (1, 2):
         try:
             return await attempt()
@@ -181,7 +204,8 @@ async def _attempts(
                 raise EkmTlsError(f"{label} cannot be trusted: {reason}") from None
             if retry and number == 1:
                 continue
-            raise EkmUnavailable(f"{label} {_fault(error)}") from None
+            closed = isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError))
+            raise EkmUnavailable(f"{label} {_fault(error)}{hint() if closed else ''}") from None
         except httpx.HTTPError as error:
             raise EkmUnavailable(f"{label} {_fault(error)}") from None
     raise AssertionError("unreachable")
