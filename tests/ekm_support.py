@@ -360,6 +360,17 @@ class EkmProxy:
         self.cli("keys", "enable", key_id, *(["--version", version] if version else []))
         wait_reload()
 
+    @contextmanager
+    def blocked(self) -> Iterator[None]:
+        """``strongroom-ekm vault block`` for the block, ``vault unblock`` after it."""
+        self.cli("vault", "block")
+        wait_reload()
+        try:
+            yield
+        finally:
+            self.cli("vault", "unblock")
+            wait_reload()
+
     def add_xks_credential(self, access_key_id: str, secret: str) -> None:
         self.cli("xks", "add-credential", "--access-key-id", access_key_id, input=secret + "\n")
         self.xks_credentials[access_key_id] = secret

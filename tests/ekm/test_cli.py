@@ -107,6 +107,23 @@ def test_keys_commands(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "not found" in bad.stderr
 
 
+def test_vault_block_commands(tmp_path: Path) -> None:
+    proxy = init_proxy(tmp_path, "software")
+    assert proxy.cli("vault", "show") == f"{proxy.vault_id} ACTIVE"
+    proxy.cli("vault", "block")
+    assert proxy.cli("vault", "show") == f"{proxy.vault_id} BLOCKED"
+    proxy.cli("vault", "unblock")
+    assert proxy.cli("vault", "show") == f"{proxy.vault_id} ACTIVE"
+    # A kill switch that cannot be read is an error, never silently "not blocked".
+    config = proxy.data_dir / "ekm.json"
+    raw = json.loads(config.read_text())
+    config.write_text(json.dumps({**raw, "blocked": "yes"}))
+    shown = run_cli("vault", "show", "--data-dir", str(proxy.data_dir), check=False)
+    assert shown.returncode == 2 and "malformed" in shown.stderr
+    nowhere = run_cli("vault", "block", "--data-dir", str(tmp_path / "nothing"), check=False)
+    assert nowhere.returncode == 2 and "not initialised" in nowhere.stderr
+
+
 def test_xks_credentials_never_echoed(tmp_path: Path) -> None:
     proxy = init_proxy(tmp_path, "software", xks_credentials={})
     secret = "super-secret-access-key-1234567890"

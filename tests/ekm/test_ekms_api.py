@@ -130,6 +130,30 @@ def test_disabled_key_and_version(proxy: EkmProxy, token: str) -> None:
     assert decrypt(proxy, token, key_id, result).status_code == 200
 
 
+def test_a_blocked_vault_refuses_every_key_operation(proxy: EkmProxy, token: str) -> None:
+    key_id = proxy.key_ids[0]
+    result = encrypt(proxy, token, key_id, b"before the block")
+    version_path = f"/keys/{key_id}/keyVersions/{result['keyVersionId']}/metadata"
+    with proxy.blocked():
+        assert proxy.ekms("GET", "/metadata", token).json()["state"] == "BLOCKED"
+        assert proxy.health().json()["vaultState"] == "BLOCKED"
+        assert proxy.cli("vault", "show") == f"{proxy.vault_id} BLOCKED"
+        refused = [
+            proxy.ekms("POST", f"/keys/{key_id}/encrypt", token, {"plaintext": "AAAA"}),
+            decrypt(proxy, token, key_id, result),
+            proxy.ekms("GET", f"/keys/{key_id}/metadata", token),
+            proxy.ekms("GET", version_path, token),
+        ]
+        for response in refused:
+            assert_error(response, 409, "VaultBlocked")
+        # Authentication still comes first: an anonymous caller learns nothing.
+        assert proxy.ekms("GET", "/metadata", None).status_code == 401
+    assert proxy.ekms("GET", "/metadata", token).json()["state"] == "ACTIVE"
+    assert proxy.cli("vault", "show") == f"{proxy.vault_id} ACTIVE"
+    response = decrypt(proxy, token, key_id, result)
+    assert b64d(response.json()["plaintext"]) == b"before the block"
+
+
 def test_rotation_then_decrypt_old_ciphertext(proxy: EkmProxy, token: str) -> None:
     key_id = proxy.create_key()
     old = encrypt(proxy, token, key_id, b"old data")

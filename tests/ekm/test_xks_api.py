@@ -168,6 +168,23 @@ def test_disabled_key(proxy: EkmProxy) -> None:
     assert proxy.xks(f"/keys/{key_id}/decrypt", decrypt_body(result)).status_code == 200
 
 
+def test_a_blocked_proxy_refuses_key_operations(proxy: EkmProxy) -> None:
+    key_id = proxy.key_ids[0]
+    result = xks_encrypt(proxy, key_id, b"before the block")
+    body = {**META, "plaintext": "AAAA", "encryptionAlgorithm": "AES_GCM"}
+    with proxy.blocked():
+        for path, request in (
+            (f"/keys/{key_id}/encrypt", body),
+            (f"/keys/{key_id}/decrypt", decrypt_body(result)),
+            (f"/keys/{key_id}/metadata", META),
+        ):
+            assert_xks_error(proxy.xks(path, request), 400, "InvalidStateException")
+        fleet = proxy.xks("/health", HEALTH).json()["ekmFleetDetails"]
+        assert [member["healthStatus"] for member in fleet] == ["UNAVAILABLE"]
+    assert proxy.xks(f"/keys/{key_id}/decrypt", decrypt_body(result)).status_code == 200
+    assert proxy.xks("/health", HEALTH).json()["ekmFleetDetails"][0]["healthStatus"] == "ACTIVE"
+
+
 def test_wrong_signatures(proxy: EkmProxy) -> None:
     path = f"/keys/{proxy.key_ids[0]}/metadata"
     wrong_secret = SigV4Credential(proxy.access_key_id, "not-the-secret-at-all")

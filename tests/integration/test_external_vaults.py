@@ -1,5 +1,6 @@
 """EXTERNAL vaults through the oci SDK, against a real strongroom-ekm: metadata in, the client
-secret never out, EKM health checked and shown, bad metadata refused."""
+secret never out, EKM health checked and shown (BLOCKED when the EKM's administrator blocks the
+vault), bad metadata refused."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ from tests.integration import support
 from tests.integration.external_support import (
     TEST_TIMEOUT,
     EkmsClient,
+    decrypt,
     ekm_settings,
     ekms_client,
     ekms_metadata,
+    encrypt,
+    external_key,
     external_vault,
     found_in_storage,
     trust_strongroom_tokens,
@@ -130,6 +134,41 @@ def test_health_follows_the_ekm(
         clock.advance(timedelta(minutes=1))
         up = _raw_vault(raw, vault.id)["externalKeyManagerHealth"]
         assert isinstance(up, dict) and up["state"] == "ACTIVE", up
+
+
+def test_a_vault_blocked_in_the_ekm(
+    server: Server, vault_client: KmsVaultClient, raw: Raw, clock: ManualClock, tmp_path: Path
+) -> None:
+    with (
+        ekm_settings(server, timeout_seconds=TEST_TIMEOUT),
+        running_proxy(tmp_path, "software", keys=1) as own,
+    ):
+        trust_strongroom_tokens(server, own)
+        metadata = ekms_metadata(server, own, ekms_client(server, own.vault_url))
+        vault = external_vault(vault_client, server.tenancy, metadata)
+        kms = support.management_client(server.config, vault)
+        crypto = support.crypto_client(server.config, vault)
+        key = external_key(kms, server.tenancy, own.key_ids[0])
+        sealed = encrypt(crypto, key.id, b"before the block")
+        with own.blocked():
+            for _ in range(2):  # the EKM's answer, then Strongroom's own memory of it
+                error = support.service_error(
+                    encrypt, crypto, key.id, b"x", status=409, code="IncorrectState"
+                )
+                assert "BLOCKED" in error.message
+            clock.advance(timedelta(minutes=1))
+            health = _raw_vault(raw, vault.id)["externalKeyManagerHealth"]
+            assert isinstance(health, dict) and health["state"] == "BLOCKED", health
+            refused = support.service_error(
+                external_key, kms, server.tenancy, own.key_ids[0], status=409
+            )
+            assert "BLOCKED" in refused.message
+            assert [k.id for k in kms.list_keys(server.tenancy).data] == [key.id]
+        # Unblocked: the next check (GetVault, once the last one is stale) lets calls through.
+        clock.advance(timedelta(minutes=1))
+        health = _raw_vault(raw, vault.id)["externalKeyManagerHealth"]
+        assert isinstance(health, dict) and health["state"] == "ACTIVE", health
+        assert decrypt(crypto, key.id, sealed.ciphertext) == b"before the block"
 
 
 def test_an_unreachable_ekm_still_gives_a_vault_promptly(

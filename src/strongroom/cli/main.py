@@ -83,8 +83,7 @@ def serve(
     """Serve every OCI-compatible API on one listener."""
     import uvicorn
 
-    from strongroom.api.http_protocol import OneWriteProtocol
-    from strongroom.app import create_app, initialize
+    from strongroom.app import create_app, http_protocol, initialize
 
     settings = Settings(
         data_dir,
@@ -125,7 +124,7 @@ def serve(
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
         loop="uvloop",
-        http=OneWriteProtocol,
+        http=http_protocol(),
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=5,

@@ -183,6 +183,12 @@ def set_jwt(data_dir: Path, settings: JwtSettings | None) -> ProxyConfig:
     return update_config(data_dir, lambda c: c.with_changes(jwt=settings))
 
 
+def set_blocked(data_dir: Path, blocked: bool) -> ProxyConfig:
+    """Block (or unblock) every key operation of the proxy; a running proxy follows within
+    its reload interval."""
+    return update_config(data_dir, lambda c: c.with_changes(blocked=blocked))
+
+
 def set_xks(data_dir: Path, *, uri_prefix: str | None, region: str | None) -> ProxyConfig:
     """Set the XKS URI prefix and/or pinned region ("" clears the region)."""
 

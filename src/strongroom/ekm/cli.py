@@ -1,4 +1,5 @@
-"""``strongroom-ekm``: the reference EKM proxy's command line (init, serve, keys, jwt, xks).
+"""``strongroom-ekm``: the reference EKM proxy's command line (init, serve, keys, jwt, xks,
+vault).
 
 Secrets (HSM PINs, XKS secret access keys) are read from files, stdin or the environment,
 never from arguments, and never printed back.
@@ -21,7 +22,7 @@ from rich.table import Table
 
 from strongroom.domain.hosts import is_loopback
 from strongroom.ekm import admin
-from strongroom.ekm.cli_access import jwt_app, xks_app
+from strongroom.ekm.cli_access import jwt_app, vault_app, xks_app
 from strongroom.ekm.config import (
     BACKENDS,
     DEFAULT_MODULE,
@@ -43,6 +44,7 @@ keys_app = typer.Typer(help="Administer the proxy's keys.", no_args_is_help=True
 app.add_typer(keys_app, name="keys")
 app.add_typer(jwt_app, name="jwt")
 app.add_typer(xks_app, name="xks")
+app.add_typer(vault_app, name="vault")
 console = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="The proxy's data directory")]

@@ -1,4 +1,5 @@
-"""``strongroom-ekm jwt ...`` and ``strongroom-ekm xks ...``: who may call the proxy."""
+"""``strongroom-ekm jwt ...``, ``xks ...`` and ``vault ...``: who may call the proxy, and
+whether it serves key operations at all."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from strongroom.ekm.errors import ConfigurationError
 
 jwt_app = typer.Typer(help="How EKMS bearer tokens are validated.", no_args_is_help=True)
 xks_app = typer.Typer(help="XKS API settings and SigV4 credentials.", no_args_is_help=True)
+vault_app = typer.Typer(
+    help="Block or unblock every key operation (the kill switch).", no_args_is_help=True
+)
 console = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
 DataDir = Annotated[Path, typer.Option("--data-dir", help="The proxy's data directory")]
 
@@ -178,3 +182,38 @@ def xks_set(
     console.print(
         f"XKS: prefix {config.xks.uri_prefix or '(none)'}, region {config.xks.region or 'any'}"
     )
+
+
+def _set_blocked(data_dir: Path, blocked: bool) -> None:
+    try:
+        admin.set_blocked(data_dir, blocked)
+    except ConfigurationError as error:
+        raise _fail(error.message) from None
+    console.print("vault BLOCKED: key operations are refused" if blocked else "vault ACTIVE")
+
+
+@vault_app.command("block")
+def vault_block(data_dir: DataDir) -> None:
+    """Refuse every key operation until unblocked.
+
+    EKMS reports the vault BLOCKED and refuses key calls (409 VaultBlocked); XKS answers
+    InvalidStateException and its health reports no EKM available. A running proxy follows
+    within 0.1 s.
+    """
+    _set_blocked(data_dir, True)
+
+
+@vault_app.command("unblock")
+def vault_unblock(data_dir: DataDir) -> None:
+    """Serve key operations again."""
+    _set_blocked(data_dir, False)
+
+
+@vault_app.command("show")
+def vault_show(data_dir: DataDir) -> None:
+    """Print the vault id and its state (ACTIVE or BLOCKED)."""
+    try:
+        config = load_config(data_dir)
+    except ConfigurationError as error:
+        raise _fail(error.message) from None
+    typer.echo(f"{config.vault_id} {'BLOCKED' if config.blocked else 'ACTIVE'}")

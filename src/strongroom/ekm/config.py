@@ -96,6 +96,7 @@ class ProxyConfig:
     jwt: JwtSettings | None = None
     xks: XksSettings = field(default_factory=XksSettings)
     softhsm: SoftHsmSettings | None = None
+    blocked: bool = False  # the administrator's kill switch: every key operation is refused
 
     def with_changes(self, **changes: Any) -> ProxyConfig:
         """A copy with some fields replaced."""
@@ -150,6 +151,7 @@ def _to_json(config: ProxyConfig) -> dict[str, Any]:
             "credentials": dict(config.xks.credentials),
         },
         "softhsm": None,
+        "blocked": config.blocked,
     }
     if config.jwt is not None:
         out["jwt"] = {
@@ -208,4 +210,11 @@ def _from_json(raw: dict[str, Any]) -> ProxyConfig:
         jwt=jwt,
         xks=xks,
         softhsm=softhsm,
+        blocked=_flag(raw.get("blocked", False)),
     )
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("not true or false")
+    return value

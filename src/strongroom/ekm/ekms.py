@@ -26,6 +26,7 @@ from strongroom.ekm.errors import (
     KeyDisabled,
     KeyNotFound,
     Unauthenticated,
+    VaultBlocked,
     VaultNotFound,
 )
 from strongroom.ekm.parse import (
@@ -47,6 +48,7 @@ _STATUS: list[tuple[type[EkmError], int, str]] = [
     (VaultNotFound, 404, "VaultNotFound"),
     (KeyNotFound, 404, "KeyNotFound"),
     (KeyDisabled, 409, "KeyDisabled"),
+    (VaultBlocked, 409, "VaultBlocked"),
     (BackendUnavailable, 503, "BackendUnavailable"),
 ]
 MAX_PLAINTEXT = 64 * 1024
@@ -90,6 +92,8 @@ def endpoint(state: ProxyState, handler: Handler) -> Callable[[Request], Awaitab
             await authenticate(state, request)
             if request.path_params["vault_id"] != state.config.vault_id:
                 raise VaultNotFound(f"Vault {request.path_params['vault_id']} not found")
+            if state.config.blocked and handler is not vault_metadata:
+                raise VaultBlocked()
             return json_response(await handler(state, request))
         except EkmError as error:
             return error_response(error)
@@ -101,7 +105,12 @@ def endpoint(state: ProxyState, handler: Handler) -> Callable[[Request], Awaitab
 
 
 async def vault_metadata(state: ProxyState, request: Request) -> Any:
-    return {"vaultId": state.config.vault_id, "state": "ACTIVE"}
+    return {"vaultId": state.config.vault_id, "state": vault_state(state)}
+
+
+def vault_state(state: ProxyState) -> str:
+    """BLOCKED while the administrator blocks the proxy, else ACTIVE."""
+    return "BLOCKED" if state.config.blocked else "ACTIVE"
 
 
 async def key_metadata(state: ProxyState, request: Request) -> Any:
@@ -172,9 +181,8 @@ def health_endpoint(state: ProxyState) -> Callable[[Request], Awaitable[Response
             body = {"status": "unavailable", "backend": state.engine.backend.name}
             return json_response({**body, "message": error.message}, 503)
         keys = len(state.engine.keys())
-        return json_response(
-            {"status": "ok", **details, "vaultId": state.config.vault_id, "keys": keys}
-        )
+        vault = {"vaultId": state.config.vault_id, "vaultState": vault_state(state)}
+        return json_response({"status": "ok", **details, **vault, "keys": keys})
 
     return run
 

@@ -35,6 +35,13 @@ class KeyDisabled(EkmError):
     """The key, or the key version asked for, is disabled."""
 
 
+class VaultBlocked(EkmError):
+    """The proxy's administrator has blocked it: every key operation is refused."""
+
+    def __init__(self) -> None:
+        super().__init__("The EKM administrator has blocked this vault; key operations are refused")
+
+
 class InvalidCiphertext(EkmError):
     """Decryption failed; deliberately says nothing about why."""
 

@@ -28,6 +28,7 @@ from strongroom.ekm.errors import (
     KeyDisabled,
     KeyNotFound,
     Unauthenticated,
+    VaultBlocked,
 )
 from strongroom.ekm.parse import (
     b64,
@@ -47,6 +48,7 @@ MAX_METADATA = 20
 _ERRORS: list[tuple[type[EkmError], int, str]] = [
     (BadRequest, 400, "ValidationException"),
     (KeyDisabled, 400, "InvalidStateException"),
+    (VaultBlocked, 400, "InvalidStateException"),
     (InvalidCiphertext, 400, "InvalidCiphertextException"),
     (Unauthenticated, 401, "AuthenticationFailedException"),
     (KeyNotFound, 404, "KeyNotFoundException"),
@@ -193,7 +195,8 @@ def health(state: ProxyState, body: dict[str, Any]) -> Any:
             {
                 "id": details.get("token", backend),
                 "model": "SoftHSM v2" if backend == "softhsm" else "software keystore",
-                "healthStatus": "ACTIVE",
+                # XKS has no vault state: a blocked proxy has no EKM available behind it.
+                "healthStatus": "UNAVAILABLE" if state.config.blocked else "ACTIVE",
             }
         ],
     }
@@ -220,6 +223,8 @@ def endpoint(state: ProxyState) -> Callable[[Request], Awaitable[Response]]:
             body = _request_body(raw)
             if key_id is None:
                 return _ok(health(state, body))
+            if state.config.blocked:
+                raise VaultBlocked()
             return _ok(_KEY_OPERATIONS[operation](state, key_id, body))
         except EkmError as error:
             return _error_response(error)

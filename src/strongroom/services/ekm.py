@@ -6,6 +6,7 @@ Every EKM client error becomes a domain error here (and nowhere else):
 - EkmAuthenticationFailed: ExternalKeyManagerAuthenticationFailed (502, same code)
 - EkmBadResponse: ExternalKeyManagerError (502 ExternalKeyManagerError)
 - EkmKeyDisabled: IncorrectState (409), "The external key ... is disabled in the EKM"
+- EkmVaultBlocked: IncorrectState (409), "The external key manager refuses this vault (BLOCKED)"
 - EkmKeyNotFound: InvalidParameter (400) at CreateKey and CreateKeyVersion, else IncorrectState
 - EkmInvalidCiphertext: DecryptionFailed (400 InvalidParameter, says nothing more)
 """
@@ -26,6 +27,7 @@ from strongroom.crypto.providers.external.errors import (
     EkmKeyDisabled,
     EkmKeyNotFound,
     EkmUnavailable,
+    EkmVaultBlocked,
 )
 from strongroom.domain import errors
 from strongroom.domain.ekm import secret_identity
@@ -86,6 +88,10 @@ def translate(error: EkmError, external_key_id: str | None, *, creating: bool = 
     if isinstance(error, EkmAuthenticationFailed):
         return errors.ExternalKeyManagerAuthenticationFailed(
             f"The external key manager refused Strongroom's credentials: {error.message}"
+        )
+    if isinstance(error, EkmVaultBlocked):
+        return errors.IncorrectState(
+            f"The external key manager refuses this vault (BLOCKED): {error.message}"
         )
     if isinstance(error, EkmKeyDisabled):
         return errors.IncorrectState(f"{what} is disabled in the external key manager")

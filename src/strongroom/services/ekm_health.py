@@ -10,7 +10,9 @@ Crypto calls consult it (:func:`require_usable`): BLOCKED refuses at once (409);
 refuses at once (503) for :data:`FAIL_FAST_SECONDS` after the check that found it, then calls
 go to the EKM again and the first success marks it ACTIVE (:func:`note`). A failed call does
 not change the state: one slow answer must not stop a busy vault; repeated failures are the
-EKM client's circuit breaker's business.
+EKM client's circuit breaker's business. The exception is an EKM answering that the vault is
+BLOCKED (:func:`note_blocked`): its administrator's decision, so later calls are refused at
+once until a health check finds the vault ACTIVE again.
 """
 
 from __future__ import annotations
@@ -105,6 +107,14 @@ def note(deps: Deps, vault_id: str) -> None:
     if health is None or health.state is not EkmHealthState.ACTIVE:
         ok = EkmHealth(vault_id, EkmHealthState.ACTIVE, "Served a request", deps.clock.now())
         deps.ekm_health[vault_id] = ok
+
+
+def note_blocked(deps: Deps, vault_id: str, detail: str) -> None:
+    """A crypto call found the vault BLOCKED: refuse the next ones at once (in memory) until
+    a health check finds it ACTIVE again."""
+    deps.ekm_health[vault_id] = EkmHealth(
+        vault_id, EkmHealthState.BLOCKED, detail, deps.clock.now()
+    )
 
 
 async def poll_once(deps: Deps) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from strongroom.crypto import ciphertext
-from strongroom.crypto.providers.external.errors import EkmError
+from strongroom.crypto.providers.external import EkmError, EkmVaultBlocked
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.key import Algorithm
 from strongroom.services import ekm_health
@@ -85,6 +85,8 @@ async def _guarded(deps: Deps, usable: UsableKey, call: Awaitable[T]) -> T:
     try:
         result = await call
     except EkmError as error:
+        if isinstance(error, EkmVaultBlocked):
+            ekm_health.note_blocked(deps, usable.vault.id, error.message)
         raise translate(error, usable.key.external_key_id) from None
     ekm_health.note(deps, usable.vault.id)
     return result

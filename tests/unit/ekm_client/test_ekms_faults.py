@@ -18,6 +18,7 @@ from strongroom.crypto.providers.external import (
     EkmKeyNotFound,
     EkmProtocol,
     EkmUnavailable,
+    EkmVaultBlocked,
 )
 from tests.unit.ekm_client.fakes import (
     EKMS_URL,
@@ -105,6 +106,7 @@ async def test_a_plaintext_for_another_key_is_refused() -> None:
         (404, {"code": "KeyNotFound", "message": "x"}, EkmKeyNotFound),
         (404, {"code": "VaultNotFound", "message": "x"}, EkmKeyNotFound),
         (409, {"code": "KeyDisabled", "message": "x"}, EkmKeyDisabled),
+        (409, {"code": "VaultBlocked", "message": "x"}, EkmVaultBlocked),
         (401, {"code": "NotAuthenticated", "message": "x"}, EkmAuthenticationFailed),
         (403, {"code": "Forbidden", "message": "x"}, EkmAuthenticationFailed),
         (500, {"code": "InternalServerError", "message": "x"}, EkmUnavailable),

@@ -18,6 +18,7 @@ from strongroom.crypto.providers.external.errors import (
     EkmKeyNotFound,
     EkmTlsError,
     EkmUnavailable,
+    EkmVaultBlocked,
 )
 from strongroom.crypto.providers.external.managers import ExternalKeyManagers
 
@@ -32,6 +33,7 @@ __all__ = [
     "EkmProtocol",
     "EkmTlsError",
     "EkmUnavailable",
+    "EkmVaultBlocked",
     "ExternalCiphertext",
     "ExternalKeyInfo",
     "ExternalKeyManagers",

@@ -13,6 +13,7 @@ from strongroom.crypto.providers.external.errors import (
     EkmKeyDisabled,
     EkmKeyNotFound,
     EkmUnavailable,
+    EkmVaultBlocked,
 )
 from strongroom.crypto.providers.external.http import Answer, ClientPool, call
 from strongroom.crypto.providers.external.route import Route, Target
@@ -180,6 +181,8 @@ def _failure(
     if status == 404:
         what = f"key '{key_id}'" if key_id is not None and code != "VaultNotFound" else "vault"
         return EkmKeyNotFound(f"{label} has no such {what}")
+    if code == "VaultBlocked":
+        return EkmVaultBlocked(f"{label} reports the vault BLOCKED")
     if status == 409 or code == "KeyDisabled":
         version = f"version '{version_id}' of " if version_id else ""
         return EkmKeyDisabled(f"The EKM reports {version}external key '{key_id}' disabled")

@@ -33,6 +33,10 @@ class EkmKeyDisabled(EkmError):
     """The external key, or the key version asked for, is disabled (BLOCKED) in the EKM."""
 
 
+class EkmVaultBlocked(EkmError):
+    """The EKM refuses every operation on the vault: its administrator has blocked it."""
+
+
 class EkmInvalidCiphertext(EkmError):
     """The EKM refused to decrypt: the ciphertext or its associated data does not verify."""
 
