@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from dataclasses import asdict
@@ -11,7 +10,6 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from strongroom.api.http_protocol import OneWriteProtocol
 from strongroom.api.oci.app import build_app
 from strongroom.api.oci.endpoint import Api
 from strongroom.barrier.barrier import Barrier
@@ -30,12 +28,6 @@ from strongroom.services.ports import Clock, Deps, SystemClock
 from strongroom.storage.engine import make_engine
 from strongroom.storage.migrate import upgrade
 from strongroom.storage.unit_of_work import Database
-
-
-def http_protocol() -> type[asyncio.Protocol]:
-    """The HTTP/1.1 protocol Strongroom serves with: uvicorn's httptools protocol, writing each
-    response's head and body at once."""
-    return OneWriteProtocol
 
 
 def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:

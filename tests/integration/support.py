@@ -22,8 +22,9 @@ import uvicorn
 from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultClient
 from oci.key_management import models as m
 
-from strongroom.app import create_app, http_protocol, initialize
+from strongroom.app import create_app, initialize
 from strongroom.config import Settings
+from strongroom.http_protocol import OneWriteProtocol
 from strongroom.services.ports import Deps
 from tests.clock import ManualClock
 
@@ -85,7 +86,7 @@ def running_server(data_dir: Path, clock: ManualClock) -> Iterator[Server]:
     settings = Settings(data_dir=data_dir, port=port)
     asgi, deps = create_app(settings, clock=clock)
     config = uvicorn.Config(
-        asgi, loop="asyncio", http=http_protocol(), log_level="warning", access_log=False
+        asgi, loop="asyncio", http=OneWriteProtocol, log_level="warning", access_log=False
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from strongroom.api.http_protocol import OneWriteProtocol, _HeldHeadTransport
+from strongroom.http_protocol import OneWriteProtocol, _HeldHeadTransport
 from tests.integration.support import wait_healthy
 
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"

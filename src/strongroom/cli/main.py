@@ -83,7 +83,8 @@ def serve(
     """Serve every OCI-compatible API on one listener."""
     import uvicorn
 
-    from strongroom.app import create_app, http_protocol, initialize
+    from strongroom.app import create_app, initialize
+    from strongroom.http_protocol import OneWriteProtocol
 
     settings = Settings(
         data_dir,
@@ -124,7 +125,7 @@ def serve(
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
         loop="uvloop",
-        http=http_protocol(),
+        http=OneWriteProtocol,
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=5,

@@ -35,6 +35,7 @@ from strongroom.ekm.config import (
 )
 from strongroom.ekm.errors import ConfigurationError
 from strongroom.ekm.state import urls_for
+from strongroom.http_protocol import OneWriteProtocol
 
 SO_PIN_ENV = "STRONGROOM_EKM_SO_PIN"
 SO_PIN_FILE = "so-pin"
@@ -191,7 +192,7 @@ def serve(
         ssl_ca_certs=str(tls_client_ca) if tls_client_ca else None,
         ssl_cert_reqs=ssl.CERT_REQUIRED if tls_client_ca else ssl.CERT_NONE,
         loop="uvloop",
-        http="httptools",
+        http=OneWriteProtocol,
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=3,

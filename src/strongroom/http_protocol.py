@@ -1,4 +1,5 @@
-"""uvicorn's httptools protocol, sending each response's head and body in one write.
+"""uvicorn's httptools protocol, sending each response's head and body in one write (both
+``strongroom serve`` and ``strongroom-ekm serve`` use it).
 
 uvicorn writes a response's status line and headers when the application starts the response,
 and the body when it sends it: two ``send`` calls, two TCP segments and, on the client's side,
