@@ -1,7 +1,8 @@
 """The reference for the encrypt benchmark: a bare ASGI endpoint doing only AES-GCM.
 
 Same JSON shape in and out as OCI's Encrypt, same server stack as ``strongroom serve``
-(Starlette on uvicorn with uvloop and httptools, one process, no access log), but no
+(Starlette on uvicorn with uvloop and its httptools protocol writing each answer at once, one
+process, no access log), but no
 signature check, no authorization, no key lookup and no thread-pool hop: the request is
 parsed, 32 bytes are sealed under one AES-256 key held in memory, and the result rendered.
 
@@ -21,6 +22,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from strongroom.http_protocol import OneWriteProtocol
 
 KEY = os.urandom(32)
 KEY_VERSION_ID = "ocid1.keyversion.oc1.bench.bare"
@@ -68,7 +71,7 @@ def main() -> None:
         host=args.host,
         port=args.port,
         loop="uvloop",
-        http="httptools",
+        http=OneWriteProtocol,
         log_level="warning",
         access_log=False,
     )
