@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.ekm_support import REQUEST_METADATA, LocalIdp, b64e, init_proxy
+from tests.ekm_support import REQUEST_METADATA, b64e, init_proxy
+from tests.idp_support import LocalIdp
 
 import loadgen
 from strongroom.crypto.sigv4 import SigV4Credential, sign

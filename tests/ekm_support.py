@@ -2,7 +2,8 @@
 
 Typical use::
 
-    from tests.ekm_support import LocalIdp, running_proxy
+    from tests.ekm_support import running_proxy
+    from tests.idp_support import LocalIdp
 
     with LocalIdp() as idp, running_proxy(tmp_path, "software", idp=idp, keys=1) as proxy:
         token = idp.token(audience=proxy.vault_url)
@@ -32,24 +33,19 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from strongroom.crypto.sigv4 import SigV4Credential, sign
-from tests.tls_support import TlsFiles, make_tls, serve_tls
+from tests.idp_support import LocalIdp
+from tests.tls_support import TlsFiles, make_tls
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 DEFAULT_ACCESS_KEY_ID = "AKIASTRONGROOMTEST01"
@@ -89,161 +85,6 @@ def b64d(text: str) -> bytes:
 
 
 # --- a local identity provider --------------------------------------------------------------
-
-
-class LocalIdp:
-    """An RSA signing key, its JWKS and an OAuth2 client-credentials token endpoint.
-
-    ``url`` is the identity provider URL (Strongroom's idcsAccountNameUrl); the issuer is
-    ``url`` too. The token endpoint accepts ``client_id``/``client_secret`` (HTTP Basic or form),
-    ``scope`` and ``audience`` and mints a token with that audience and scope.
-    """
-
-    def __init__(
-        self,
-        client_id: str = "strongroom",
-        client_secret: str | None = None,
-        tls: TlsFiles | None = None,
-    ) -> None:
-        self.client_id = client_id
-        self.tls = tls  # serve HTTPS with this certificate (trust tls.ca_pem)
-        self.client_secret = client_secret or secrets.token_urlsafe(24)
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = uuid.uuid4().hex[:16]
-        self.token_requests = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
-
-    @property
-    def issuer(self) -> str:
-        return self.url
-
-    @property
-    def jwks_url(self) -> str:
-        return f"{self.url}/jwks"
-
-    @property
-    def token_url(self) -> str:
-        return f"{self.url}/oauth2/v1/token"
-
-    def jwks(self) -> dict[str, Any]:
-        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
-        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
-        return {"keys": [jwk]}
-
-    def token(
-        self,
-        audience: str | list[str],
-        *,
-        scope: str = "oci_ekms",
-        expires_in: int = 300,
-        issuer: str | None = None,
-        not_before: int | None = None,
-        key: rsa.RSAPrivateKey | None = None,
-        kid: str | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> str:
-        """A signed RS256 token (negative ``expires_in`` gives an expired one)."""
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "iss": issuer if issuer is not None else self.issuer,
-            "sub": self.client_id,
-            "aud": audience,
-            "scope": scope,
-            "iat": now,
-            "exp": now + expires_in,
-            "jti": uuid.uuid4().hex,
-            **(extra or {}),
-        }
-        if not_before is not None:
-            claims["nbf"] = not_before
-        return jwt.encode(
-            claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid}
-        )
-
-    def unsigned_token(self, audience: str, *, scope: str = "oci_ekms") -> str:
-        """The same claims with ``alg: none`` and no signature."""
-        now = int(time.time())
-        claims = {"iss": self.issuer, "aud": audience, "scope": scope, "exp": now + 300}
-        return jwt.encode(claims, None, algorithm="none", headers={"kid": self.kid})
-
-    def __enter__(self) -> LocalIdp:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        idp = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: Any) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def do_GET(self) -> None:
-                path = urlsplit(self.path).path
-                if path == "/jwks":
-                    self._send(200, idp.jwks())
-                elif path == "/.well-known/openid-configuration":
-                    self._send(
-                        200,
-                        {
-                            "issuer": idp.issuer,
-                            "token_endpoint": idp.token_url,
-                            "jwks_uri": idp.jwks_url,
-                        },
-                    )
-                else:
-                    self._send(404, {"error": "not_found"})
-
-            def do_POST(self) -> None:
-                if urlsplit(self.path).path != "/oauth2/v1/token":
-                    self._send(404, {"error": "not_found"})
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                client_id, client_secret = form.get("client_id"), form.get("client_secret")
-                auth = self.headers.get("Authorization", "")
-                if auth.lower().startswith("basic "):
-                    decoded = base64.b64decode(auth[6:]).decode()
-                    client_id, _, client_secret = decoded.partition(":")
-                if form.get("grant_type") != "client_credentials":
-                    self._send(400, {"error": "unsupported_grant_type"})
-                    return
-                if client_id != idp.client_id or client_secret != idp.client_secret:
-                    self._send(401, {"error": "invalid_client"})
-                    return
-                idp.token_requests += 1
-                audience = form.get("audience") or idp.issuer
-                scope = form.get("scope") or "oci_ekms"
-                token = idp.token(audience, scope=scope, expires_in=3600)
-                self._send(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        scheme = "https" if serve_tls(self._server, self.tls) else "http"
-        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-
-# --- SoftHSM tokens -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -526,27 +367,7 @@ def init_proxy(
     directory.mkdir(parents=True, exist_ok=True)
     data_dir = directory / "ekm"
     port = port or free_port()
-    tls_files = make_tls(directory / "tls") if tls else None
-    scheme = "https" if tls else "http"
-    env: dict[str, str] = {}
-    token = None
-    init_args = ["init", "--data-dir", str(data_dir), "--backend", backend]
-    init_input = None
-    if backend == "softhsm":
-        token = softhsm_token(directory / "softhsm")
-        env["SOFTHSM2_CONF"] = str(token.conf)
-        init_args += [
-            "--init-token",
-            "--token-label",
-            token.label,
-            "--softhsm-conf",
-            str(token.conf),
-            "--pin-file",
-            "-",
-        ]
-        init_input = token.pin + "\n"
-    run_cli(*init_args, env=env, input=init_input)
-    vault_id = json.loads((data_dir / "ekm.json").read_text())["vaultId"]
+    env, token = _init_data_dir(directory, data_dir, backend)
     credentials = dict(
         xks_credentials
         if xks_credentials is not None
@@ -556,29 +377,51 @@ def init_proxy(
         data_dir=data_dir,
         backend=backend,
         port=port,
-        base_url=f"{scheme}://127.0.0.1:{port}",
-        vault_id=vault_id,
+        base_url=f"{'https' if tls else 'http'}://127.0.0.1:{port}",
+        vault_id=json.loads((data_dir / "ekm.json").read_text())["vaultId"],
         xks_credentials=credentials,
         uri_prefix=uri_prefix,
-        tls=tls_files,
+        tls=make_tls(directory / "tls") if tls else None,
         env=env,
         softhsm=token,
     )
-    for access_key_id, secret in credentials.items():
+    _configure(proxy, region, idp, jwt_audiences)
+    for _ in range(keys):
+        proxy.create_key()
+    return proxy
+
+
+def _init_data_dir(
+    directory: Path, data_dir: Path, backend: str
+) -> tuple[dict[str, str], SoftHsmToken | None]:
+    """``strongroom-ekm init``; for SoftHSM2 first a token of its own (PIN on stdin)."""
+    args = ["init", "--data-dir", str(data_dir), "--backend", backend]
+    if backend != "softhsm":
+        run_cli(*args, env={})
+        return {}, None
+    token = softhsm_token(directory / "softhsm")
+    env = {"SOFTHSM2_CONF": str(token.conf)}
+    args += ["--init-token", "--token-label", token.label, "--softhsm-conf", str(token.conf)]
+    run_cli(*args, "--pin-file", "-", env=env, input=token.pin + "\n")
+    return env, token
+
+
+def _configure(
+    proxy: EkmProxy, region: str | None, idp: LocalIdp | None, jwt_audiences: tuple[str, ...]
+) -> None:
+    """The proxy's XKS credentials, prefix and region, and its JWT settings from ``idp``."""
+    for access_key_id, secret in proxy.xks_credentials.items():
         proxy.cli("xks", "add-credential", "--access-key-id", access_key_id, input=secret + "\n")
-    if uri_prefix or region:
+    if proxy.uri_prefix or region:
         proxy.cli(
             "xks",
             "set",
-            *(["--uri-prefix", uri_prefix] if uri_prefix else []),
+            *(["--uri-prefix", proxy.uri_prefix] if proxy.uri_prefix else []),
             *(["--region", region] if region else []),
         )
     if idp is not None:
         audience_args = [arg for a in jwt_audiences for arg in ("--audience", a)]
         proxy.cli("jwt", "set", "--issuer", idp.issuer, "--jwks-url", idp.jwks_url, *audience_args)
-    for _ in range(keys):
-        proxy.create_key()
-    return proxy
 
 
 @contextmanager

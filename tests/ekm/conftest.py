@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.ekm_support import EkmProxy, LocalIdp, requires_softhsm, running_proxy
+from tests.ekm_support import EkmProxy, requires_softhsm, running_proxy
+from tests.idp_support import LocalIdp
 
 BACKENDS = [
     pytest.param("software", id="software"),

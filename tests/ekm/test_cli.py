@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from tests.ekm_support import (
-    LocalIdp,
     b64e,
     free_port,
     init_proxy,
@@ -21,6 +20,7 @@ from tests.ekm_support import (
     run_cli,
     running_proxy,
 )
+from tests.idp_support import LocalIdp
 from tests.tls_support import make_tls
 
 

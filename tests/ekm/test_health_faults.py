@@ -10,13 +10,13 @@ import httpx
 from strongroom.ekm.config import MASTER_KEY_FILE
 from tests.ekm_support import (
     EkmProxy,
-    LocalIdp,
     init_proxy,
     remove_token,
     requires_softhsm,
     restore_token,
     running_proxy,
 )
+from tests.idp_support import LocalIdp
 
 HEALTH = {"requestMetadata": {"kmsRequestId": "r-1", "kmsOperation": "KmsHealthCheck"}}
 META = {

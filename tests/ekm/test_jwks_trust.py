@@ -11,7 +11,8 @@ import pytest
 from strongroom.ekm.config import JwtSettings, load_config
 from strongroom.ekm.errors import Unauthenticated
 from strongroom.ekm.tokens import TokenValidator
-from tests.ekm_support import LocalIdp, run_cli
+from tests.ekm_support import run_cli
+from tests.idp_support import LocalIdp
 from tests.tls_support import TlsFiles, make_tls
 
 AUDIENCE = "https://ekm.example:9443/v1/vaults/v1"

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from strongroom.ekm.config import JwtSettings
 from strongroom.ekm.errors import Unauthenticated
 from strongroom.ekm.tokens import TokenValidator
-from tests.ekm_support import LocalIdp
+from tests.idp_support import LocalIdp
 
 AUDIENCE = "https://ekm.example:9443/v1/vaults/v1"
 

@@ -25,7 +25,8 @@ from strongroom.crypto.providers.external import (
     ExternalKeyManagers,
     protocol_for,
 )
-from tests.ekm_support import EkmProxy, LocalIdp, init_proxy, running_proxy
+from tests.ekm_support import EkmProxy, init_proxy, running_proxy
+from tests.idp_support import LocalIdp
 from tests.integration.external_support import ekms_client, trust_strongroom_tokens
 from tests.integration.support import Server
 from tests.tls_support import make_tls

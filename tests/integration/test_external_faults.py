@@ -15,7 +15,8 @@ from oci.key_management import KmsVaultClient
 from oci.key_management import models as m
 
 from tests.clock import ManualClock
-from tests.ekm_support import LocalIdp, requires_softhsm, running_proxy
+from tests.ekm_support import requires_softhsm, running_proxy
+from tests.idp_support import LocalIdp
 from tests.integration import support
 from tests.integration.external_support import (
     TEST_TIMEOUT,

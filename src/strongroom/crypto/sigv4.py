@@ -336,6 +336,37 @@ def verify(
     string without ``?``. ``credentials`` maps access key ids to secrets (several at once allow
     rotation). ``region`` None accepts any region. Raises :class:`SigV4Error` otherwise.
     """
+    claim = _claim(headers, service, region)
+    secret = credentials.get(claim.access_key_id)
+    if secret is None:
+        raise SigV4Error("unknown access key id")
+    amz_date = _checked_date(headers, claim.scope_date, now, max_skew)
+    lowered, body_sha = _signed_content(headers, claim.signed, body)
+    url = f"http://{lowered['host']}{path or '/'}" + (f"?{query}" if query else "")
+    # The payload hash is the body's (botocore's own for a plain-HTTP URL, and the header's
+    # when one was sent, checked above); the signed headers are the ones the client named.
+    request = _LeanRequest(method.upper(), url, {"X-Amz-Content-SHA256": body_sha})
+    request.context["chosen"] = _SignedHeaders((name, lowered[name]) for name in claim.signed)
+    verifier = _verifier(claim.access_key_id, secret, service, claim.region)
+    expected = verifier.compute(request, amz_date)
+    if not hmac.compare_digest(expected, claim.signature):
+        raise SigV4Error("signature does not match")
+    return claim.access_key_id
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """What an Authorization header claims: who signed, for which day, region and headers."""
+
+    access_key_id: str
+    scope_date: str
+    region: str
+    signed: list[str]
+    signature: str
+
+
+def _claim(headers: Mapping[str, str], service: str, region: str | None) -> _Claim:
+    """Parse the Authorization header; its scope must name ``service`` (and ``region``)."""
     authorization = _header(headers, "authorization")
     if not authorization:
         raise SigV4Error("missing Authorization header")
@@ -350,10 +381,15 @@ def verify(
         raise SigV4Error("wrong service in credential scope")
     if region is not None and scope_region != region:
         raise SigV4Error("wrong region in credential scope")
-    secret = credentials.get(access_key_id)
-    if secret is None:
-        raise SigV4Error("unknown access key id")
+    signed = match["signed"].lower().split(";")
+    signature = match["signature"].lower()
+    return _Claim(access_key_id, scope_date, scope_region, signed, signature)
 
+
+def _checked_date(
+    headers: Mapping[str, str], scope_date: str, now: datetime | None, max_skew: timedelta
+) -> str:
+    """X-Amz-Date, checked against the scope's day and the clock."""
     amz_date = _header(headers, "x-amz-date")
     if not amz_date:
         raise SigV4Error("missing X-Amz-Date header")
@@ -362,26 +398,21 @@ def verify(
         raise SigV4Error("credential scope date does not match X-Amz-Date")
     if abs(_utc(now) - signed_at) > max_skew:
         raise SigV4Error("request time too skewed")
+    return amz_date
 
-    signed = match["signed"].lower().split(";")
+
+def _signed_content(
+    headers: Mapping[str, str], signed: list[str], body: bytes
+) -> tuple[dict[str, str], str]:
+    """The headers by lowercase name and the body's SHA-256, once the signed headers are all
+    there (host and x-amz-date among them) and X-Amz-Content-SHA256, if sent, matches."""
     if "host" not in signed or "x-amz-date" not in signed:
         raise SigV4Error("host and x-amz-date must be signed")
     lowered = {k.lower(): v for k, v in headers.items()}
-    missing = [name for name in signed if name not in lowered]
-    if missing:
+    if any(name not in lowered for name in signed):
         raise SigV4Error("a signed header is missing")
     body_sha = hashlib.sha256(body).hexdigest()
     content_sha = lowered.get("x-amz-content-sha256")
     if content_sha is not None and not hmac.compare_digest(content_sha.lower(), body_sha):
         raise SigV4Error("body does not match X-Amz-Content-SHA256")
-
-    url = f"http://{lowered['host']}{path or '/'}" + (f"?{query}" if query else "")
-    # The payload hash is the body's (botocore's own for a plain-HTTP URL, and the header's
-    # when one was sent, checked above); the signed headers are the ones the client named.
-    request = _LeanRequest(method.upper(), url, {"X-Amz-Content-SHA256": body_sha})
-    request.context["chosen"] = _SignedHeaders((name, lowered[name]) for name in signed)
-    verifier = _verifier(access_key_id, secret, scope_service, scope_region)
-    expected = verifier.compute(request, amz_date)
-    if not hmac.compare_digest(expected, match["signature"].lower()):
-        raise SigV4Error("signature does not match")
-    return access_key_id
+    return lowered, body_sha
