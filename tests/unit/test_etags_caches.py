@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -10,7 +11,7 @@ from strongroom.domain.errors import PreconditionFailed
 from strongroom.services import caches
 from strongroom.services.caches import TTLCache
 from strongroom.services.etags import check_etag, etag_of
-from strongroom.services.nonblocking import forbid_blocking
+from strongroom.services.nonblocking import WouldBlock, forbid_blocking
 
 ID = "ocid1.vault.oc1.r1..aaaa"
 
@@ -181,3 +182,109 @@ def test_refresh_ahead_reload_is_a_fresh_entry(fake_time: FakeTime) -> None:
     with forbid_blocking():
         assert cache.get("k") == "v2"
         assert cache.get("k") == "v2"
+
+
+class Deferred:
+    """Stands in for the background refresher: keeps submitted reloads until :meth:`run`."""
+
+    def __init__(self) -> None:
+        self.pending: list[Callable[[], None]] = []
+
+    def submit(self, work: Callable[[], None]) -> None:
+        self.pending.append(work)
+
+    def run(self) -> None:
+        pending, self.pending = self.pending, []
+        for work in pending:
+            work()
+
+
+@pytest.fixture
+def refresher(monkeypatch: pytest.MonkeyPatch) -> Deferred:
+    deferred = Deferred()
+    monkeypatch.setattr(caches, "_refresher", deferred)
+    return deferred
+
+
+class Loader:
+    """Counts loads; returns the next value (or raises it, when it is an exception)."""
+
+    def __init__(self, *values: object) -> None:
+        self.values = list(values)
+        self.loads = 0
+
+    def __call__(self) -> str:
+        self.loads += 1
+        value = self.values.pop(0)
+        if isinstance(value, Exception):
+            raise value
+        return str(value)
+
+
+def test_fetch_loads_once_and_caches(fake_time: FakeTime, refresher: Deferred) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    load = Loader("v")
+    assert cache.fetch("k", load) == "v"
+    assert cache.fetch("k", load) == "v"
+    assert load.loads == 1
+    assert refresher.pending == []
+
+
+def test_fetch_refreshes_in_the_background(fake_time: FakeTime, refresher: Deferred) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    load = Loader("v", "v2")
+    cache.fetch("k", load)
+    fake_time.now += 1.1
+    with forbid_blocking():  # on the event loop: nobody waits for the reload
+        assert [cache.fetch("k", load) for _ in range(3)] == ["v", "v", "v"]
+    assert cache.fetch("k", load) == "v"  # a worker thread does not wait either
+    assert len(refresher.pending) == 1 and load.loads == 1  # one reload, not yet run
+    refresher.run()
+    assert cache.fetch("k", load) == "v2"
+    fake_time.now += 0.9  # the reloaded entry is fresh from its reload on
+    assert cache.get("k") == "v2"
+    assert refresher.pending == []
+
+
+def test_a_failed_or_empty_reload_drops_the_entry(fake_time: FakeTime, refresher: Deferred) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    for outcome in (PreconditionFailed("revoked"), ""):
+        load = Loader("v", outcome)
+        cache.fetch("k", load, cacheable=bool)
+        fake_time.now += 1.1
+        assert cache.fetch("k", load, cacheable=bool) == "v"
+        refresher.run()
+        assert cache.get("k") is None  # the next caller loads it, and sees why
+
+
+def test_uncacheable_values_are_returned_not_stored(fake_time: FakeTime) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0)
+    load = Loader("", "")
+    assert cache.fetch("k", load, cacheable=bool) == ""
+    assert cache.fetch("k", load, cacheable=bool) == ""
+    assert load.loads == 2
+
+
+def test_a_reload_begun_before_clear_is_not_stored(
+    fake_time: FakeTime, refresher: Deferred
+) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    cache.fetch("k", Loader("v"))
+    fake_time.now += 1.1
+    started = threading.Event()
+
+    def load() -> str:
+        started.set()
+        cache.clear()  # a write in this process, while the reload reads the old rows
+        return "stale"
+
+    cache.fetch("k", load)
+    refresher.run()
+    assert started.is_set()
+    assert cache.get("k") is None
+
+
+def test_fetch_on_a_miss_where_blocking_is_forbidden_would_block(fake_time: FakeTime) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0)
+    with forbid_blocking(), pytest.raises(WouldBlock):
+        cache.fetch("k", Loader("v"))

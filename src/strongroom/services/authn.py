@@ -42,10 +42,8 @@ def authenticate(deps: Deps, request: SignedRequest) -> Principal:
     """Return the caller, or raise NotAuthenticated without saying which check failed."""
     if abs(deps.wall_clock.now() - request.date) > MAX_SKEW:
         raise NotAuthenticated("The request date is more than 5 minutes from the server's clock")
-    verifier: _Verifier | None = deps.credentials.get(request.key_id)
-    if verifier is None:
-        with deps.credentials.loading(request.key_id):
-            verifier = deps.credentials.get(request.key_id) or _load_verifier(deps, request.key_id)
+    key_id = request.key_id
+    verifier: _Verifier = deps.credentials.fetch(key_id, lambda: _load_verifier(deps, key_id))
     if not verify_signature(verifier.public_key, request.signing_string, request.signature):
         raise NotAuthenticated("The request signature is not valid")
     return verifier.principal
@@ -61,7 +59,6 @@ def _load_verifier(deps: Deps, key_id: str) -> _Verifier:
     if match is None:
         raise NotAuthenticated("The keyId of the signature is malformed")
     tenancy_id, user_id, _ = match.groups()
-    generation = deps.credentials.generation()
     with deps.db.transaction(read_only=True) as tx:
         api_key = tx.identity.get_api_key(key_id)
         user = tx.identity.get_user(user_id)
@@ -84,6 +81,4 @@ def _load_verifier(deps: Deps, key_id: str) -> _Verifier:
         group_ids=frozenset(g.id for g in groups),
         group_names=frozenset(g.name for g in groups),
     )
-    verifier = _Verifier(public_key, principal)
-    deps.credentials.put(key_id, verifier, generation)
-    return verifier
+    return _Verifier(public_key, principal)

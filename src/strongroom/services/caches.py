@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -13,6 +15,9 @@ from strongroom.services.nonblocking import blocking_forbidden, require_may_bloc
 
 V = TypeVar("V")
 _LOAD_STRIPES = 64
+log = logging.getLogger("strongroom.caches")
+# Reloads ahead of expiry (see TTLCache.fetch) run here, one at a time, off the event loop.
+_refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-refresh")
 # An entry: [expires, refresh_at, value, claimed_at] (a list: the claim is set in place).
 _EXPIRES, _REFRESH_AT, _VALUE, _CLAIMED = range(4)
 
@@ -26,10 +31,13 @@ class TTLCache(Generic[V]):
 
     With ``refresh_after`` (less than the TTL), an entry is reloaded *before* it expires, so
     that a busy event loop does not find it missing in all its requests at once (each of
-    which would go to the thread pool to load it). From ``refresh_after`` on, :meth:`get`
-    says "missing" to callers that may block, which then reload it; where blocking is
-    forbidden (:mod:`strongroom.services.nonblocking`), it says so to one caller only (which
-    goes to a thread and reloads), and the others keep the entry until it expires.
+    which would go to the thread pool to load it). :meth:`fetch` reloads it in the
+    background: from ``refresh_after`` on, one caller starts a reload on a worker thread and
+    every caller keeps the entry meanwhile, so no request waits for it; a reload that fails
+    or finds nothing cacheable drops the entry (the next caller loads it, and sees why). Plain
+    :meth:`get` instead says "missing" to callers that may block, which then reload it; where
+    blocking is forbidden (:mod:`strongroom.services.nonblocking`), it says so to one caller
+    only, and the others keep the entry until it expires.
     """
 
     def __init__(
@@ -62,6 +70,31 @@ class TTLCache(Generic[V]):
             yield
 
     def get(self, key: Hashable) -> V | None:
+        """The live value of ``key``, or None (see the class for entries due for a reload)."""
+        return self._get(key, None)
+
+    def fetch(
+        self,
+        key: Hashable,
+        load: Callable[[], V],
+        cacheable: Callable[[V], bool] = lambda value: True,
+    ) -> V:
+        """The cached value of ``key``, else ``load()`` (stored when ``cacheable``), one
+        loader per key at a time; due for a reload, reloaded in the background."""
+        value = self._get(key, lambda: self._refresh(key, load, cacheable))
+        if value is not None:
+            return value
+        with self.loading(key):
+            value = self._get(key, None)
+            if value is not None:
+                return value
+            generation = self.generation()
+            value = load()
+            if cacheable(value):
+                self.put(key, value, generation)
+            return value
+
+    def _get(self, key: Hashable, refresh: Callable[[], None] | None) -> V | None:
         # No lock for the common case: a dict lookup is atomic, and entries are only replaced.
         entry = self._items.get(key)
         if entry is None:
@@ -75,14 +108,32 @@ class TTLCache(Generic[V]):
                 if self._items.get(key) is entry:
                     del self._items[key]
             return None
-        if not blocking_forbidden():
+        if refresh is None and not blocking_forbidden():
             return None  # due for a reload, and this caller can do it
         with self._lock:
+            value = entry[_VALUE]
             if now - entry[_CLAIMED] < self._claim_window:
-                value = entry[_VALUE]
                 return value  # another caller was sent to reload it just now
             entry[_CLAIMED] = now
-        return None
+        if refresh is None:
+            return None
+        _refresher.submit(refresh)
+        return value
+
+    def _refresh(
+        self, key: Hashable, load: Callable[[], V], cacheable: Callable[[V], bool]
+    ) -> None:
+        generation = self.generation()
+        try:
+            value = load()
+        except Exception as error:
+            log.debug("reloading a cache entry failed (%s); dropped", type(error).__name__)
+            self.discard(key)
+            return
+        if cacheable(value):
+            self.put(key, value, generation)
+        else:
+            self.discard(key)
 
     def put(self, key: Hashable, value: V, generation: int | None = None) -> None:
         """Store ``value``, unless the cache was cleared since ``generation`` was taken."""

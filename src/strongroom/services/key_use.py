@@ -121,25 +121,22 @@ def _rows(deps: Deps, key_id: str, version_id: str | None) -> _Rows:
     at once (``Database.add_change_listener``), and other processes' writes are seen within
     the cache's TTL. Incomplete results (something missing) are not cached.
     """
-    name = _cache_name(key_id, version_id)
-    cached: _Rows | None = deps.keys_in_use.get(name)
-    if cached is not None:
-        return cached
-    with deps.keys_in_use.loading(name):
-        loaded_meanwhile: _Rows | None = deps.keys_in_use.get(name)
-        if loaded_meanwhile is not None:
-            return loaded_meanwhile
-        generation = deps.keys_in_use.generation()
-        vault = version = None
-        with deps.db.transaction(read_only=True) as tx:
-            key = tx.keys.get(key_id)
-            if key is not None:
-                vault = tx.vaults.get(key.vault_id)
-                version = tx.keys.get_version(version_id or key.current_version_id)
-        rows = (key, vault, version)
-        if key is not None and vault is not None and version is not None:
-            deps.keys_in_use.put(name, rows, generation)
-        return rows
+    rows: _Rows = deps.keys_in_use.fetch(
+        _cache_name(key_id, version_id),
+        lambda: _load_rows(deps, key_id, version_id),
+        lambda loaded: None not in loaded,
+    )
+    return rows
+
+
+def _load_rows(deps: Deps, key_id: str, version_id: str | None) -> _Rows:
+    vault = version = None
+    with deps.db.transaction(read_only=True) as tx:
+        key = tx.keys.get(key_id)
+        if key is not None:
+            vault = tx.vaults.get(key.vault_id)
+            version = tx.keys.get_version(version_id or key.current_version_id)
+    return key, vault, version
 
 
 def _cache_name(key_id: str, version_id: str | None) -> str:

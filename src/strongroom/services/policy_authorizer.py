@@ -43,15 +43,7 @@ class PolicyAuthorizer:
 
     def policy_set(self, tenancy_id: str) -> PolicySet:
         """The tenancy's policies compiled against its compartment tree."""
-        cached = self._sets.get(tenancy_id)
-        if cached is None:
-            with self._sets.loading(tenancy_id):
-                cached = self._sets.get(tenancy_id)
-                if cached is None:
-                    generation = self._sets.generation()
-                    cached = self._load(tenancy_id)
-                    self._sets.put(tenancy_id, cached, generation)
-        return cached
+        return self._sets.fetch(tenancy_id, lambda: self._load(tenancy_id))
 
     def _load(self, tenancy_id: str) -> PolicySet:
         with self._db.transaction(read_only=True) as tx:

@@ -110,24 +110,17 @@ def read_rows(
     tenancy, authorization and states every time (:func:`visible_secret`, :func:`version_of`),
     and must not change the rows: they are shared.
     """
-    cache = deps.secrets_in_use
-    cached: ReadRows | None = cache.get(name)
-    if cached is not None:
-        return cached
-    with cache.loading(name):
-        loaded_meanwhile: ReadRows | None = cache.get(name)
-        if loaded_meanwhile is not None:
-            return loaded_meanwhile
-        generation = cache.generation()
+
+    def load() -> ReadRows:
         version = None
         with deps.db.transaction(read_only=True) as tx:
             secret = find_secret(tx)
             if secret is not None:
                 version = find_version(tx, secret, ref)
-        rows = (secret, version)
-        if secret is not None and version is not None:
-            cache.put(name, rows, generation)
-        return rows
+        return secret, version
+
+    rows: ReadRows = deps.secrets_in_use.fetch(name, load, lambda loaded: None not in loaded)
+    return rows
 
 
 def find_version(tx: Transaction, secret: Secret, ref: VersionRef) -> SecretVersion | None:
