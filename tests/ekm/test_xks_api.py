@@ -275,7 +275,12 @@ def test_invalid_uri_paths(proxy: EkmProxy) -> None:
         assert_xks_error(proxy.xks(path, META), 404, "InvalidUriPathException")
     with proxy.client() as client:
         response = client.get(proxy.xks_url + "/health")
-    assert_xks_error(response, 404, "InvalidUriPathException")
+        assert_xks_error(response, 404, "InvalidUriPathException")
+        # Paths outside the XKS base, served through the router's catch-all, answer alike.
+        elsewhere = client.post(proxy.base_url + "/elsewhere/kms/xks/v1/health", json=HEALTH)
+        assert_xks_error(elsewhere, 404, "InvalidUriPathException")
+        unknown = client.post(proxy.base_url + "/unknown", json=HEALTH)
+        assert_xks_error(unknown, 404, "InvalidUriPathException")
 
 
 def test_health(proxy: EkmProxy) -> None:

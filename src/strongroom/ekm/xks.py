@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from strongroom import __version__
 from strongroom.crypto.sigv4 import SigV4Error, verify
@@ -207,6 +208,17 @@ _KEY_OPERATIONS: dict[str, Callable[[ProxyState, str, dict[str, Any]], Any]] = {
     "encrypt": encrypt,
     "decrypt": decrypt,
 }
+
+
+def asgi_app(state: ProxyState) -> ASGIApp:
+    """:func:`endpoint` as a plain ASGI app, for serving XKS calls ahead of the router."""
+    run = endpoint(state)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await run(Request(scope, receive))
+        await response(scope, receive, send)
+
+    return app
 
 
 def endpoint(state: ProxyState) -> Callable[[Request], Awaitable[Response]]:
