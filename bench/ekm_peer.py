@@ -67,12 +67,7 @@ def ekm_cli(data_dir: Path, *args: str, stdin: str | None = None) -> str:
 
 def init_ekm(directory: Path) -> Ekm:
     data_dir = directory / "ekm"
-    subprocess.run(
-        [sys.executable, "-m", "strongroom.ekm", "init", "--data-dir", str(data_dir)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    ekm_cli(data_dir, "init")
     secret = secrets.token_urlsafe(32)
     ekm_cli(data_dir, "xks", "add-credential", "--access-key-id", ACCESS_KEY_ID, stdin=secret)
     ekm_cli(data_dir, "keys", "create", "--key-id", EKM_KEY_ID)

@@ -111,5 +111,4 @@ def test_without_a_client_certificate_the_ekm_refuses(
     )
     assert "--ekm-client-cert" in error.message
     assert mtls_proxy.secret_access_key not in error.message
-    compartment = without_cert.tenancy
-    assert kms.list_keys(compartment).data == []
+    assert kms.list_keys(without_cert.tenancy).data == []

@@ -216,4 +216,4 @@ def vault_show(data_dir: DataDir) -> None:
         config = load_config(data_dir)
     except ConfigurationError as error:
         raise _fail(error.message) from None
-    typer.echo(f"{config.vault_id} {'BLOCKED' if config.blocked else 'ACTIVE'}")
+    typer.echo(f"{config.vault_id} {config.vault_state}")

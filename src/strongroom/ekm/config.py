@@ -98,6 +98,11 @@ class ProxyConfig:
     softhsm: SoftHsmSettings | None = None
     blocked: bool = False  # the administrator's kill switch: every key operation is refused
 
+    @property
+    def vault_state(self) -> str:
+        """The EKMS vault state: BLOCKED while the administrator blocks the proxy, else ACTIVE."""
+        return "BLOCKED" if self.blocked else "ACTIVE"
+
     def with_changes(self, **changes: Any) -> ProxyConfig:
         """A copy with some fields replaced."""
         return replace(self, **changes)

@@ -105,12 +105,7 @@ def endpoint(state: ProxyState, handler: Handler) -> Callable[[Request], Awaitab
 
 
 async def vault_metadata(state: ProxyState, request: Request) -> Any:
-    return {"vaultId": state.config.vault_id, "state": vault_state(state)}
-
-
-def vault_state(state: ProxyState) -> str:
-    """BLOCKED while the administrator blocks the proxy, else ACTIVE."""
-    return "BLOCKED" if state.config.blocked else "ACTIVE"
+    return {"vaultId": state.config.vault_id, "state": state.config.vault_state}
 
 
 async def key_metadata(state: ProxyState, request: Request) -> Any:
@@ -181,7 +176,7 @@ def health_endpoint(state: ProxyState) -> Callable[[Request], Awaitable[Response
             body = {"status": "unavailable", "backend": state.engine.backend.name}
             return json_response({**body, "message": error.message}, 503)
         keys = len(state.engine.keys())
-        vault = {"vaultId": state.config.vault_id, "vaultState": vault_state(state)}
+        vault = {"vaultId": state.config.vault_id, "vaultState": state.config.vault_state}
         return json_response({"status": "ok", **details, **vault, "keys": keys})
 
     return run

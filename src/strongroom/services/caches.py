@@ -88,11 +88,18 @@ class TTLCache(Generic[V]):
             value = self._get(key, None)
             if value is not None:
                 return value
-            generation = self.generation()
-            value = load()
-            if cacheable(value):
-                self.put(key, value, generation)
-            return value
+            return self._load(key, load, cacheable)
+
+    def _load(self, key: Hashable, load: Callable[[], V], cacheable: Callable[[V], bool]) -> V:
+        """``load()``, stored when ``cacheable`` (else any entry is dropped), unless the cache
+        was cleared while it loaded."""
+        generation = self.generation()
+        value = load()
+        if cacheable(value):
+            self.put(key, value, generation)
+        else:
+            self.discard(key)
+        return value
 
     def _get(self, key: Hashable, refresh: Callable[[], None] | None) -> V | None:
         # No lock for the common case: a dict lookup is atomic, and entries are only replaced.
@@ -123,16 +130,10 @@ class TTLCache(Generic[V]):
     def _refresh(
         self, key: Hashable, load: Callable[[], V], cacheable: Callable[[V], bool]
     ) -> None:
-        generation = self.generation()
         try:
-            value = load()
+            self._load(key, load, cacheable)
         except Exception as error:
             log.debug("reloading a cache entry failed (%s); dropped", type(error).__name__)
-            self.discard(key)
-            return
-        if cacheable(value):
-            self.put(key, value, generation)
-        else:
             self.discard(key)
 
     def put(self, key: Hashable, value: V, generation: int | None = None) -> None:
@@ -160,3 +161,8 @@ class TTLCache(Generic[V]):
         with self._lock:
             self._generation += 1
             self._items.clear()
+
+
+def complete(rows: tuple[object, ...]) -> bool:
+    """Every row was found (``cacheable`` for :meth:`TTLCache.fetch` of looked-up rows)."""
+    return all(row is not None for row in rows)

@@ -9,6 +9,7 @@ from strongroom.domain.errors import IncorrectState, InvalidParameter, NotFound
 from strongroom.domain.key import Key, KeyVersion, ProtectionMode
 from strongroom.domain.lifecycle import State
 from strongroom.domain.vault import Vault
+from strongroom.services.caches import complete
 from strongroom.services.context import Call
 from strongroom.services.keys import provider_for
 from strongroom.services.lookup import NOT_FOUND, key_in_vault, version_of, visible_key
@@ -124,7 +125,7 @@ def _rows(deps: Deps, key_id: str, version_id: str | None) -> _Rows:
     rows: _Rows = deps.keys_in_use.fetch(
         _cache_name(key_id, version_id),
         lambda: _load_rows(deps, key_id, version_id),
-        lambda loaded: None not in loaded,
+        complete,
     )
     return rows
 

@@ -10,6 +10,7 @@ from strongroom.domain.errors import IncorrectState, InvalidParameter, NotFound
 from strongroom.domain.lifecycle import State
 from strongroom.domain.secret import Secret, SecretVersion, Stage
 from strongroom.services.authz import authorize
+from strongroom.services.caches import complete
 from strongroom.services.context import Call
 from strongroom.services.lookup import NOT_FOUND
 from strongroom.services.ports import Deps
@@ -119,7 +120,7 @@ def read_rows(
                 version = find_version(tx, secret, ref)
         return secret, version
 
-    rows: ReadRows = deps.secrets_in_use.fetch(name, load, lambda loaded: None not in loaded)
+    rows: ReadRows = deps.secrets_in_use.fetch(name, load, complete)
     return rows
 
 
