@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -81,10 +81,7 @@ def serve(
     ] = 30.0,
 ) -> None:
     """Serve every OCI-compatible API on one listener."""
-    import uvicorn
-
     from strongroom.app import create_app, initialize
-    from strongroom.http_protocol import OneWriteProtocol
 
     settings = Settings(
         data_dir,
@@ -109,6 +106,15 @@ def serve(
     except ConfigError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
+    _run(asgi, settings, log_level)
+
+
+def _run(asgi: Any, settings: Settings, log_level: str) -> None:
+    """Serve ``asgi`` as ``settings`` say until stopped (uvicorn, uvloop, one write per answer)."""
+    import uvicorn
+
+    from strongroom.http_protocol import OneWriteProtocol
+
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -120,10 +126,10 @@ def serve(
     gc.freeze()
     uvicorn.run(
         asgi,
-        host=host,
-        port=port,
-        ssl_certfile=str(tls_cert) if tls_cert else None,
-        ssl_keyfile=str(tls_key) if tls_key else None,
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
+        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
         loop="uvloop",
         http=OneWriteProtocol,
         log_level=log_level,
