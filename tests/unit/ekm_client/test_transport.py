@@ -1,9 +1,12 @@
 """The lean HTTP/1.1 transport against a scripted loopback server: framing (length, chunked,
-read-to-close), keep-alive reuse, connections the server closed, malformed answers."""
+read-to-close), keep-alive reuse, connections the server closed, malformed answers; on
+asyncio's own event loop and on uvloop (what Strongroom serves on)."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -19,6 +22,13 @@ from strongroom.crypto.providers.external.transport import (
 
 pytestmark = pytest.mark.anyio
 Script = Callable[[bytes], bytes | None]  # request head+body -> raw answer (None: hang up)
+
+
+@pytest.fixture(
+    params=[pytest.param({}, id="asyncio"), pytest.param({"use_uvloop": True}, id="uvloop")]
+)
+def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, bool]]:
+    return "asyncio", request.param
 
 
 class Server:
@@ -231,3 +241,42 @@ async def test_exchange_sends_prepared_bytes_on_pooled_connections() -> None:
             assert (reply.http_version, reply.reason) == (b"HTTP/1.1", b"OK")
         assert server.connections == 1
         assert server.requests[0] == head + b"{}"
+
+
+async def test_bytes_sent_on_an_idle_connection_retire_it() -> None:
+    """A server out of step (an answer nobody asked for) gets a fresh connection next time."""
+    async with serving(ok()) as (server, port):
+        transport = server.lean(port)
+        await _post(port, transport)
+        server.writers[0].write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await asyncio.sleep(0.05)
+        assert (await _post(port, transport)).json() == {"a": 1}
+        assert server.connections == 2
+
+
+async def test_a_connection_reset_mid_answer_is_a_read_error_naming_the_cause() -> None:
+    def reset(request: bytes) -> bytes:
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial"
+
+    async with serving(reset) as (server, port):
+        transport = server.lean(port)
+        task = asyncio.create_task(_post(port, transport))
+        while not server.writers:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        sock = server.writers[0].get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        server.writers[0].transport.abort()
+        with pytest.raises(httpx.ReadError) as caught:
+            await task
+        assert isinstance(caught.value.__cause__, ConnectionResetError)
+        assert transport._idle == []
+
+
+async def test_head_answers_end_at_their_head_and_close_the_connection() -> None:
+    async with serving(ok()) as (server, port):
+        transport = server.lean(port)
+        head = request_head(b"HEAD", b"/x", b"127.0.0.1", b"", None)
+        reply = await transport.exchange(head, b"", head_only=True)
+        assert (reply.status_code, reply.content) == (200, b"")
+        assert transport._idle == []

@@ -4,15 +4,18 @@ httpx's default transport (httpcore over anyio and h11) spends about ten times t
 exchange itself per request (two socket writes, pool scans, several context managers), which
 caps a Strongroom process far below the 1,800 EKM calls/s it must sustain. EKM calls are small
 JSON requests with bodies in hand, so this transport writes each request with one ``write``
-and reads the answer from asyncio streams into httptools' ``HttpResponseParser`` (llhttp, the
-C parser uvicorn uses): it frames the answer (Content-Length, chunked, or read-to-close, which
-ends at EOF) and decides keep-alive; this module adds only limits (64 KiB of head, 4 MiB of
-body), skips 1xx answers, and refuses HTTP versions other than 1.0 and 1.1. Idle connections
-are reused newest first, and ones the server closed while idle are dropped before use. A
-connection is not reused when its answer asked to close, ran to EOF, or was followed by more
-bytes in the same read (the server is out of step). Answers to HEAD end at their head, and their
-connection is closed (httptools cannot be told that no body follows). Faults are raised as the
-httpx exceptions httpx's own transport raises (ConnectError, ReadError, WriteError,
+and parses the answer as its bytes arrive, in the connection's ``asyncio.Protocol``, with
+httptools' ``HttpResponseParser`` (llhttp, the C parser uvicorn uses); the waiting request is
+woken once, when the answer is complete (asyncio streams cost twice the CPU of the exchange:
+a coroutine, a future and a buffer copy per read). The parser frames the answer
+(Content-Length, chunked, or read-to-close, which ends at EOF) and decides keep-alive; this
+module adds only limits (64 KiB of head, 4 MiB of body), skips 1xx answers, and refuses HTTP
+versions other than 1.0 and 1.1. Idle connections are reused newest first, and ones the server
+closed (or sent anything on) while idle are dropped before use. A connection is not reused
+when its answer asked to close, ran to EOF, or was followed by more bytes in the same read
+(the server is out of step). Answers to HEAD end at their head, and their connection is
+closed (httptools cannot be told that no body follows). Faults are raised as the httpx
+exceptions httpx's own transport raises (ConnectError, ReadError, WriteError,
 RemoteProtocolError, timeouts), the TLS, OS or parser error chained as the cause.
 """
 
@@ -24,6 +27,7 @@ import ssl
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import httptools
 import httpx
@@ -33,30 +37,120 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 # Servers close idle keep-alive connections (uvicorn after 5 s); a request sent as they do fails
 # with no answer, and only reads are retried. Reconnect before that instead.
 IDLE_SECONDS = 4.0
-_READ_SIZE = 64 * 1024
 _VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0"}
 _NOT_HTTP = "the answer is not valid HTTP/1.1"
 _INCOMPLETE = "the server closed the connection without a complete answer"
 
 
-class _Connection:
-    """One TCP (or TLS) connection."""
+class _Connection(asyncio.Protocol):
+    """One TCP (or TLS) connection: at most one exchange at a time, its answer parsed by
+    :class:`_Answer` as the bytes arrive and handed over, complete, through a future."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
         self.idle_since = time.monotonic()
+        self._ended = False  # EOF or connection lost: nothing more can be read
+        self._answer: _Answer | None = None
+        self._head_bytes = 0
+        self._request: httpx.Request | None = None
+        self._waiter: asyncio.Future[tuple[Reply, bool]] | None = None
 
     def usable(self) -> bool:
         """Still open, not closed by the server while idle, not idle for too long."""
         return (
-            not self.writer.is_closing()
-            and not self.reader.at_eof()
+            not self._ended
+            and self.transport is not None
+            and not self.transport.is_closing()
             and time.monotonic() - self.idle_since < IDLE_SECONDS
         )
 
     def close(self) -> None:
-        self.writer.close()
+        if self.transport is not None:
+            self.transport.close()
+
+    def send(
+        self, data: bytes, head_only: bool, request: httpx.Request | None
+    ) -> asyncio.Future[tuple[Reply, bool]]:
+        """Write a request; the future gets its answer and whether the connection may carry
+        another request, or the httpx fault."""
+        transport = self.transport
+        if transport is None or transport.is_closing() or self._ended:
+            raise httpx.WriteError("the connection is closed", request=request)
+        waiter = asyncio.get_running_loop().create_future()
+        self._answer, self._head_bytes = _Answer(skip_body=head_only), 0
+        self._request, self._waiter = request, waiter
+        try:
+            transport.write(data)
+        except (OSError, RuntimeError) as error:
+            self._answer = self._waiter = None
+            raise httpx.WriteError(str(error) or type(error).__name__, request=request) from error
+        return waiter
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+
+    def data_received(self, data: bytes) -> None:
+        answer = self._answer
+        if answer is None:  # bytes nobody asked for: the server is out of step
+            self._ended = True
+            self.close()
+            return
+        try:
+            answer.feed(data, self._request)
+            if not answer.headers_done:
+                self._head_bytes += len(data)
+                if self._head_bytes > MAX_HEAD_BYTES:
+                    message = "the answer's head is too large"
+                    raise httpx.RemoteProtocolError(message, request=self._request)
+        except httpx.RemoteProtocolError as error:
+            self._fail(error)
+            self.close()
+            return
+        if answer.complete:
+            self._finish(answer)
+
+    def eof_received(self) -> bool:
+        self._ended_cleanly()
+        return False  # let the transport close itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is None:
+            self._ended_cleanly()
+            return
+        self._ended = True
+        if self._answer is not None:
+            error = httpx.ReadError(str(exc) or type(exc).__name__, request=self._request)
+            error.__cause__ = exc
+            self._fail(error)
+
+    def _ended_cleanly(self) -> None:
+        self._ended = True
+        answer = self._answer
+        if answer is None:
+            return
+        if answer.close_delimited():
+            answer.complete = True  # keep_alive stays False: the server closed
+            self._finish(answer)
+        else:
+            self._fail(httpx.RemoteProtocolError(_INCOMPLETE, request=self._request))
+
+    def _finish(self, answer: _Answer) -> None:
+        waiter = self._waiter
+        self._answer = self._waiter = self._request = None
+        del answer.parser  # the parser holds the callbacks: free both now, not in a GC pass
+        body = answer.body
+        content = body[0] if len(body) == 1 else b"".join(body)
+        reply = Reply(answer.status, answer.headers, content, answer.version, answer.reason)
+        if waiter is not None and not waiter.done():
+            waiter.set_result((reply, answer.keep_alive))
+
+    def _fail(self, error: httpx.HTTPError) -> None:
+        waiter, answer = self._waiter, self._answer
+        self._answer = self._waiter = self._request = None
+        if answer is not None:
+            del answer.parser
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
 
 
 class Reply:
@@ -137,7 +231,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
             connection = self._reuse() or await self._connect(request)
             done = False
             try:
-                reply, reusable = await _exchange(connection, head, body, head_only, request)
+                reply, reusable = await connection.send(head + body, head_only, request)
                 done = True
             finally:
                 if not done:
@@ -164,8 +258,10 @@ class LeanTransport(httpx.AsyncBaseTransport):
         return None
 
     async def _connect(self, request: httpx.Request | None) -> _Connection:
+        loop = asyncio.get_running_loop()
         try:
-            reader, writer = await asyncio.open_connection(
+            transport, connection = await loop.create_connection(
+                _Connection,
                 self._host,
                 self._port,
                 ssl=self._tls,
@@ -173,10 +269,10 @@ class LeanTransport(httpx.AsyncBaseTransport):
             )
         except (OSError, ssl.SSLError) as error:
             raise httpx.ConnectError(str(error) or type(error).__name__, request=request) from error
-        sock = writer.get_extra_info("socket")
+        sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return _Connection(reader, writer)
+        return connection
 
 
 @contextmanager
@@ -194,25 +290,6 @@ def _head(request: httpx.Request) -> bytes:
         lines += (name, b": ", value, b"\r\n")
     lines.append(b"\r\n")
     return b"".join(lines)
-
-
-async def _exchange(
-    connection: _Connection,
-    head: bytes,
-    body: bytes,
-    head_only: bool,
-    request: httpx.Request | None,
-) -> tuple[Reply, bool]:
-    """Send a request; the answer, and whether the connection may carry another request."""
-    try:
-        connection.writer.write(head + body)
-        await connection.writer.drain()
-    except OSError as error:
-        raise httpx.WriteError(str(error) or type(error).__name__, request=request) from error
-    try:
-        return await _read_response(connection.reader, head_only, request)
-    except OSError as error:
-        raise httpx.ReadError(str(error) or type(error).__name__, request=request) from error
 
 
 class _BadAnswer(Exception):
@@ -317,33 +394,6 @@ class _Answer:
             ):
                 return False
         return True
-
-
-async def _read_response(
-    reader: asyncio.StreamReader, head_only: bool, request: httpx.Request | None
-) -> tuple[Reply, bool]:
-    answer = _Answer(skip_body=head_only)
-    fed = 0
-    try:
-        while not answer.complete:
-            data = await reader.read(_READ_SIZE)
-            if not data:
-                if not answer.close_delimited():
-                    raise httpx.RemoteProtocolError(_INCOMPLETE, request=request)
-                answer.complete = True  # keep_alive stays False: the server closed
-                break
-            answer.feed(data, request)
-            if not answer.headers_done:
-                fed += len(data)
-                if fed > MAX_HEAD_BYTES:
-                    message = "the answer's head is too large"
-                    raise httpx.RemoteProtocolError(message, request=request)
-    finally:
-        del answer.parser  # the parser holds the callbacks: free both now, not in a GC pass
-    body = answer.body
-    content = body[0] if len(body) == 1 else b"".join(body)
-    reply = Reply(answer.status, answer.headers, content, answer.version, answer.reason)
-    return reply, answer.keep_alive
 
 
 def request_head(
