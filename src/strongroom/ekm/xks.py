@@ -227,7 +227,8 @@ def endpoint(state: ProxyState) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         try:
             state.refresh()
-            operation, key_id = _operation(state, request.url.path)
+            # scope's path, not request.url: building a URL costs more than the AES-GCM.
+            operation, key_id = _operation(state, request.scope["path"])
             if request.method != "POST":
                 raise InvalidUriPath("XKS API calls are POST")
             raw = await read_body(request)
