@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from strongroom.domain.ekms_private_endpoint import EkmDial
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.hosts import is_loopback
 
@@ -39,6 +40,8 @@ class ExternalKeyManager:
 
     ``sealed_client_secret`` is the OAuth client secret (EKMS) or SigV4 secret access key
     (XKS) as sealed by the barrier for the vault's row; it is never returned by the API.
+    ``dial`` is the private endpoint's address, port and CA bundle, when the vault was created
+    with one (vaults of earlier releases may hold only ``private_endpoint_id``).
     """
 
     endpoint_url: str
@@ -46,6 +49,7 @@ class ExternalKeyManager:
     sealed_client_secret: bytes = field(repr=False)
     idp_url: str | None = None
     private_endpoint_id: str | None = None
+    dial: EkmDial | None = None
 
     @property
     def protocol(self) -> EkmProtocolName:

@@ -13,6 +13,12 @@ OPERATION_PERMISSIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType
         "UpdateVault": ("VAULT_UPDATE",),
         "ScheduleVaultDeletion": ("VAULT_DELETE",),
         "CancelVaultDeletion": ("VAULT_DELETE",),
+        # EKMS private endpoints
+        "CreateEkmsPrivateEndpoint": ("EKMS_PRIVATE_ENDPOINT_CREATE",),
+        "GetEkmsPrivateEndpoint": ("EKMS_PRIVATE_ENDPOINT_READ",),
+        "ListEkmsPrivateEndpoints": ("EKMS_PRIVATE_ENDPOINT_INSPECT",),
+        "UpdateEkmsPrivateEndpoint": ("EKMS_PRIVATE_ENDPOINT_UPDATE",),
+        "DeleteEkmsPrivateEndpoint": ("EKMS_PRIVATE_ENDPOINT_DELETE",),
         # Keys
         "CreateKey": ("KEY_CREATE", "VAULT_CREATE_KEY"),
         "GetKey": ("KEY_READ",),

@@ -38,6 +38,16 @@ _ADDED: dict[str, tuple[tuple[str, ...], ...]] = {
         ),
     ),
     "key-delegate": ((), (), ("KEY_ASSOCIATE", "KEY_DISASSOCIATE"), ()),
+    "ekms-private-endpoints": (
+        ("EKMS_PRIVATE_ENDPOINT_INSPECT",),
+        ("EKMS_PRIVATE_ENDPOINT_READ",),
+        (),
+        (
+            "EKMS_PRIVATE_ENDPOINT_CREATE",
+            "EKMS_PRIVATE_ENDPOINT_UPDATE",
+            "EKMS_PRIVATE_ENDPOINT_DELETE",
+        ),
+    ),
     "secrets": (
         ("SECRET_INSPECT",),
         ("SECRET_READ",),

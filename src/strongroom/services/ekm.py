@@ -61,6 +61,7 @@ def connection_for(deps: Deps, vault: Vault) -> EkmConnection:
         raise errors.IncorrectState("The vault is not an EXTERNAL vault")
     secret = deps.barrier.open(ekm.sealed_client_secret, secret_identity(vault.id))
     settings = deps.ekm_settings
+    dial = ekm.dial
     conn = EkmConnection(
         vault_id=vault.id,
         endpoint_url=ekm.endpoint_url,
@@ -69,8 +70,9 @@ def connection_for(deps: Deps, vault: Vault) -> EkmConnection:
         client_secret=secret.decode("utf-8"),
         idp_url=ekm.idp_url,
         region=deps.region,
-        ca_bundle_pem=settings.ca_bundle_pem,
+        ca_bundle_pem=settings.ca_bundle_pem if dial is None else dial.ca_bundle_pem,
         timeout_seconds=settings.timeout_seconds,
+        dial=None if dial is None else (dial.ip, dial.port),
     )
     if len(deps.ekm_connections) > 10_000:
         deps.ekm_connections.clear()

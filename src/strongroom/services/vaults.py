@@ -7,11 +7,13 @@ from datetime import datetime
 
 from strongroom.domain import tags
 from strongroom.domain.ekm import EkmHealth, EkmProtocolName, ExternalKeyManager, secret_identity
+from strongroom.domain.ekms_private_endpoint import EkmDial
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.ids import new_ocid
 from strongroom.domain.lifecycle import State, deletion_time, require_state
 from strongroom.domain.paging import Page, PageRequest, cut
 from strongroom.domain.vault import VAULT_DELETION_DAYS, Vault, VaultType
+from strongroom.services import ekms_private_endpoints
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
@@ -62,24 +64,27 @@ class VaultChanges:
 def create_vault(deps: Deps, call: Call, new: NewVault) -> Vault:
     """Create an ACTIVE vault: DEFAULT, VIRTUAL_PRIVATE, or EXTERNAL with its EKM's metadata."""
     _check_external(new)
-    now = deps.clock.now()
     vault_id = new_ocid("vault", deps.region, deps.random_bytes)
-    vault = Vault(
-        id=vault_id,
-        tenancy_id=call.principal.tenancy_id,
-        compartment_id=new.compartment_id,
-        display_name=new.display_name,
-        vault_type=new.vault_type,
-        lifecycle_state=State.ACTIVE,
-        time_created=now,
-        freeform_tags=new.freeform_tags,
-        defined_tags=new.defined_tags,
-        external=_sealed(deps, vault_id, new.external),
-    )
     with deps.db.transaction() as tx:
         require_compartment(deps, tx, call, new.compartment_id)
-        target = {"tenancy.id": vault.tenancy_id, "compartment.id": vault.compartment_id}
+        target = {"tenancy.id": call.principal.tenancy_id, "compartment.id": new.compartment_id}
         authorize(deps, call, "CreateVault", target)
+        dial = None
+        if new.external is not None and new.external.private_endpoint_id is not None:
+            endpoint_id = new.external.private_endpoint_id
+            dial = ekms_private_endpoints.dial_for_vault(deps, tx, call, endpoint_id).dial()
+        vault = Vault(
+            id=vault_id,
+            tenancy_id=call.principal.tenancy_id,
+            compartment_id=new.compartment_id,
+            display_name=new.display_name,
+            vault_type=new.vault_type,
+            lifecycle_state=State.ACTIVE,
+            time_created=deps.clock.now(),
+            freeform_tags=new.freeform_tags,
+            defined_tags=new.defined_tags,
+            external=_sealed(deps, vault_id, new.external, dial),
+        )
         tx.vaults.add(vault)
     return vault
 
@@ -92,6 +97,11 @@ def _check_external(new: NewVault) -> None:
         return
     if external is None:
         raise InvalidParameter("EXTERNAL vaults need externalKeyManagerMetadata")
+    if external.private_endpoint_id is not None and not external.endpoint_url.startswith("https:"):
+        raise InvalidParameter(
+            "externalKeyManagerMetadata.externalVaultEndpointUrl must use https with a private "
+            "endpoint (the endpoint's caBundle is what the EKM's certificate is checked against)"
+        )
     probe = ExternalKeyManager(external.endpoint_url, external.client_app_id, b"")
     if probe.protocol is EkmProtocolName.EKMS and external.idp_url is None:
         raise InvalidParameter(
@@ -101,7 +111,7 @@ def _check_external(new: NewVault) -> None:
 
 
 def _sealed(
-    deps: Deps, vault_id: str, external: NewExternalKeyManager | None
+    deps: Deps, vault_id: str, external: NewExternalKeyManager | None, dial: EkmDial | None
 ) -> ExternalKeyManager | None:
     if external is None:
         return None
@@ -112,6 +122,7 @@ def _sealed(
         sealed_client_secret=sealed,
         idp_url=external.idp_url,
         private_endpoint_id=external.private_endpoint_id,
+        dial=dial,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from strongroom.domain.ekm import EkmHealth
+from strongroom.domain.ekms_private_endpoint import EkmsPrivateEndpoint
 from strongroom.domain.errors import Conflict
 from strongroom.domain.key import Key, KeyVersion
 from strongroom.domain.paging import PageRequest
@@ -75,6 +76,52 @@ class VaultRepository:
             # Two processes inserting at once: one fails with IntegrityError, and its check is
             # lost (the other's is as recent); callers give health writes their own transaction.
             self._conn.execute(insert(t).values(values))
+
+
+class PrivateEndpointRepository:
+    """EKMS private endpoint rows, and which vaults use them."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, endpoint: EkmsPrivateEndpoint) -> None:
+        values = rows.private_endpoint_to_row(endpoint)
+        self._conn.execute(insert(schema.ekms_private_endpoints).values(values))
+
+    def get(self, endpoint_id: str) -> EkmsPrivateEndpoint | None:
+        t = schema.ekms_private_endpoints
+        row = self._conn.execute(select(t).where(t.c.id == endpoint_id)).first()
+        return rows.private_endpoint_from_row(row) if row else None
+
+    def save(self, endpoint: EkmsPrivateEndpoint) -> None:
+        """Persist changes; raises Conflict on a concurrent change. Bumps ``version``."""
+        values = rows.private_endpoint_to_row(endpoint)
+        update_versioned(self._conn, schema.ekms_private_endpoints, values, endpoint.version)
+        endpoint.version += 1
+
+    def delete(self, endpoint: EkmsPrivateEndpoint) -> None:
+        """Remove the row if it still has ``endpoint.version``; raises Conflict otherwise."""
+        t = schema.ekms_private_endpoints
+        done = self._conn.execute(
+            t.delete().where(t.c.id == endpoint.id, t.c.version == endpoint.version)
+        )
+        if done.rowcount != 1:
+            raise Conflict("The resource was changed by another request; retry with its new etag")
+
+    def list(
+        self, tenancy_id: str, compartment_id: str, page: PageRequest
+    ) -> builtins.list[EkmsPrivateEndpoint]:
+        t = schema.ekms_private_endpoints
+        query = select(t).where(t.c.tenancy_id == tenancy_id, t.c.compartment_id == compartment_id)
+        found = self._conn.execute(apply_page(query, t, page))
+        return [rows.private_endpoint_from_row(r) for r in found]
+
+    def vaults_using(self, endpoint_id: str) -> builtins.list[Vault]:
+        """The vaults that reach their EKM through ``endpoint_id`` (deleted ones too: see
+        ``Vault.state_at``)."""
+        t = schema.vaults
+        query = select(t).where(t.c.ekm_private_endpoint_id == endpoint_id)
+        return [rows.vault_from_row(r) for r in self._conn.execute(query.order_by(t.c.id))]
 
 
 class KeyRepository:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.domain.ekm import EkmHealth, EkmHealthState, ExternalKeyManager
+from strongroom.domain.ekms_private_endpoint import EkmDial, EkmsPrivateEndpoint
 from strongroom.domain.identity import ApiKey, Group, Tenancy, User
 from strongroom.domain.key import (
     Algorithm,
@@ -39,22 +40,32 @@ def vault_from_row(row: Any) -> Vault:
 def _ekm_from_row(row: Any) -> ExternalKeyManager | None:
     if row.ekm_endpoint_url is None:
         return None
+    dial = None
+    if row.ekm_dial_ip is not None:
+        dial = EkmDial(
+            row.ekm_private_endpoint_id, row.ekm_dial_ip, row.ekm_dial_port, row.ekm_ca_bundle
+        )
     return ExternalKeyManager(
         endpoint_url=row.ekm_endpoint_url,
         client_app_id=row.ekm_client_app_id,
         sealed_client_secret=bytes(row.ekm_client_secret),
         idp_url=row.ekm_idp_url,
         private_endpoint_id=row.ekm_private_endpoint_id,
+        dial=dial,
     )
 
 
 def _ekm_to_row(ekm: ExternalKeyManager | None) -> dict[str, Any]:
+    dial = ekm.dial if ekm else None
     return {
         "ekm_endpoint_url": ekm.endpoint_url if ekm else None,
         "ekm_idp_url": ekm.idp_url if ekm else None,
         "ekm_client_app_id": ekm.client_app_id if ekm else None,
         "ekm_client_secret": ekm.sealed_client_secret if ekm else None,
         "ekm_private_endpoint_id": ekm.private_endpoint_id if ekm else None,
+        "ekm_dial_ip": dial.ip if dial else None,
+        "ekm_dial_port": dial.port if dial else None,
+        "ekm_ca_bundle": dial.ca_bundle_pem if dial else None,
     }
 
 
@@ -196,3 +207,41 @@ def api_key_from_row(row: Any) -> ApiKey:
         row.lifecycle_state,
         row.time_created,
     )
+
+
+def private_endpoint_from_row(row: Any) -> EkmsPrivateEndpoint:
+    return EkmsPrivateEndpoint(
+        id=row.id,
+        tenancy_id=row.tenancy_id,
+        compartment_id=row.compartment_id,
+        subnet_id=row.subnet_id,
+        display_name=row.display_name,
+        external_key_manager_ip=row.external_key_manager_ip,
+        port=row.port,
+        ca_bundle_pem=row.ca_bundle,
+        lifecycle_state=State(row.lifecycle_state),
+        time_created=row.time_created,
+        time_updated=row.time_updated,
+        freeform_tags=dict(row.freeform_tags),
+        defined_tags=dict(row.defined_tags),
+        version=row.version,
+    )
+
+
+def private_endpoint_to_row(endpoint: EkmsPrivateEndpoint) -> dict[str, Any]:
+    return {
+        "id": endpoint.id,
+        "tenancy_id": endpoint.tenancy_id,
+        "compartment_id": endpoint.compartment_id,
+        "subnet_id": endpoint.subnet_id,
+        "display_name": endpoint.display_name,
+        "external_key_manager_ip": endpoint.external_key_manager_ip,
+        "port": endpoint.port,
+        "ca_bundle": endpoint.ca_bundle_pem,
+        "lifecycle_state": endpoint.lifecycle_state.value,
+        "time_created": endpoint.time_created,
+        "time_updated": endpoint.time_updated,
+        "freeform_tags": endpoint.freeform_tags,
+        "defined_tags": endpoint.defined_tags,
+        "version": endpoint.version,
+    }

@@ -107,7 +107,32 @@ vaults = Table(
     Column("ekm_client_app_id", String(255), nullable=True),
     Column("ekm_client_secret", LargeBinary, nullable=True),
     Column("ekm_private_endpoint_id", String(255), nullable=True),
+    # ... reached through that private endpoint: a copy of its address, port and CA bundle.
+    Column("ekm_dial_ip", String(64), nullable=True),
+    Column("ekm_dial_port", Integer, nullable=True),
+    Column("ekm_ca_bundle", Text, nullable=True),
     Index("ix_vaults_compartment", "compartment_id", "time_created"),
+    Index("ix_vaults_private_endpoint", "ekm_private_endpoint_id"),
+)
+
+ekms_private_endpoints = Table(
+    "ekms_private_endpoints",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", nullable=False),
+    _id("compartment_id", nullable=False),
+    _id("subnet_id", nullable=False),
+    Column("display_name", String(255), nullable=False),
+    Column("external_key_manager_ip", String(64), nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("ca_bundle", Text, nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("time_updated", UTCDateTime(), nullable=False),
+    Column("freeform_tags", JSON, nullable=False),
+    Column("defined_tags", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_ekms_private_endpoints_compartment", "compartment_id", "time_created"),
 )
 
 # The latest health check of each EXTERNAL vault's EKM; written by the health poller, apart

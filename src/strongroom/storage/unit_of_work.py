@@ -13,7 +13,11 @@ from strongroom.storage import schema
 from strongroom.storage.iam_repository import IamRepository
 from strongroom.storage.idempotency_repository import IdempotencyRepository
 from strongroom.storage.identity_repository import IdentityRepository
-from strongroom.storage.repositories import KeyRepository, VaultRepository
+from strongroom.storage.repositories import (
+    KeyRepository,
+    PrivateEndpointRepository,
+    VaultRepository,
+)
 from strongroom.storage.secret_repository import SecretRepository
 
 ChangeListener = Callable[[frozenset[str]], None]
@@ -61,6 +65,7 @@ class Transaction:
         self.conn = conn
         self.touched: set[str] = set()
         self.vaults = VaultRepository(conn, self.touched)
+        self.private_endpoints = PrivateEndpointRepository(conn)
         self.keys = KeyRepository(conn, self.touched)
         self.identity = IdentityRepository(conn)
         self.idempotency = IdempotencyRepository(conn)

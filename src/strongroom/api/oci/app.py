@@ -21,6 +21,7 @@ from strongroom.api.oci import audit_events, kms_crypto, kms_keys, kms_vaults
 from strongroom.api.oci.endpoint import Api, Handler, endpoint, json_response
 from strongroom.api.oci.hot_routes import HotRoutes, OciApp
 from strongroom.api.oci.identity_routes import identity_routes
+from strongroom.api.oci.kms_private_endpoints import private_endpoint_routes
 from strongroom.api.oci.oauth import oauth_routes
 from strongroom.api.oci.secret_routes import bundle_read_routes, secret_routes
 from strongroom.services import ekm_health
@@ -139,6 +140,7 @@ def build_app(
     routes = (
         _routes(api, hot)
         + secret_routes(api)
+        + private_endpoint_routes(api)
         + identity_routes(api)
         + oauth_routes(api.deps)
         + (extra_routes or [])

@@ -31,7 +31,9 @@ class EkmConnection:
     ``client_id``/``client_secret`` are the OAuth2 client (EKMS) or the SigV4 access key id
     and secret access key (XKS). The secret never appears in ``repr``. ``ca_bundle_pem``, when
     given, is the only set of CAs trusted for the EKM's certificate. ``timeout_seconds`` is the
-    whole budget of one call, a token fetch and a retry included.
+    whole budget of one call, a token fetch and a retry included. ``dial`` is the (IP address,
+    port) to connect to instead of the URL's host and port (an EKMS private endpoint); the
+    URL's host is still the name the EKM's certificate must carry, and the Host header.
     """
 
     vault_id: str
@@ -43,6 +45,7 @@ class EkmConnection:
     region: str = "us-ashburn-1"
     ca_bundle_pem: str | None = None
     timeout_seconds: float = 0.25
+    dial: tuple[str, int] | None = None
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:

@@ -40,7 +40,9 @@ _NO_CLIENT_CERT = (
     "serve Strongroom with --ekm-client-cert and --ekm-client-key)"
 )
 
-PoolKey = tuple[str, str | None, bool]  # origin, CA bundle PEM, trust the system store too
+# origin, CA bundle PEM, trust the system store too, (address, port) to dial instead of the
+# origin's (an EKMS private endpoint)
+PoolKey = tuple[str, str | None, bool, tuple[str, int] | None]
 
 
 class Answer(Protocol):
@@ -92,15 +94,18 @@ class ClientPool:
         return self._leans.get(key)
 
     def _new_client(self, key: PoolKey) -> httpx.AsyncClient:
-        origin, ca_bundle_pem, system_trust = key
+        origin, ca_bundle_pem, system_trust, dial = key
         transport = self._transport
         if transport is None:
             parts = urlsplit(origin)
             tls = None
             if parts.scheme == "https":
                 tls = tls_context(ca_bundle_pem, self._client_cert, system_trust)
-            host, port = parts.hostname or "", parts.port or 0
-            transport = self._leans[key] = LeanTransport(host, port, tls, MAX_CONNECTIONS)
+            name = parts.hostname or ""
+            host, port = dial or (name, parts.port or 0)
+            transport = self._leans[key] = LeanTransport(
+                host, port, tls, MAX_CONNECTIONS, server_hostname=name
+            )
         client = httpx.AsyncClient(transport=transport, trust_env=False, follow_redirects=False)
         # EKMs set no cookies we want; parsing Set-Cookie costs a fifth of a call's overhead.
         client._cookies = _NoCookies()

@@ -104,7 +104,7 @@ def display_origin(url: str) -> str:
 def _idp_pool_key(conn: EkmConnection) -> PoolKey | None:
     if not conn.idp_url:
         return None
-    return origin_of(conn.idp_url, "The identity provider URL"), conn.ca_bundle_pem, True
+    return origin_of(conn.idp_url, "The identity provider URL"), conn.ca_bundle_pem, True, None
 
 
 def make_route(conn: EkmConnection, breaker: CircuitBreaker) -> Route:
@@ -121,7 +121,7 @@ def make_route(conn: EkmConnection, breaker: CircuitBreaker) -> Route:
         conn=conn,
         base_url=conn.endpoint_url.rstrip("/"),
         origin=origin,
-        pool_key=(origin, conn.ca_bundle_pem, False),
+        pool_key=(origin, conn.ca_bundle_pem, False, conn.dial),
         idp_pool_key=_idp_pool_key(conn),
         token_key=token_key,
         breaker=breaker,

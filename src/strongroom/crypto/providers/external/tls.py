@@ -5,9 +5,12 @@ from __future__ import annotations
 import functools
 import ssl
 
+from cryptography import x509
+
 from strongroom.crypto.providers.external.errors import EkmTlsError
 
-ClientCert = tuple[str, str]  # (certificate chain PEM file, private key PEM file)
+ClientCert = tuple[str, str]
+MAX_CA_CERTIFICATES = 64  # (certificate chain PEM file, private key PEM file)
 
 
 @functools.lru_cache(maxsize=64)
@@ -52,3 +55,20 @@ def tls_reason(error: BaseException) -> str | None:
             return f"the TLS handshake failed ({current.reason or 'SSL error'})"
         current = current.__cause__ or current.__context__
     return None
+
+
+def check_ca_bundle(pem: str) -> None:
+    """Raise ValueError unless ``pem`` holds 1-64 parseable X.509 certificates, all CAs."""
+    try:
+        certificates = x509.load_pem_x509_certificates(pem.encode("utf-8"))
+    except (ValueError, UnicodeEncodeError):
+        raise ValueError("is not a bundle of PEM certificates") from None
+    if len(certificates) > MAX_CA_CERTIFICATES:
+        raise ValueError(f"holds more than {MAX_CA_CERTIFICATES} certificates")
+    for certificate in certificates:
+        try:
+            constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
+        except x509.ExtensionNotFound:
+            continue  # a self-signed v1 root: trusted as it is
+        if not constraints.value.ca:
+            raise ValueError("holds a certificate that is not a CA certificate")

@@ -98,7 +98,7 @@ class TokenSource:
         request = route.request("POST", endpoint, headers, urlencode(form).encode("ascii"))
         label = _label(endpoint)
         origin = origin_of(endpoint, "The identity provider's token endpoint")
-        client = self._pool.client((origin, conn.ca_bundle_pem, True))
+        client = self._pool.client((origin, conn.ca_bundle_pem, True, None))
         response = await send(client, request, label, _timeout_message(route, label), retry=True)
         return _issued(response, label)
 
@@ -109,7 +109,7 @@ class TokenSource:
         url = idp + DISCOVERY_PATH
         label = _label(url)
         origin = origin_of(url, "The identity provider URL")
-        client = self._pool.client((origin, route.conn.ca_bundle_pem, True))
+        client = self._pool.client((origin, route.conn.ca_bundle_pem, True, None))
         request = route.request("GET", url, {"accept": "application/json"})
         response = await send(client, request, label, _timeout_message(route, label), retry=True)
         endpoint = _discovered(response, idp) or idp + TOKEN_PATH

@@ -178,7 +178,9 @@ class Reply:
 
 
 class LeanTransport(httpx.AsyncBaseTransport):
-    """Keep-alive HTTP/1.1 to the one origin of ``host``/``port``; TLS when ``tls`` is given.
+    """Keep-alive HTTP/1.1 to the one origin of ``host``/``port``; TLS when ``tls`` is given,
+    checking the certificate against ``server_hostname`` (default: ``host``), which is also
+    the name sent in SNI: the origin's host name when ``host`` is an address dialled for it.
 
     At most ``max_connections`` are open at once; callers beyond that wait for one.
     """
@@ -189,8 +191,10 @@ class LeanTransport(httpx.AsyncBaseTransport):
         port: int,
         tls: ssl.SSLContext | None,
         max_connections: int = 64,
+        server_hostname: str | None = None,
     ) -> None:
         self._host, self._port, self._tls = host, port, tls
+        self._server_hostname = server_hostname or host
         self._idle: list[_Connection] = []
         self._slots = asyncio.Semaphore(max_connections)
         self._closed = False
@@ -265,7 +269,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 self._host,
                 self._port,
                 ssl=self._tls,
-                server_hostname=self._host if self._tls is not None else None,
+                server_hostname=self._server_hostname if self._tls is not None else None,
             )
         except (OSError, ssl.SSLError) as error:
             raise httpx.ConnectError(str(error) or type(error).__name__, request=request) from error
