@@ -37,7 +37,15 @@ def authorize(
         raise NotAuthorized("The resource does not exist or you are not authorized to access it")
 
 
-_RESOURCE_VARIABLES = ("key.id", "secret.id", "vault.id", "policy.id", "user.id", "group.id")
+_RESOURCE_VARIABLES = (
+    "key.id",
+    "secret.id",
+    "vault.id",
+    "ekms-private-endpoint.id",
+    "policy.id",
+    "user.id",
+    "group.id",
+)
 
 
 def _resource_of(target: dict[str, str]) -> str | None:

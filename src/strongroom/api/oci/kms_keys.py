@@ -100,11 +100,7 @@ def update(api: Api, req: OciRequest) -> Reply:
     body = req.body
     if body.get("isAutoRotationEnabled"):
         raise InvalidParameter("Automatic key rotation is not supported yet")
-    changes = keys.KeyChanges(
-        display_name=tags.display_name(body["displayName"]) if "displayName" in body else None,
-        freeform_tags=tags.freeform_tags(body["freeformTags"]) if "freeformTags" in body else None,
-        defined_tags=tags.defined_tags(body["definedTags"]) if "definedTags" in body else None,
-    )
+    changes = keys.KeyChanges(**parse.name_and_tags(body))
     return _one(keys.update_key(api.deps, req.call, *_ids(req), changes, req.if_match))
 
 

@@ -108,11 +108,7 @@ def list_(api: Api, req: OciRequest) -> Reply:
 
 def update(api: Api, req: OciRequest) -> Reply:
     body = req.body
-    changes = endpoints.PrivateEndpointChanges(
-        display_name=tags.display_name(body["displayName"]) if "displayName" in body else None,
-        freeform_tags=tags.freeform_tags(body["freeformTags"]) if "freeformTags" in body else None,
-        defined_tags=tags.defined_tags(body["definedTags"]) if "definedTags" in body else None,
-    )
+    changes = endpoints.PrivateEndpointChanges(**parse.name_and_tags(body))
     endpoint_id = _endpoint_id(req)
     updated = endpoints.update_private_endpoint(
         api.deps, req.call, endpoint_id, changes, req.if_match

@@ -70,11 +70,7 @@ def list_reply(items: list[dict[str, object]], next_offset: int | None) -> Reply
 
 def update(api: Api, req: OciRequest) -> Reply:
     body = req.body
-    changes = vaults.VaultChanges(
-        display_name=tags.display_name(body["displayName"]) if "displayName" in body else None,
-        freeform_tags=tags.freeform_tags(body["freeformTags"]) if "freeformTags" in body else None,
-        defined_tags=tags.defined_tags(body["definedTags"]) if "definedTags" in body else None,
-    )
+    changes = vaults.VaultChanges(**parse.name_and_tags(body))
     return _one(api, vaults.update_vault(api.deps, req.call, _vault_id(req), changes, req.if_match))
 
 

@@ -8,10 +8,11 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import orjson
 
+from strongroom.domain import tags
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.paging import MAX_LIMIT, PageRequest
 
@@ -188,3 +189,22 @@ def decode_page(token: str | None) -> int:
     if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidParameter("page is not a valid page token")
     return offset
+
+
+class NameAndTags(TypedDict):
+    """The displayName and tag changes an Update*Details body asks for (None: unchanged)."""
+
+    display_name: str | None
+    freeform_tags: tags.FreeformTags | None
+    defined_tags: tags.DefinedTags | None
+
+
+def name_and_tags(body: Body) -> NameAndTags:
+    """displayName, freeformTags and definedTags of an update, each validated when present."""
+    return {
+        "display_name": tags.display_name(body["displayName"]) if "displayName" in body else None,
+        "freeform_tags": tags.freeform_tags(body["freeformTags"])
+        if "freeformTags" in body
+        else None,
+        "defined_tags": tags.defined_tags(body["definedTags"]) if "definedTags" in body else None,
+    }
