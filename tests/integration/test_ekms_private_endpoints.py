@@ -276,3 +276,18 @@ def test_vaults_must_name_an_active_endpoint_and_use_https(
     ekm_client.delete_ekms_private_endpoint(endpoint.id)
     with pytest.raises(oci.exceptions.ServiceError):
         ekm_client.get_ekms_private_endpoint(endpoint.id)
+
+
+def test_a_vault_may_name_only_an_endpoint_its_creator_may_read(
+    server: Server, ekm_client: EkmClient, ekm: EkmProxy, tmp_path: Path
+) -> None:
+    endpoint = ekm_client.create_ekms_private_endpoint(_details(server, _ca_pem(ekm))).data
+    with iam_support.iam_session(server, tmp_path) as iam:
+        group, person = iam.member()
+        iam.policy(f"Allow group {group.name} to manage vaults in tenancy")
+        metadata = _through(server, ekm, endpoint.id)
+        error = service_error(external_vault, person.vaults(), server.tenancy, metadata, status=400)
+        assert "privateEndpointId" in error.message
+        iam.policy(f"Allow group {group.name} to read ekms-private-endpoints in tenancy")
+        vault = external_vault(person.vaults(), server.tenancy, metadata)
+        assert vault.external_key_manager_metadata_summary.private_endpoint_id == endpoint.id

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from strongroom.crypto.providers.external.tls import check_ca_bundle
 from strongroom.domain import tags
 from strongroom.domain.ekms_private_endpoint import EkmsPrivateEndpoint
-from strongroom.domain.errors import Conflict, InvalidParameter, NotFound
+from strongroom.domain.errors import Conflict, InvalidParameter, NotAuthorized, NotFound
 from strongroom.domain.ids import new_ocid
 from strongroom.domain.lifecycle import State
 from strongroom.domain.paging import Page, PageRequest, cut
@@ -160,12 +160,20 @@ def delete_private_endpoint(deps: Deps, call: Call, endpoint_id: str, if_match: 
 def dial_for_vault(
     deps: Deps, tx: Transaction, call: Call, endpoint_id: str
 ) -> EkmsPrivateEndpoint:
-    """The ACTIVE private endpoint a new EXTERNAL vault names (InvalidParameter otherwise)."""
+    """The ACTIVE private endpoint a new EXTERNAL vault names, which the caller may read
+    (EKMS_PRIVATE_ENDPOINT_READ where it is); InvalidParameter otherwise, the same whether it
+    does not exist or may not be read."""
     endpoint = tx.private_endpoints.get(endpoint_id)
+    unknown = InvalidParameter(
+        "externalKeyManagerMetadata.privateEndpointId names no EKMS private endpoint you may use"
+    )
     if endpoint is None or endpoint.tenancy_id != call.principal.tenancy_id:
-        raise InvalidParameter(
-            "externalKeyManagerMetadata.privateEndpointId names no EKMS private endpoint"
-        )
+        raise unknown
+    where = {"tenancy.id": endpoint.tenancy_id, "compartment.id": endpoint.compartment_id}
+    try:
+        authorize(deps, call, "CreateVault", where, ("EKMS_PRIVATE_ENDPOINT_READ",))
+    except NotAuthorized:
+        raise unknown from None
     if endpoint.lifecycle_state is not State.ACTIVE:
         raise InvalidParameter(
             f"externalKeyManagerMetadata.privateEndpointId is {endpoint.lifecycle_state.value}, "

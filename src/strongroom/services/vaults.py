@@ -67,12 +67,12 @@ def create_vault(deps: Deps, call: Call, new: NewVault) -> Vault:
     vault_id = new_ocid("vault", deps.region, deps.random_bytes)
     with deps.db.transaction() as tx:
         require_compartment(deps, tx, call, new.compartment_id)
-        target = {"tenancy.id": call.principal.tenancy_id, "compartment.id": new.compartment_id}
-        authorize(deps, call, "CreateVault", target)
         dial = None
         if new.external is not None and new.external.private_endpoint_id is not None:
             endpoint_id = new.external.private_endpoint_id
             dial = ekms_private_endpoints.dial_for_vault(deps, tx, call, endpoint_id).dial()
+        target = {"tenancy.id": call.principal.tenancy_id, "compartment.id": new.compartment_id}
+        authorize(deps, call, "CreateVault", target)
         vault = Vault(
             id=vault_id,
             tenancy_id=call.principal.tenancy_id,
