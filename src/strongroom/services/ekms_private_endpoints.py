@@ -148,11 +148,10 @@ def delete_private_endpoint(deps: Deps, call: Call, endpoint_id: str, if_match: 
             for v in tx.private_endpoints.vaults_using(endpoint.id)
             if v.state_at(now) is not State.DELETED
         ]
-        if users:
-            shown = ", ".join(users[:3]) + (", ..." if len(users) > 3 else "")
+        if users:  # counted, not named: the caller may not be allowed to see those vaults
             raise Conflict(
-                f"The private endpoint is used by {len(users)} vault(s) ({shown}); "
-                "delete them first"
+                f"The private endpoint is used by {len(users)} vault(s); schedule their "
+                "deletion first"
             )
         tx.private_endpoints.delete(endpoint)
 
