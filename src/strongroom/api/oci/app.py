@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from strongroom.api.oci import audit_events, kms_crypto, kms_keys, kms_vaults
-from strongroom.api.oci.endpoint import Api, Handler, endpoint, json_response
+from strongroom.api.oci.endpoint import Api, Handler, RouteRow, endpoint, json_response, routes
 from strongroom.api.oci.hot_routes import HotRoutes, OciApp
 from strongroom.api.oci.identity_routes import identity_routes
 from strongroom.api.oci.kms_private_endpoints import private_endpoint_routes
@@ -37,14 +37,9 @@ CRYPTO = "/kms/{vaultId}/crypto/20180608"
 
 
 def _routes(api: Api, hot: HotRoutes) -> list[BaseRoute]:
-    def r(path: str, method: str, handler: Handler, *, idempotent: bool = False) -> Route:
-        return Route(path, endpoint(api, handler, idempotent=idempotent), methods=[method])
-
     def fast(path: str, method: str, handler: Handler) -> Route:
         return hot.route(path, method, endpoint(api, handler, inline=True))
 
-    keys = f"{MGMT}/keys/{{keyId}}"
-    versions = f"{keys}/keyVersions"
     return [
         # The hot ones (see hot_routes), also first in Starlette's table: no other route can
         # match their paths, so order changes nothing else. Symmetric crypto on cached keys,
@@ -54,62 +49,43 @@ def _routes(api: Api, hot: HotRoutes) -> list[BaseRoute]:
         fast(f"{CRYPTO}/generateDataEncryptionKey", "POST", kms_crypto.generate_data_key),
         *bundle_read_routes(api, hot),
         Route("/healthz", _healthz, methods=["GET"]),
-        r("/20190901/auditEvents", "GET", audit_events.list_events),
-        r(f"{CRYPTO}/sign", "POST", kms_crypto.sign),
-        r(f"{CRYPTO}/verify", "POST", kms_crypto.verify),
-        r(f"{CRYPTO}/exportKey", "POST", kms_crypto.export),
-        r(f"{KMS}/vaults", "POST", kms_vaults.create, idempotent=True),
-        r(f"{KMS}/vaults", "GET", kms_vaults.list_),
-        r(f"{KMS}/vaults/{{vaultId}}", "GET", kms_vaults.get),
-        r(f"{KMS}/vaults/{{vaultId}}", "PUT", kms_vaults.update),
-        r(
-            f"{KMS}/vaults/{{vaultId}}/actions/scheduleDeletion",
-            "POST",
-            kms_vaults.schedule_deletion,
-            idempotent=True,
-        ),
-        r(
-            f"{KMS}/vaults/{{vaultId}}/actions/cancelDeletion",
-            "POST",
-            kms_vaults.cancel_deletion,
-            idempotent=True,
-        ),
-        r(
-            f"{KMS}/vaults/{{vaultId}}/actions/changeCompartment",
-            "POST",
-            kms_vaults.change_compartment,
-            idempotent=True,
-        ),
-        r(
-            f"{keys}/actions/changeCompartment",
-            "POST",
-            kms_keys.change_compartment,
-            idempotent=True,
-        ),
-        r(f"{MGMT}/keys", "POST", kms_keys.create, idempotent=True),
-        r(f"{MGMT}/keys", "GET", kms_keys.list_),
-        r(keys, "GET", kms_keys.get),
-        r(keys, "PUT", kms_keys.update),
-        r(f"{keys}/actions/enable", "POST", kms_keys.enable, idempotent=True),
-        r(f"{keys}/actions/disable", "POST", kms_keys.disable, idempotent=True),
-        r(f"{keys}/actions/scheduleDeletion", "POST", kms_keys.schedule_deletion, idempotent=True),
-        r(f"{keys}/actions/cancelDeletion", "POST", kms_keys.cancel_deletion, idempotent=True),
-        r(versions, "POST", kms_keys.create_version, idempotent=True),
-        r(versions, "GET", kms_keys.list_versions),
-        r(f"{versions}/{{keyVersionId}}", "GET", kms_keys.get_version),
-        r(
-            f"{versions}/{{keyVersionId}}/actions/scheduleDeletion",
-            "POST",
-            kms_keys.schedule_version_deletion,
-            idempotent=True,
-        ),
-        r(
-            f"{versions}/{{keyVersionId}}/actions/cancelDeletion",
-            "POST",
-            kms_keys.cancel_version_deletion,
-            idempotent=True,
-        ),
+        *routes(api, _KMS),
     ]
+
+
+_VAULT = f"{KMS}/vaults/{{vaultId}}"
+_KEY = f"{MGMT}/keys/{{keyId}}"
+_VERSIONS = f"{_KEY}/keyVersions"
+_VERSION = f"{_VERSIONS}/{{keyVersionId}}"
+# The KMS routes other than the hot ones (and the audit events'), as (path, method, handler,
+# accepts opc-retry-token).
+_KMS: list[RouteRow] = [
+    ("/20190901/auditEvents", "GET", audit_events.list_events, False),
+    (f"{CRYPTO}/sign", "POST", kms_crypto.sign, False),
+    (f"{CRYPTO}/verify", "POST", kms_crypto.verify, False),
+    (f"{CRYPTO}/exportKey", "POST", kms_crypto.export, False),
+    (f"{KMS}/vaults", "POST", kms_vaults.create, True),
+    (f"{KMS}/vaults", "GET", kms_vaults.list_, False),
+    (_VAULT, "GET", kms_vaults.get, False),
+    (_VAULT, "PUT", kms_vaults.update, False),
+    (f"{_VAULT}/actions/scheduleDeletion", "POST", kms_vaults.schedule_deletion, True),
+    (f"{_VAULT}/actions/cancelDeletion", "POST", kms_vaults.cancel_deletion, True),
+    (f"{_VAULT}/actions/changeCompartment", "POST", kms_vaults.change_compartment, True),
+    (f"{_KEY}/actions/changeCompartment", "POST", kms_keys.change_compartment, True),
+    (f"{MGMT}/keys", "POST", kms_keys.create, True),
+    (f"{MGMT}/keys", "GET", kms_keys.list_, False),
+    (_KEY, "GET", kms_keys.get, False),
+    (_KEY, "PUT", kms_keys.update, False),
+    (f"{_KEY}/actions/enable", "POST", kms_keys.enable, True),
+    (f"{_KEY}/actions/disable", "POST", kms_keys.disable, True),
+    (f"{_KEY}/actions/scheduleDeletion", "POST", kms_keys.schedule_deletion, True),
+    (f"{_KEY}/actions/cancelDeletion", "POST", kms_keys.cancel_deletion, True),
+    (_VERSIONS, "POST", kms_keys.create_version, True),
+    (_VERSIONS, "GET", kms_keys.list_versions, False),
+    (_VERSION, "GET", kms_keys.get_version, False),
+    (f"{_VERSION}/actions/scheduleDeletion", "POST", kms_keys.schedule_version_deletion, True),
+    (f"{_VERSION}/actions/cancelDeletion", "POST", kms_keys.cancel_version_deletion, True),
+]
 
 
 async def _healthz(request: Request) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from strongroom.api.oci import parse
@@ -324,3 +325,15 @@ def _process(
     if token and 200 <= reply.status < 300:
         idempotency.remember(api.deps, call, token, fingerprint, reply.status, body, reply_headers)
     return reply.status, body, reply_headers
+
+
+# A route table's row: path, method, handler, and whether it accepts opc-retry-token.
+RouteRow = tuple[str, str, Handler, bool]
+
+
+def routes(api: Api, table: Sequence[RouteRow], prefix: str = "") -> list[BaseRoute]:
+    """Starlette routes for ``table`` (paths after ``prefix``), bound to ``api``."""
+    return [
+        Route(prefix + path, endpoint(api, handler, idempotent=idem), methods=[method])
+        for path, method, handler, idem in table
+    ]

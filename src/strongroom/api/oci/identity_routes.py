@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from strongroom.api.oci import identity_handlers as h
-from strongroom.api.oci.endpoint import Api, Handler, endpoint
+from strongroom.api.oci.endpoint import Api, RouteRow, routes
 
 ID = "/20160918"
 
 
 def identity_routes(api: Api) -> list[BaseRoute]:
     """Every identity route, bound to ``api``."""
-    r: Callable[..., Route] = lambda path, method, handler, idem=False: Route(  # noqa: E731
-        f"{ID}{path}", endpoint(api, handler, idempotent=idem), methods=[method]
-    )
-    table: list[tuple[str, str, Handler, bool]] = [
+    table: list[RouteRow] = [
         ("/compartments", "POST", h.create_compartment, True),
         ("/compartments", "GET", h.list_compartments, False),
         ("/compartments/{compartmentId}", "GET", h.get_compartment, False),
@@ -59,4 +54,4 @@ def identity_routes(api: Api) -> list[BaseRoute]:
         ("/dynamicGroups/{dynamicGroupId}", "PUT", h.update_dynamic_group, False),
         ("/dynamicGroups/{dynamicGroupId}", "DELETE", h.delete_dynamic_group, False),
     ]
-    return [r(path, method, handler, idem) for path, method, handler, idem in table]
+    return routes(api, table, ID)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from strongroom.api.oci import parse
-from strongroom.api.oci.endpoint import Api, Handler, OciRequest, Reply, endpoint
+from strongroom.api.oci.endpoint import Api, OciRequest, Reply, RouteRow, routes
 from strongroom.api.oci.kms_vaults import list_reply
 from strongroom.api.oci.render import rfc3339
 from strongroom.domain import tags
@@ -28,17 +28,14 @@ ONE = f"{ENDPOINTS}/{{ekmsPrivateEndpointId}}"
 
 def private_endpoint_routes(api: Api) -> list[BaseRoute]:
     """The EkmClient's routes (served on the KMS management endpoint, like vaults)."""
-    table: list[tuple[str, str, Handler, bool]] = [
+    table: list[RouteRow] = [
         (ENDPOINTS, "POST", create, True),
         (ENDPOINTS, "GET", list_, False),
         (ONE, "GET", get, False),
         (ONE, "PUT", update, False),
         (ONE, "DELETE", delete, False),
     ]
-    return [
-        Route(path, endpoint(api, handler, idempotent=idem), methods=[method])
-        for path, method, handler, idem in table
-    ]
+    return routes(api, table)
 
 
 def summary(endpoint: EkmsPrivateEndpoint) -> dict[str, Any]:

@@ -3,11 +3,11 @@ SecretsClient retrieval API (/20190301/secretbundles)."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from strongroom.api.oci import secret_bundle_handlers as b
 from strongroom.api.oci import secret_handlers as h
-from strongroom.api.oci.endpoint import Api, Handler, endpoint
+from strongroom.api.oci.endpoint import Api, Handler, RouteRow, endpoint, routes
 from strongroom.api.oci.hot_routes import HotRoutes
 
 SECRETS = "/20180608/secrets"
@@ -34,7 +34,7 @@ def bundle_read_routes(api: Api, hot: HotRoutes) -> list[BaseRoute]:
 
 def secret_routes(api: Api) -> list[BaseRoute]:
     """Every other secrets route, bound to ``api``; actions accept opc-retry-token."""
-    table: list[tuple[str, str, Handler, bool]] = [
+    table: list[RouteRow] = [
         (f"{BUNDLES}/{{secretId}}/versions", "GET", b.list_versions, False),
         (SECRETS, "POST", h.create, True),
         (SECRETS, "GET", h.list_, False),
@@ -50,7 +50,4 @@ def secret_routes(api: Api) -> list[BaseRoute]:
         (f"{VERSION}/actions/scheduleDeletion", "POST", h.schedule_version_deletion, True),
         (f"{VERSION}/actions/cancelDeletion", "POST", h.cancel_version_deletion, True),
     ]
-    return [
-        Route(path, endpoint(api, handler, idempotent=idem), methods=[method])
-        for path, method, handler, idem in table
-    ]
+    return routes(api, table)
