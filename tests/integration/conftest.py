@@ -1,4 +1,5 @@
-"""Integration fixtures: one real Strongroom server per xdist worker, reached by the SDK."""
+"""Integration fixtures: one real Strongroom server per xdist worker, reached by the SDK; and
+the storage contract's databases (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 import pytest
 from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultClient
 from oci.key_management import models as m
+from sqlalchemy import Engine
 
+from strongroom.storage.unit_of_work import Database
 from tests.clock import ManualClock
-from tests.integration import support
+from tests.integration import storage_support, support
 from tests.integration.support import Raw, Server
 
 
@@ -119,3 +122,21 @@ def shared_keys(shared_kms: KmsManagementClient, tenancy: str) -> dict[str, m.Ke
         name: support.new_key(shared_kms, tenancy, alg, length, curve)
         for name, (alg, length, curve) in shapes.items()
     }
+
+
+# --- the storage contract's backends (see storage_support) ------------------------------------
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A freshly migrated database of each kind, shared by the tests of one module."""
+    yield from storage_support.backend_engine(request.param, tmp_path_factory)
+
+
+@pytest.fixture
+def db(engine: Engine) -> Database:
+    return Database(engine)

@@ -13,21 +13,17 @@ from strongroom.domain.lifecycle import State
 from strongroom.domain.paging import PageRequest
 from strongroom.domain.vault import VaultType
 from strongroom.storage.unit_of_work import Database
-from tests.integration import test_storage_contract as contract
-from tests.integration.test_storage_contract import T0, _ocid, _vault
-
-# The contract's backends (SQLite, and PostgreSQL where it runs), migrated afresh.
-engine, db = contract.engine, contract.db
+from tests.integration.storage_support import T0, ocid, vault_of
 
 CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" * 3
 
 
 def _endpoint(tenancy: str, name: str = "pe") -> EkmsPrivateEndpoint:
     return EkmsPrivateEndpoint(
-        id=_ocid("ekmsprivateendpoint"),
+        id=ocid("ekmsprivateendpoint"),
         tenancy_id=tenancy,
         compartment_id=tenancy,
-        subnet_id=_ocid("subnet"),
+        subnet_id=ocid("subnet"),
         display_name=name,
         external_key_manager_ip="2001:db8::7",
         port=8443,
@@ -41,7 +37,7 @@ def _endpoint(tenancy: str, name: str = "pe") -> EkmsPrivateEndpoint:
 
 
 def test_private_endpoints_round_trip_list_change_and_delete(db: Database) -> None:
-    tenancy = _ocid("tenancy")
+    tenancy = ocid("tenancy")
     first, second = _endpoint(tenancy, "first"), _endpoint(tenancy, "second")
     with db.transaction() as tx:
         tx.private_endpoints.add(first)
@@ -50,7 +46,7 @@ def test_private_endpoints_round_trip_list_change_and_delete(db: Database) -> No
         assert tx.private_endpoints.get(first.id) == first
         listed = tx.private_endpoints.list(tenancy, tenancy, PageRequest(limit=10))
         assert {e.id for e in listed} == {first.id, second.id}
-        assert tx.private_endpoints.list(_ocid("tenancy"), tenancy, PageRequest(limit=10)) == []
+        assert tx.private_endpoints.list(ocid("tenancy"), tenancy, PageRequest(limit=10)) == []
     stale = replace(first)
     with db.transaction() as tx:
         first.display_name = "renamed"
@@ -68,7 +64,7 @@ def test_private_endpoints_round_trip_list_change_and_delete(db: Database) -> No
 
 
 def test_a_vault_keeps_its_private_endpoint_and_is_found_by_it(db: Database) -> None:
-    tenancy = _ocid("tenancy")
+    tenancy = ocid("tenancy")
     endpoint = _endpoint(tenancy)
     ekm = ExternalKeyManager(
         endpoint_url="https://ekm.example:8443/kms/xks/v1",
@@ -77,7 +73,7 @@ def test_a_vault_keeps_its_private_endpoint_and_is_found_by_it(db: Database) -> 
         private_endpoint_id=endpoint.id,
         dial=endpoint.dial(),
     )
-    vault = _vault(tenancy, vault_type=VaultType.EXTERNAL, external=ekm)
+    vault = vault_of(tenancy, vault_type=VaultType.EXTERNAL, external=ekm)
     with db.transaction() as tx:
         tx.private_endpoints.add(endpoint)
         tx.vaults.add(vault)
@@ -87,4 +83,4 @@ def test_a_vault_keeps_its_private_endpoint_and_is_found_by_it(db: Database) -> 
         assert loaded is not None and loaded.external is not None
         assert loaded.external.dial == endpoint.dial()
         assert [v.id for v in tx.private_endpoints.vaults_using(endpoint.id)] == [vault.id]
-        assert tx.private_endpoints.vaults_using(_ocid("ekmsprivateendpoint")) == []
+        assert tx.private_endpoints.vaults_using(ocid("ekmsprivateendpoint")) == []

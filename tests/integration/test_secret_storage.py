@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
 from strongroom.domain.errors import Conflict
 from strongroom.domain.ids import new_ocid
@@ -26,33 +24,16 @@ from strongroom.domain.secret import (
     Stage,
 )
 from strongroom.storage.unit_of_work import Database
-from tests.integration.test_storage_contract import REGION, T0, _key, _postgresql, _sqlite, _vault
+from tests.integration.storage_support import REGION, T0, key_of, vault_of
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def engine(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        yield from _sqlite(tmp_path_factory)
-    else:
-        yield from _postgresql()
-
-
-@pytest.fixture
-def db(engine: Engine) -> Database:
-    return Database(engine)
 
 
 @pytest.fixture
 def place(db: Database) -> tuple[str, str, str]:
     """(tenancy, vault id, key id) of a stored vault and key."""
-    vault = _vault()
-    key = _key(vault)
+    vault = vault_of()
+    key = key_of(vault)
     with db.transaction() as tx:
         tx.vaults.add(vault)
         tx.keys.add(key)
