@@ -18,10 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.ekm_support import REQUEST_METADATA, b64e, init_proxy
+from tests.ekm_support import REQUEST_METADATA, EkmProxy, b64e, init_proxy
 from tests.idp_support import LocalIdp
 
 import loadgen
+from loadgen import LoadResult
 from strongroom.crypto.sigv4 import SigV4Credential, sign
 
 TARGET = 2000.0
@@ -31,6 +32,48 @@ def raw_request(path: str, host: str, headers: dict[str, str], body: bytes) -> b
     lines = [f"POST {path} HTTP/1.1", f"host: {host}", f"content-length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() != "host"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def ekms_requests(proxy: EkmProxy, idp: LocalIdp) -> list[bytes]:
+    """One EKMS encrypt, with a bearer token from ``idp`` good for the whole run."""
+    token = idp.token(proxy.vault_url, expires_in=3600)
+    path = f"/v1/vaults/{proxy.vault_id}/keys/{proxy.key_ids[0]}/encrypt"
+    body = json.dumps({"plaintext": b64e(b"k" * 32)}).encode()
+    headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+    return [raw_request(path, f"127.0.0.1:{proxy.port}", headers, body)]
+
+
+def xks_requests(proxy: EkmProxy) -> list[bytes]:
+    """64 XKS encrypts, each SigV4-signed now (valid for the run), with its own request id."""
+    host = f"127.0.0.1:{proxy.port}"
+    path = f"/kms/xks/v1/keys/{proxy.key_ids[0]}/encrypt"
+    credential = SigV4Credential(proxy.access_key_id, proxy.secret_access_key)
+    requests = []
+    for i in range(64):
+        body = json.dumps(
+            {
+                "requestMetadata": {**REQUEST_METADATA, "kmsRequestId": str(i)},
+                "plaintext": b64e(b"k" * 32),
+                "encryptionAlgorithm": "AES_GCM",
+            }
+        ).encode()
+        url = f"http://{host}{path}"
+        headers = sign(
+            "POST", url, {"content-type": "application/json"}, body, credential, "us-east-1"
+        )
+        requests.append(raw_request(path, host, headers, body))
+    return requests
+
+
+def measure(proxy: EkmProxy, name: str, pool: list[bytes], args: argparse.Namespace) -> LoadResult:
+    assert proxy.process is not None
+    shape = (args.clients, 1.0, args.seconds)
+    pid = proxy.process.pid
+    result: LoadResult = loadgen.run(
+        loadgen.load(name, proxy.port, pid, pool, [b""] * len(pool), *shape)
+    )
+    assert set(result.statuses) == {200}, result.statuses
+    return result
 
 
 def main() -> None:
@@ -45,67 +88,16 @@ def main() -> None:
         proxy = init_proxy(Path(tmp), backend, idp=idp, keys=1)
         proxy.start()
         try:
-            assert proxy.process is not None
-            host = f"127.0.0.1:{proxy.port}"
-            key_id = proxy.key_ids[0]
-            token = idp.token(proxy.vault_url, expires_in=3600)
-            ekms_path = f"/v1/vaults/{proxy.vault_id}/keys/{key_id}/encrypt"
-            body = json.dumps({"plaintext": b64e(b"k" * 32)}).encode()
-            ekms = [
-                raw_request(
-                    ekms_path,
-                    host,
-                    {"content-type": "application/json", "authorization": f"Bearer {token}"},
-                    body,
-                )
+            results = [
+                measure(proxy, f"EKMS encrypt ({backend})", ekms_requests(proxy, idp), args),
+                measure(proxy, f"XKS encrypt ({backend})", xks_requests(proxy), args),
             ]
-            xks_path = f"/kms/xks/v1/keys/{key_id}/encrypt"
-            credential = SigV4Credential(proxy.access_key_id, proxy.secret_access_key)
-            xks = []
-            for i in range(64):
-                xbody = json.dumps(
-                    {
-                        "requestMetadata": {**REQUEST_METADATA, "kmsRequestId": str(i)},
-                        "plaintext": b64e(b"k" * 32),
-                        "encryptionAlgorithm": "AES_GCM",
-                    }
-                ).encode()
-                headers = sign(
-                    "POST",
-                    f"http://{host}{xks_path}",
-                    {"content-type": "application/json"},
-                    xbody,
-                    credential,
-                    "us-east-1",
-                )
-                xks.append(raw_request(xks_path, host, headers, xbody))
-            results = []
-            for name, pool in (
-                (f"EKMS encrypt ({backend})", ekms),
-                (f"XKS encrypt ({backend})", xks),
-            ):
-                result = loadgen.run(
-                    loadgen.load(
-                        name,
-                        proxy.port,
-                        proxy.process.pid,
-                        pool,
-                        [b""] * len(pool),
-                        args.clients,
-                        1.0,
-                        args.seconds,
-                    )
-                )
-                assert set(result.statuses) == {200}, result.statuses
-                results.append(result)
-            loadgen.print_load_table(results)
-            for result in results:
-                print(
-                    f"{result.name}: {result.ops:,.0f} ops/s "
-                    f"(target {TARGET:,.0f}): {loadgen.verdict(result.ops >= TARGET)}"
-                )
         finally:
             proxy.stop()
+    loadgen.print_load_table(results)
+    for result in results:
+        verdict = loadgen.verdict(result.ops >= TARGET)
+        print(f"{result.name}: {result.ops:,.0f} ops/s (target {TARGET:,.0f}): {verdict}")
 
 
 if __name__ == "__main__":
