@@ -25,6 +25,7 @@ from tests.integration.external_support import (
     encrypt,
     external_key,
     external_vault,
+    xks_metadata,
 )
 from tests.integration.support import Raw, Server, service_error
 from tests.tls_support import make_tls
@@ -74,18 +75,12 @@ def _ca_pem(ekm: EkmProxy) -> str:
     return ekm.tls.ca_pem
 
 
-def _through(
-    server: Server, ekm: EkmProxy, endpoint_id: str, host: str = EKM_HOST
-) -> m.ExternalKeyManagerMetadata:
-    return m.ExternalKeyManagerMetadata(
-        external_vault_endpoint_url=f"https://{host}:{ekm.port}/kms/xks/v1",
-        private_endpoint_id=endpoint_id,
-        oauth_metadata=m.OauthMetadata(
-            idcs_account_name_url="https://idp.example",
-            client_app_id=ekm.access_key_id,
-            client_app_secret=ekm.secret_access_key,
-        ),
-    )
+def _through(ekm: EkmProxy, endpoint_id: str, host: str = EKM_HOST) -> m.ExternalKeyManagerMetadata:
+    """The proxy's XKS metadata, reached at ``host`` through the private endpoint."""
+    metadata = xks_metadata(ekm)
+    metadata.external_vault_endpoint_url = f"https://{host}:{ekm.port}/kms/xks/v1"
+    metadata.private_endpoint_id = endpoint_id
+    return metadata
 
 
 def test_life_cycle(server: Server, ekm_client: EkmClient, ekm: EkmProxy) -> None:
@@ -207,7 +202,7 @@ def test_a_vault_reaches_its_ekm_through_the_private_endpoint(
     endpoint = ekm_client.create_ekms_private_endpoint(
         _details(server, _ca_pem(ekm), port=ekm.port)
     ).data
-    vault = external_vault(vault_client, server.tenancy, _through(server, ekm, endpoint.id))
+    vault = external_vault(vault_client, server.tenancy, _through(ekm, endpoint.id))
     summary = vault.external_key_manager_metadata_summary
     assert summary.private_endpoint_id == endpoint.id
     key = external_key(support.management_client(oci_config, vault), server.tenancy, ekm.key_ids[0])
@@ -233,7 +228,7 @@ def test_without_the_private_endpoint_the_ekm_cannot_be_reached_or_trusted(
     untrusted = ekm_client.create_ekms_private_endpoint(
         _details(server, other_ca, port=ekm.port)
     ).data
-    vault = external_vault(vault_client, server.tenancy, _through(server, ekm, untrusted.id))
+    vault = external_vault(vault_client, server.tenancy, _through(ekm, untrusted.id))
     kms = support.management_client(oci_config, vault)
     error = service_error(external_key, kms, server.tenancy, ekm.key_ids[0], status=503)
     assert "not trusted" in error.message
@@ -241,7 +236,7 @@ def test_without_the_private_endpoint_the_ekm_cannot_be_reached_or_trusted(
     trusted = ekm_client.create_ekms_private_endpoint(
         _details(server, _ca_pem(ekm), port=ekm.port)
     ).data
-    misnamed = _through(server, ekm, trusted.id, host="other.strongroom.test")
+    misnamed = _through(ekm, trusted.id, host="other.strongroom.test")
     vault = external_vault(vault_client, server.tenancy, misnamed)
     kms = support.management_client(oci_config, vault)
     error = service_error(external_key, kms, server.tenancy, ekm.key_ids[0], status=503)
@@ -249,7 +244,7 @@ def test_without_the_private_endpoint_the_ekm_cannot_be_reached_or_trusted(
 
     plain = m.ExternalKeyManagerMetadata(
         external_vault_endpoint_url=f"https://{EKM_HOST}:{ekm.port}/kms/xks/v1",
-        oauth_metadata=_through(server, ekm, trusted.id).oauth_metadata,
+        oauth_metadata=_through(ekm, trusted.id).oauth_metadata,
     )
     vault = external_vault(vault_client, server.tenancy, plain)
     kms = support.management_client(oci_config, vault)
@@ -264,13 +259,13 @@ def test_vaults_must_name_an_active_endpoint_and_use_https(
         external_vault,
         vault_client,
         server.tenancy,
-        _through(server, ekm, unknown),
+        _through(ekm, unknown),
         status=400,
         code="InvalidParameter",
     )
     assert "privateEndpointId" in error.message
     endpoint = ekm_client.create_ekms_private_endpoint(_details(server, _ca_pem(ekm))).data
-    plain_http = _through(server, ekm, endpoint.id)
+    plain_http = _through(ekm, endpoint.id)
     plain_http.external_vault_endpoint_url = f"http://127.0.0.1:{ekm.port}/kms/xks/v1"
     error = service_error(external_vault, vault_client, server.tenancy, plain_http, status=400)
     assert "https" in error.message
@@ -286,7 +281,7 @@ def test_a_vault_may_name_only_an_endpoint_its_creator_may_read(
     with iam_support.iam_session(server, tmp_path) as iam:
         group, person = iam.member()
         iam.policy(f"Allow group {group.name} to manage vaults in tenancy")
-        metadata = _through(server, ekm, endpoint.id)
+        metadata = _through(ekm, endpoint.id)
         error = service_error(external_vault, person.vaults(), server.tenancy, metadata, status=400)
         assert "privateEndpointId" in error.message
         iam.policy(f"Allow group {group.name} to read ekms-private-endpoints in tenancy")

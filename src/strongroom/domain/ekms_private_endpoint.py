@@ -25,7 +25,6 @@ MAX_CA_BUNDLE = 64 * 1024
 class EkmDial:
     """How to reach an EKM through a private endpoint: its address, port and trusted CAs."""
 
-    private_endpoint_id: str
     ip: str
     port: int
     ca_bundle_pem: str = field(repr=False)
@@ -52,7 +51,7 @@ class EkmsPrivateEndpoint:
 
     def dial(self) -> EkmDial:
         """What a vault using this endpoint keeps of it."""
-        return EkmDial(self.id, self.external_key_manager_ip, self.port, self.ca_bundle_pem)
+        return EkmDial(self.external_key_manager_ip, self.port, self.ca_bundle_pem)
 
 
 def require_ip(value: object, name: str) -> str:

@@ -12,7 +12,6 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 
-from strongroom.domain.errors import Conflict
 from strongroom.domain.identity import (
     Application,
     AuditEvent,
@@ -25,6 +24,7 @@ from strongroom.domain.identity import (
     User,
 )
 from strongroom.storage import rows, schema
+from strongroom.storage.repositories import update_versioned
 
 T = TypeVar("T")
 _AUDIT_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEvent))
@@ -95,12 +95,7 @@ class IamRepository:
         return _make(cls, row) if row else None
 
     def _save(self, table: Table, obj: Any) -> None:
-        values = {**_row_values(obj), "version": obj.version + 1}
-        result = self._conn.execute(
-            update(table).where(table.c.id == obj.id, table.c.version == obj.version).values(values)
-        )
-        if result.rowcount != 1:
-            raise Conflict("The resource was changed by another request; retry with its new etag")
+        update_versioned(self._conn, table, _row_values(obj), obj.version)
         obj.version += 1
 
     def _where(self, table: Table, cls: type[T], *conditions: Any) -> list[T]:

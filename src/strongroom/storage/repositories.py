@@ -16,6 +16,8 @@ from strongroom.domain.vault import Vault
 from strongroom.storage import rows, schema
 from strongroom.storage.paging import apply_page
 
+STALE = "The resource was changed by another request; retry with its new etag"
+
 
 def update_versioned(conn: Connection, table: Any, values: dict[str, Any], expected: int) -> None:
     """Write ``values`` if the row still has version ``expected``; bumps the version."""
@@ -24,7 +26,7 @@ def update_versioned(conn: Connection, table: Any, values: dict[str, Any], expec
         update(table).where(table.c.id == values["id"], table.c.version == expected).values(values)
     )
     if result.rowcount != 1:
-        raise Conflict("The resource was changed by another request; retry with its new etag")
+        raise Conflict(STALE)
 
 
 class VaultRepository:
@@ -106,7 +108,7 @@ class PrivateEndpointRepository:
             t.delete().where(t.c.id == endpoint.id, t.c.version == endpoint.version)
         )
         if done.rowcount != 1:
-            raise Conflict("The resource was changed by another request; retry with its new etag")
+            raise Conflict(STALE)
 
     def list(
         self, tenancy_id: str, compartment_id: str, page: PageRequest

@@ -42,9 +42,7 @@ def _ekm_from_row(row: Any) -> ExternalKeyManager | None:
         return None
     dial = None
     if row.ekm_dial_ip is not None:
-        dial = EkmDial(
-            row.ekm_private_endpoint_id, row.ekm_dial_ip, row.ekm_dial_port, row.ekm_ca_bundle
-        )
+        dial = EkmDial(row.ekm_dial_ip, row.ekm_dial_port, row.ekm_ca_bundle)
     return ExternalKeyManager(
         endpoint_url=row.ekm_endpoint_url,
         client_app_id=row.ekm_client_app_id,

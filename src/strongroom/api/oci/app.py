@@ -57,8 +57,8 @@ _VAULT = f"{KMS}/vaults/{{vaultId}}"
 _KEY = f"{MGMT}/keys/{{keyId}}"
 _VERSIONS = f"{_KEY}/keyVersions"
 _VERSION = f"{_VERSIONS}/{{keyVersionId}}"
-# The KMS routes other than the hot ones (and the audit events'), as (path, method, handler,
-# accepts opc-retry-token).
+# The KMS routes other than the hot ones, and the audit events' route, as (path, method,
+# handler, accepts opc-retry-token).
 _KMS: list[RouteRow] = [
     ("/20190901/auditEvents", "GET", audit_events.list_events, False),
     (f"{CRYPTO}/sign", "POST", kms_crypto.sign, False),

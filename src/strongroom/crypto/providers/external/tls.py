@@ -9,8 +9,8 @@ from cryptography import x509
 
 from strongroom.crypto.providers.external.errors import EkmTlsError
 
-ClientCert = tuple[str, str]
-MAX_CA_CERTIFICATES = 64  # (certificate chain PEM file, private key PEM file)
+ClientCert = tuple[str, str]  # (certificate chain PEM file, private key PEM file)
+MAX_CA_CERTIFICATES = 64
 
 
 @functools.lru_cache(maxsize=64)

@@ -135,9 +135,7 @@ class _Connection(asyncio.Protocol):
             self._fail(httpx.RemoteProtocolError(_INCOMPLETE, request=self._request))
 
     def _finish(self, answer: _Answer) -> None:
-        waiter = self._waiter
-        self._answer = self._waiter = self._request = None
-        del answer.parser  # the parser holds the callbacks: free both now, not in a GC pass
+        waiter = self._end_exchange()
         body = answer.body
         content = body[0] if len(body) == 1 else b"".join(body)
         reply = Reply(answer.status, answer.headers, content, answer.version, answer.reason)
@@ -145,12 +143,17 @@ class _Connection(asyncio.Protocol):
             waiter.set_result((reply, answer.keep_alive))
 
     def _fail(self, error: httpx.HTTPError) -> None:
+        waiter = self._end_exchange()
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
+
+    def _end_exchange(self) -> asyncio.Future[tuple[Reply, bool]] | None:
+        """Forget the exchange in progress; its waiter, to be settled by the caller."""
         waiter, answer = self._waiter, self._answer
         self._answer = self._waiter = self._request = None
         if answer is not None:
-            del answer.parser
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(error)
+            del answer.parser  # the parser holds the callbacks: free both now, not in a GC pass
+        return waiter
 
 
 class Reply:
