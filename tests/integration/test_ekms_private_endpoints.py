@@ -272,6 +272,12 @@ def test_vaults_must_name_an_active_endpoint_and_use_https(
     ekm_client.delete_ekms_private_endpoint(endpoint.id)
     with pytest.raises(oci.exceptions.ServiceError):
         ekm_client.get_ekms_private_endpoint(endpoint.id)
+    # The scheme is checked as URLs compare it: in any case.
+    other = ekm_client.create_ekms_private_endpoint(_details(server, _ca_pem(ekm))).data
+    upper_case = _through(ekm, other.id)
+    upper_case.external_vault_endpoint_url = f"HTTPS://{EKM_HOST}:{ekm.port}/kms/xks/v1"
+    accepted = external_vault(vault_client, server.tenancy, upper_case)
+    assert accepted.external_key_manager_metadata_summary.private_endpoint_id == other.id
 
 
 def test_a_vault_may_name_only_an_endpoint_its_creator_may_read(

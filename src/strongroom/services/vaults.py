@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from strongroom.domain import tags
 from strongroom.domain.ekm import EkmHealth, EkmProtocolName, ExternalKeyManager, secret_identity
@@ -97,7 +98,8 @@ def _check_external(new: NewVault) -> None:
         return
     if external is None:
         raise InvalidParameter("EXTERNAL vaults need externalKeyManagerMetadata")
-    if external.private_endpoint_id is not None and not external.endpoint_url.startswith("https:"):
+    scheme = urlsplit(external.endpoint_url).scheme  # lower case, as require_endpoint_url saw it
+    if external.private_endpoint_id is not None and scheme != "https":
         raise InvalidParameter(
             "externalKeyManagerMetadata.externalVaultEndpointUrl must use https with a private "
             "endpoint (the endpoint's caBundle is what the EKM's certificate is checked against)"
