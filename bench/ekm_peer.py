@@ -54,7 +54,7 @@ class Ekm:
 
 def ekm_cli(data_dir: Path, *args: str, stdin: str | None = None) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "strongroom.ekm", *args, "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "strongroom.ekm_proxy", *args, "--data-dir", str(data_dir)],
         input=stdin,
         capture_output=True,
         text=True,
@@ -77,7 +77,7 @@ def init_ekm(directory: Path) -> Ekm:
 
 @contextlib.contextmanager
 def serve_ekm(ekm: Ekm, log: Path) -> Iterator[None]:
-    args = [sys.executable, "-m", "strongroom.ekm", "serve", "--data-dir", str(ekm.data_dir)]
+    args = [sys.executable, "-m", "strongroom.ekm_proxy", "serve", "--data-dir", str(ekm.data_dir)]
     args += ["--port", str(ekm.port), "--backend", "software"]
     with server(args, ekm.port, log, health="/health") as proc:
         ekm.pid = proc.pid

@@ -449,7 +449,7 @@ def explain_decision(data_dir: Path, user_id: str, key_id: str, rounds: int = 20
     or after any identity change)."""
     from strongroom.app import open_deps
     from strongroom.config import Settings
-    from strongroom.services.explain import explain
+    from strongroom.services.identity.explain import explain
 
     deps = open_deps(Settings(data_dir=data_dir))
     found = explain(deps, user_id, "Encrypt", key_id)

@@ -117,9 +117,9 @@ def run_cli(
     input: str | None = None,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``strongroom-ekm ARGS`` (as ``python -m strongroom.ekm``)."""
+    """Run ``strongroom-ekm ARGS`` (as ``python -m strongroom.ekm_proxy``)."""
     result = subprocess.run(
-        [sys.executable, "-m", "strongroom.ekm", *args],
+        [sys.executable, "-m", "strongroom.ekm_proxy", *args],
         env={**os.environ, **(env or {})},
         input=input,
         capture_output=True,
@@ -285,7 +285,7 @@ class EkmProxy:
         args = [
             sys.executable,
             "-m",
-            "strongroom.ekm",
+            "strongroom.ekm_proxy",
             "serve",
             "--data-dir",
             str(self.data_dir),

@@ -16,14 +16,14 @@ from strongroom.barrier.barrier import Barrier
 from strongroom.barrier.master_key import InternalMasterKey
 from strongroom.config import STATE_FILE, ConfigError, Settings, read_state
 from strongroom.crypto.providers.base import KeyMaterialProvider
-from strongroom.crypto.providers.external import ExternalKeyManagers
+from strongroom.crypto.providers.ekm_client import ExternalKeyManagers
 from strongroom.crypto.providers.software import SoftwareProvider
 from strongroom.crypto.request_signing import new_api_key_pair
 from strongroom.domain.key import ProtectionMode
-from strongroom.services.audit import AuditLog
-from strongroom.services.bootstrap import AdminIdentity, ensure_tenancy, new_admin_identity
+from strongroom.services.audit.log import AuditLog
 from strongroom.services.ekm_port import EkmSettings
-from strongroom.services.policy_authorizer import PolicyAuthorizer
+from strongroom.services.identity.authorizer import PolicyAuthorizer
+from strongroom.services.identity.bootstrap import AdminIdentity, ensure_tenancy, new_admin_identity
 from strongroom.services.ports import Clock, Deps, SystemClock
 from strongroom.storage.engine import make_engine
 from strongroom.storage.migrate import upgrade

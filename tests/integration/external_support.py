@@ -201,8 +201,8 @@ def found_in_storage(server: Server, needles: Sequence[bytes]) -> list[bool]:
 _MATERIAL_SCAN = """
 import base64, json, pathlib, re, sys
 from strongroom.crypto import aead
-from strongroom.ekm.config import KEYS_FILE, MASTER_KEY_FILE
-from strongroom.ekm.keystore import load_keys
+from strongroom.ekm_proxy.config import KEYS_FILE, MASTER_KEY_FILE
+from strongroom.ekm_proxy.keystore import load_keys
 
 ekm_dir, data_dir, pid = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), int(sys.argv[3])
 controls = [bytes.fromhex(c) for c in json.loads(sys.stdin.read())]

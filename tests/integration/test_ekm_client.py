@@ -1,4 +1,4 @@
-"""The EKM client (strongroom.crypto.providers.external) against the real `strongroom-ekm`
+"""The EKM client (strongroom.crypto.providers.ekm_client) against the real `strongroom-ekm`
 proxy over both protocols: EKMS with tokens from Strongroom's own token endpoint (and from a
 minimal OIDC provider with discovery), XKS with SigV4. Round trips, associated data, rotation,
 disabled and unknown keys, a stopped EKM, TLS trust, bad credentials, concurrency."""
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from strongroom.crypto.providers.external import (
+from strongroom.crypto.providers.ekm_client import (
     EkmAuthenticationFailed,
     EkmConnection,
     EkmInvalidCiphertext,

@@ -13,7 +13,7 @@ from oci.identity import models as im
 from oci.key_management import models as m
 
 from strongroom.iam.operations import permissions_for
-from strongroom.services import resource_principals
+from strongroom.services.identity import resource_principals
 from tests.integration import iam_support, support
 from tests.integration.iam_support import Iam, decrypt, encrypt, invalid, refused, unique
 from tests.integration.support import Server, service_error

@@ -14,7 +14,7 @@ from oci.vault import VaultsClient
 from oci.vault import models as vm
 from sqlalchemy import event, select
 
-from strongroom.services.secret_rotation import RETRY_AFTER, rotate_due_secrets
+from strongroom.services.secrets.rotation import RETRY_AFTER, rotate_due_secrets
 from strongroom.storage import schema
 from tests.clock import ManualClock
 from tests.integration.secret_support import (

@@ -17,7 +17,7 @@ from oci.vault import VaultsClient
 from oci.vault import models as vm
 
 from strongroom.api.oci.app import scheduler_loop
-from strongroom.services.secret_rotation import rotate_due_secrets, run_scheduled_work
+from strongroom.services.secrets.rotation import rotate_due_secrets, run_scheduled_work
 from tests.clock import ManualClock
 from tests.integration.secret_support import (
     create,

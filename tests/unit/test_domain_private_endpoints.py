@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from strongroom.crypto.providers.external.tls import check_ca_bundle
+from strongroom.crypto.providers.ekm_client.tls import check_ca_bundle
 from strongroom.domain.ekms_private_endpoint import (
     DEFAULT_PORT,
     MAX_CA_BUNDLE,

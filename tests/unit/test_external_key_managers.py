@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from strongroom.crypto.providers.external import errors as ekm
+from strongroom.crypto.providers.ekm_client import errors as ekm
 from strongroom.domain import errors
 from strongroom.domain.ekm import (
     EkmHealth,
@@ -19,8 +19,8 @@ from strongroom.domain.ekm import (
     require_endpoint_url,
     require_external_id,
 )
-from strongroom.services import ekm_health
-from strongroom.services.ekm import translate
+from strongroom.services.external import health as ekm_health
+from strongroom.services.external.connection import translate
 from tests.clock import ManualClock
 
 

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from strongroom.domain.identity import AuditEvent, AuditRow, Principal
+from strongroom.services.audit.requests import record_request
 from strongroom.services.context import AuditNote
-from strongroom.services.request_audit import record_request
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 TENANCY = "ocid1.tenancy.oc1..aaaa"

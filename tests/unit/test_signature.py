@@ -18,7 +18,7 @@ from oci.signer import Signer
 from strongroom.api.oci.signature import parse_authorization, signed_request
 from strongroom.crypto.request_signing import fingerprint, verify_signature
 from strongroom.domain.errors import NotAuthenticated
-from strongroom.services.authn import SignedRequest
+from strongroom.services.identity.authn import SignedRequest
 
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaatenancy"
 USER = "ocid1.user.oc1..aaaaaaaauser"

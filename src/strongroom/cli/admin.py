@@ -42,7 +42,7 @@ def explain(
 ) -> None:
     """Print whether USER may do OPERATION on RESOURCE, and the statements that decide it."""
     from strongroom.domain.errors import StrongroomError
-    from strongroom.services.explain import explain as run
+    from strongroom.services.identity.explain import explain as run
 
     deps = _deps(data_dir, database_url)
     try:

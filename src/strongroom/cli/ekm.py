@@ -21,7 +21,7 @@ def ekm_health(
     """Print each EXTERNAL vault's EKM: endpoint, protocol, state, detail, time checked."""
     import asyncio
 
-    from strongroom.services import ekm_health as health
+    from strongroom.services.external import health
 
     deps = _deps(data_dir, database_url)
     rows = health.stored(deps)

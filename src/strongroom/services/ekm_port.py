@@ -1,11 +1,11 @@
-"""The port to external key managers (implemented by strongroom.crypto.providers.external)."""
+"""The port to external key managers (implemented by strongroom.crypto.providers.ekm_client)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
 
-from strongroom.crypto.providers.external.connection import (
+from strongroom.crypto.providers.ekm_client.connection import (
     EkmConnection,
     ExternalCiphertext,
     ExternalKeyInfo,
@@ -17,7 +17,7 @@ class ExternalKeyManagerPort(Protocol):
     """Port: the EKMs of EXTERNAL vaults, reached over EKMS or XKS (async, pooled, bounded).
 
     Every call fails within ``conn.timeout_seconds`` with one of the errors of
-    :mod:`strongroom.crypto.providers.external.errors` (translated by :mod:`.ekm`).
+    :mod:`strongroom.crypto.providers.ekm_client.errors` (translated by :mod:`.ekm`).
     """
 
     async def key_info(self, conn: EkmConnection, external_key_id: str) -> ExternalKeyInfo:

@@ -13,7 +13,7 @@ from strongroom.crypto.providers.base import KeyMaterialProvider
 from strongroom.domain.ekm import EkmHealth
 from strongroom.domain.identity import Principal
 from strongroom.domain.key import ProtectionMode
-from strongroom.services.audit import AuditLog
+from strongroom.services.audit.log import AuditLog
 from strongroom.services.caches import TTLCache
 from strongroom.services.ekm_port import EkmSettings, ExternalKeyManagerPort
 from strongroom.storage.unit_of_work import Database

@@ -15,7 +15,7 @@ import httpx
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from strongroom.crypto.providers.external import (
+from strongroom.crypto.providers.ekm_client import (
     EkmConnection,
     EkmProtocol,
     ExternalKeyManagers,

@@ -10,7 +10,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from strongroom.crypto.providers.external import (
+from strongroom.crypto.providers.ekm_client import (
     EkmBadResponse,
     EkmKeyNotFound,
     EkmProtocol,

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from strongroom.crypto.providers.external import EkmInvalidCiphertext, EkmProtocol, protocol_for
-from strongroom.crypto.providers.external.xks_blob import XksCiphertext, pack, unpack
+from strongroom.crypto.providers.ekm_client import EkmInvalidCiphertext, EkmProtocol, protocol_for
+from strongroom.crypto.providers.ekm_client.xks_blob import XksCiphertext, pack, unpack
 from tests.unit.ekm_client.fakes import SECRET, connection
 
 

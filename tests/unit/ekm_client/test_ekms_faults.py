@@ -9,7 +9,7 @@ import httpx
 import orjson
 import pytest
 
-from strongroom.crypto.providers.external import (
+from strongroom.crypto.providers.ekm_client import (
     EkmAuthenticationFailed,
     EkmBadResponse,
     EkmError,

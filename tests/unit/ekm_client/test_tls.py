@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from strongroom.crypto.providers.external import (
+from strongroom.crypto.providers.ekm_client import (
     EkmConnection,
     EkmProtocol,
     EkmTlsError,

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from strongroom.crypto.providers.external.transport import (
+from strongroom.crypto.providers.ekm_client.transport import (
     LeanTransport,
     _head,
     encode_headers,

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from strongroom.crypto import sigv4
-from strongroom.crypto.providers.external import (
+from strongroom.crypto.providers.ekm_client import (
     EkmAuthenticationFailed,
     EkmBadResponse,
     EkmError,
@@ -21,7 +21,7 @@ from strongroom.crypto.providers.external import (
     EkmProtocol,
     EkmUnavailable,
 )
-from strongroom.crypto.providers.external.xks_blob import unpack
+from strongroom.crypto.providers.ekm_client.xks_blob import unpack
 from tests.unit.ekm_client.fakes import (
     SECRET,
     XKS_URL,

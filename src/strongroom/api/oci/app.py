@@ -17,16 +17,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from strongroom.api.oci import audit_events, kms_crypto, kms_keys, kms_vaults
+from strongroom.api.oci.audit import events as audit_events
 from strongroom.api.oci.endpoint import Api, Handler, RouteRow, endpoint, json_response, routes
+from strongroom.api.oci.external.private_endpoints import private_endpoint_routes
 from strongroom.api.oci.hot_routes import HotRoutes, OciApp
-from strongroom.api.oci.identity_routes import identity_routes
-from strongroom.api.oci.kms_private_endpoints import private_endpoint_routes
-from strongroom.api.oci.oauth import oauth_routes
-from strongroom.api.oci.secret_routes import bundle_read_routes, secret_routes
-from strongroom.services import ekm_health
+from strongroom.api.oci.identity.oauth import oauth_routes
+from strongroom.api.oci.identity.routes import identity_routes
+from strongroom.api.oci.kms import crypto as kms_crypto
+from strongroom.api.oci.kms import keys as kms_keys
+from strongroom.api.oci.kms import vaults as kms_vaults
+from strongroom.api.oci.secrets.routes import bundle_read_routes, secret_routes
+from strongroom.services.external import health as ekm_health
 from strongroom.services.ports import Deps
-from strongroom.services.secret_rotation import run_scheduled_work
+from strongroom.services.secrets.rotation import run_scheduled_work
 
 SCHEDULER_INTERVAL = 30.0  # seconds between rounds of scheduled rotations and deletions
 log = logging.getLogger("strongroom.scheduler")

@@ -22,11 +22,11 @@ from strongroom.api.oci.errors import message_for, status_and_code
 from strongroom.api.oci.signature import signed_request
 from strongroom.domain.errors import PayloadTooLarge, StrongroomError
 from strongroom.services import idempotency
-from strongroom.services.authn import authenticate
+from strongroom.services.audit.requests import record_request
 from strongroom.services.context import AuditNote, Call
+from strongroom.services.identity.authn import authenticate
 from strongroom.services.nonblocking import WouldBlock, forbid_blocking
 from strongroom.services.ports import Deps
-from strongroom.services.request_audit import record_request
 
 log = logging.getLogger("strongroom.api")
 

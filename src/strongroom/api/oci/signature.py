@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from strongroom.domain.errors import NotAuthenticated
-from strongroom.services.authn import SignedRequest
+from strongroom.services.identity.authn import SignedRequest
 
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
 _BASE_HEADERS = ("(request-target)", "host")

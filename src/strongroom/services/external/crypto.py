@@ -1,0 +1,105 @@
+"""Encrypt, Decrypt and GenerateDataEncryptionKey with EXTERNAL keys, through the vault's EKM.
+
+The synchronous checks (authorization, rows, states) are :func:`.key_use.use_key`'s, as for
+every key; what remains is one awaited EKM call (:class:`.pending.Pending`). A Strongroom
+ciphertext of an EXTERNAL key is the usual header naming the Strongroom key version, then the
+EKM's blob; the header and the caller's associatedData go to the EKM as its AAD, so neither
+can be changed. The key version's ``external_key_version_id`` (EKMS; None for XKS) says which
+EKM version encrypts and decrypts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from strongroom.crypto import ciphertext
+from strongroom.crypto.providers.ekm_client import EkmError, EkmVaultBlocked
+from strongroom.domain.errors import InvalidParameter
+from strongroom.domain.key import Algorithm
+from strongroom.services.external import health as ekm_health
+from strongroom.services.external.connection import connection_for, manager, translate
+from strongroom.services.kms.key_use import UsableKey
+from strongroom.services.pending import Pending
+from strongroom.services.ports import Deps
+
+T = TypeVar("T")
+
+
+def seal(deps: Deps, usable: UsableKey, plaintext: bytes, associated: bytes) -> Pending[bytes]:
+    """The Strongroom ciphertext of ``plaintext`` under an EXTERNAL key version."""
+    _require_aes256(usable)
+    ekm, conn = manager(deps), connection_for(deps, usable.vault)
+    ekm_health.require_usable(deps, usable.vault)
+    version = usable.version
+    header = ciphertext.header_for(version.id)
+    external_key_id = _external_id(usable)
+
+    async def run() -> bytes:
+        made = await _guarded(
+            deps,
+            usable,
+            ekm.encrypt(
+                conn,
+                external_key_id,
+                version.external_key_version_id,
+                plaintext,
+                header + associated,
+                key_ref=usable.key.id,
+            ),
+        )
+        return header + made.blob
+
+    return Pending(run)
+
+
+def open_sealed(
+    deps: Deps, usable: UsableKey, envelope: ciphertext.Envelope, associated: bytes
+) -> Pending[bytes]:
+    """The plaintext of a Strongroom ciphertext made by :func:`seal` with ``usable``."""
+    _require_aes256(usable)
+    ekm, conn = manager(deps), connection_for(deps, usable.vault)
+    ekm_health.require_usable(deps, usable.vault)
+    external_key_id = _external_id(usable)
+    version_id = usable.version.external_key_version_id
+
+    async def run() -> bytes:
+        return await _guarded(
+            deps,
+            usable,
+            ekm.decrypt(
+                conn,
+                external_key_id,
+                version_id,
+                envelope.payload,
+                envelope.header + associated,
+                key_ref=usable.key.id,
+            ),
+        )
+
+    return Pending(run)
+
+
+async def _guarded(deps: Deps, usable: UsableKey, call: Awaitable[T]) -> T:
+    """Await an EKM call; its errors become domain errors, its outcome updates health."""
+    try:
+        result = await call
+    except EkmError as error:
+        if isinstance(error, EkmVaultBlocked):
+            ekm_health.note_blocked(deps, usable.vault.id, error.message)
+        raise translate(error, usable.key.external_key_id) from None
+    ekm_health.note(deps, usable.vault.id)
+    return result
+
+
+def _external_id(usable: UsableKey) -> str:
+    external_key_id = usable.key.external_key_id
+    if external_key_id is None:  # an EXTERNAL key always has one (checked at CreateKey)
+        raise InvalidParameter("The EXTERNAL key has no externalKeyReference")
+    return external_key_id
+
+
+def _require_aes256(usable: UsableKey) -> None:
+    shape = usable.key.shape
+    if shape.algorithm is not Algorithm.AES or shape.length != 32:
+        raise InvalidParameter("EXTERNAL keys must be AES keys of 32 bytes")

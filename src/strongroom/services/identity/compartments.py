@@ -1,0 +1,125 @@
+"""Compartment use cases: create, get, list (with subtree), update, delete when empty."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from strongroom.domain.errors import Conflict, IncorrectState, NotFound
+from strongroom.domain.identity import Compartment
+from strongroom.domain.ids import new_ocid
+from strongroom.iam.compartments import MAX_DEPTH, CompartmentTree
+from strongroom.services.authz import authorize
+from strongroom.services.context import Call
+from strongroom.services.etags import check_etag
+from strongroom.services.identity.common import identity_changed, tenancy_target
+from strongroom.services.lookup import NOT_FOUND, require_compartment
+from strongroom.services.ports import Deps
+from strongroom.storage.unit_of_work import Transaction
+
+
+@dataclass(frozen=True)
+class CompartmentChanges:
+    """Validated input of UpdateCompartment."""
+
+    name: str | None = None
+    description: str | None = None
+    freeform_tags: dict[str, str] | None = None
+
+
+def _tree(tx: Transaction, tenancy_id: str) -> CompartmentTree:
+    active = [c for c in tx.iam.compartments(tenancy_id) if c.lifecycle_state == "ACTIVE"]
+    parents: dict[str, str | None] = {tenancy_id: None}
+    parents.update({c.id: c.parent_id for c in active})
+    return CompartmentTree(tenancy_id, parents, {c.id: c.name for c in active})
+
+
+def _load(
+    deps: Deps, tx: Transaction, call: Call, compartment_id: str, operation: str
+) -> Compartment:
+    compartment = tx.iam.get_compartment(compartment_id)
+    if compartment is None or compartment.tenancy_id != call.principal.tenancy_id:
+        raise NotFound(NOT_FOUND)
+    authorize(deps, call, operation, tenancy_target(call, compartment.parent_id))
+    return compartment
+
+
+def create_compartment(
+    deps: Deps, call: Call, parent_id: str, name: str, description: str, tags: dict[str, str]
+) -> Compartment:
+    """A new ACTIVE compartment under ``parent_id``; names are unique among siblings."""
+    with deps.db.transaction() as tx:
+        require_compartment(deps, tx, call, parent_id)
+        authorize(deps, call, "CreateCompartment", tenancy_target(call, parent_id))
+        tree = _tree(tx, call.principal.tenancy_id)
+        if len(tree.ancestors(parent_id)) >= MAX_DEPTH - 1:
+            raise IncorrectState(f"Compartments can be nested at most {MAX_DEPTH - 2} levels deep")
+        if tree.child_named(parent_id, name) is not None:
+            raise Conflict(f"A compartment named {name!r} already exists in that compartment")
+        compartment = Compartment(
+            id=new_ocid("compartment", deps.region, deps.random_bytes),
+            tenancy_id=call.principal.tenancy_id,
+            parent_id=parent_id,
+            name=name,
+            description=description,
+            lifecycle_state="ACTIVE",
+            time_created=deps.clock.now(),
+            freeform_tags=tags,
+        )
+        tx.iam.add_compartment(compartment)
+    identity_changed(deps)
+    return compartment
+
+
+def get_compartment(deps: Deps, call: Call, compartment_id: str) -> Compartment:
+    """One compartment."""
+    with deps.db.transaction(read_only=True) as tx:
+        return _load(deps, tx, call, compartment_id, "GetCompartment")
+
+
+def list_compartments(deps: Deps, call: Call, parent_id: str, subtree: bool) -> list[Compartment]:
+    """Children of ``parent_id``, or its whole subtree."""
+    with deps.db.transaction(read_only=True) as tx:
+        require_compartment(deps, tx, call, parent_id)
+        authorize(deps, call, "ListCompartments", tenancy_target(call, parent_id))
+        everything = tx.iam.compartments(call.principal.tenancy_id)
+        tree = _tree(tx, call.principal.tenancy_id)
+    if not subtree:
+        return [c for c in everything if c.parent_id == parent_id]
+    return [c for c in everything if parent_id in tree.ancestors(c.id)[1:]]
+
+
+def update_compartment(
+    deps: Deps, call: Call, compartment_id: str, changes: CompartmentChanges, if_match: str | None
+) -> Compartment:
+    """Rename or re-describe a compartment."""
+    with deps.db.transaction() as tx:
+        compartment = _load(deps, tx, call, compartment_id, "UpdateCompartment")
+        check_etag(compartment.id, compartment.version, if_match)
+        if compartment.lifecycle_state != "ACTIVE":
+            raise IncorrectState("Only ACTIVE compartments can be updated")
+        if changes.name is not None and changes.name != compartment.name:
+            if _tree(tx, compartment.tenancy_id).child_named(compartment.parent_id, changes.name):
+                raise Conflict(f"A compartment named {changes.name!r} already exists there")
+            compartment.name = changes.name
+        if changes.description is not None:
+            compartment.description = changes.description
+        if changes.freeform_tags is not None:
+            compartment.freeform_tags = changes.freeform_tags
+        tx.iam.save_compartment(compartment)
+    identity_changed(deps)
+    return compartment
+
+
+def delete_compartment(deps: Deps, call: Call, compartment_id: str, if_match: str | None) -> None:
+    """Delete an empty compartment: no child compartments, vaults, keys, secrets or policies."""
+    with deps.db.transaction() as tx:
+        compartment = _load(deps, tx, call, compartment_id, "DeleteCompartment")
+        check_etag(compartment.id, compartment.version, if_match)
+        if compartment.lifecycle_state != "ACTIVE":
+            raise IncorrectState("The compartment is already deleted")
+        held = tx.iam.count_in_compartment(compartment.id, deps.clock.now())
+        if tx.iam.children(compartment.id) or held:
+            raise IncorrectState("The compartment is not empty; move or delete what it holds first")
+        compartment.lifecycle_state = "DELETED"
+        tx.iam.save_compartment(compartment)
+    identity_changed(deps)

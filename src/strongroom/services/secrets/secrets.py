@@ -1,0 +1,174 @@
+"""Secret use cases: create, get, list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strongroom.domain import tags
+from strongroom.domain.errors import InvalidParameter, NotFound
+from strongroom.domain.ids import new_ocid
+from strongroom.domain.key import Key
+from strongroom.domain.lifecycle import State, require_state
+from strongroom.domain.paging import Page, PageRequest, cut
+from strongroom.domain.secret import (
+    GenerationContext,
+    RotationConfig,
+    Secret,
+    SecretRules,
+    Stage,
+    check_content,
+)
+from strongroom.domain.secret_rules import check_rotation, check_rules, next_rotation
+from strongroom.domain.vault import Vault
+from strongroom.services.authz import authorize
+from strongroom.services.context import Call
+from strongroom.services.lookup import (
+    NOT_FOUND,
+    as_of,
+    key_target,
+    require_compartment,
+    vault_target,
+)
+from strongroom.services.ports import Deps
+from strongroom.services.secrets.envelope import new_digest_key
+from strongroom.services.secrets.generation import check_generation, generate_content
+from strongroom.services.secrets.lookup import secret_as_of, secret_for
+from strongroom.services.secrets.versions import NewContent, add_version
+from strongroom.storage.unit_of_work import Transaction
+
+
+@dataclass(frozen=True)
+class NewSecret:
+    """Validated input of CreateSecret; ``content`` is None when it is to be generated."""
+
+    compartment_id: str
+    vault_id: str
+    key_id: str
+    name: str
+    content: bytes | None = None
+    version_name: str | None = None
+    stage: Stage = Stage.CURRENT
+    description: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    freeform_tags: tags.FreeformTags = field(default_factory=dict)
+    defined_tags: tags.DefinedTags = field(default_factory=dict)
+    rules: SecretRules = field(default_factory=SecretRules)
+    generation: GenerationContext | None = None
+    auto_generation: bool = False
+    rotation: RotationConfig | None = None
+
+
+def _first_content(new: NewSecret) -> bytes:
+    """The given content, or generated content when auto-generation is on."""
+    if new.stage is not Stage.CURRENT:
+        raise InvalidParameter("The first version of a secret must be CURRENT")
+    if new.generation is not None:
+        check_generation(new.generation)
+    if new.auto_generation:
+        if new.content is not None:
+            raise InvalidParameter(
+                "secretContent.content cannot be given when enableAutoGeneration is true"
+            )
+        return generate_content(new.generation)
+    if new.content is None:
+        raise InvalidParameter(
+            "secretContent is required unless enableAutoGeneration is true with a "
+            "secretGenerationContext"
+        )
+    return check_content(new.content)
+
+
+def create_secret(deps: Deps, call: Call, new: NewSecret) -> Secret:
+    """Create an ACTIVE secret whose first version is CURRENT and LATEST."""
+    now = deps.clock.now()
+    check_rules(new.rules, now)
+    check_rotation(new.rotation, new.auto_generation)
+    content = _first_content(new)  # generation may be slow: before the transaction
+    secret_id = new_ocid("vaultsecret", deps.region, deps.random_bytes)
+    with deps.db.transaction() as tx:
+        vault = _vault_and_key(deps, tx, call, new)
+        secret = Secret(
+            id=secret_id,
+            tenancy_id=vault.tenancy_id,
+            compartment_id=new.compartment_id,
+            vault_id=vault.id,
+            key_id=new.key_id,
+            name=new.name,
+            lifecycle_state=State.ACTIVE,
+            time_created=now,
+            digest_key=new_digest_key(deps, secret_id),
+            description=new.description,
+            current=0,
+            latest=0,
+            metadata=new.metadata,
+            freeform_tags=new.freeform_tags,
+            defined_tags=new.defined_tags,
+            rules=new.rules,
+            generation=new.generation,
+            auto_generation=new.auto_generation,
+            rotation=new.rotation,
+            next_rotation_time=next_rotation(new.rotation, now),
+        )
+        tx.secrets.release_name(vault.id, new.name, now)
+        tx.secrets.add(secret)
+        first = NewContent(content, new.version_name, Stage.CURRENT, new.auto_generation)
+        add_version(deps, tx, secret, first)
+        tx.secrets.save(secret)
+    return secret
+
+
+def _vault_and_key(deps: Deps, tx: Transaction, call: Call, new: NewSecret) -> Vault:
+    """Authorize CreateSecret on the secret's place, its vault and its key; check them."""
+    require_compartment(deps, tx, call, new.compartment_id)
+    vault, key = tx.vaults.get(new.vault_id), tx.keys.get(new.key_id)
+    tenancy = call.principal.tenancy_id
+    if vault is None or key is None or vault.tenancy_id != tenancy or key.tenancy_id != tenancy:
+        raise NotFound(NOT_FOUND)
+    target = {
+        "tenancy.id": vault.tenancy_id,
+        "compartment.id": new.compartment_id,
+        "vault.id": vault.id,
+        "secret.name": new.name,
+    }
+    authorize(deps, call, "CreateSecret", target, ("SECRET_CREATE",))
+    authorize(deps, call, "CreateSecret", vault_target(vault), ("VAULT_CREATE_SECRET",))
+    authorize(deps, call, "CreateSecret", key_target(key), ("KEY_ENCRYPT", "KEY_DECRYPT"))
+    _check_key(key, vault)
+    require_state(as_of(vault, deps.clock.now()).lifecycle_state, (State.ACTIVE,), "vault")
+    return vault
+
+
+def _check_key(key: Key, vault: Vault) -> None:
+    if key.vault_id != vault.id:
+        raise InvalidParameter("keyId must be a key of the vault vaultId")
+    if key.is_external:
+        # Secret contents are read on the hot path with cached data keys; Strongroom does not
+        # (yet) wrap them through an EKM, so secrets stay out of EXTERNAL vaults.
+        raise InvalidParameter(
+            "Secrets cannot be stored in an EXTERNAL vault: use a vault of type DEFAULT "
+            "or VIRTUAL_PRIVATE"
+        )
+    if not key.shape.is_symmetric:
+        raise InvalidParameter("keyId must be a symmetric (AES) key to encrypt secrets")
+
+
+def get_secret(deps: Deps, call: Call, secret_id: str) -> Secret:
+    """One secret's metadata, with its state as of now."""
+    with deps.db.transaction(read_only=True) as tx:
+        return secret_for(deps, tx, call, secret_id, "GetSecret")
+
+
+def list_secrets(
+    deps: Deps, call: Call, compartment_id: str, page: PageRequest, filters: dict[str, str]
+) -> Page[Secret]:
+    """Secrets of a compartment, optionally of one vault, with one name or in one state."""
+    with deps.db.transaction(read_only=True) as tx:
+        require_compartment(deps, tx, call, compartment_id)
+        target = {"tenancy.id": call.principal.tenancy_id, "compartment.id": compartment_id}
+        if "vault_id" in filters:
+            target["vault.id"] = filters["vault_id"]
+        authorize(deps, call, "ListSecrets", target)
+        now = deps.clock.now()
+        found = tx.secrets.list(call.principal.tenancy_id, compartment_id, page, filters, now)
+    return cut([secret_as_of(s, now) for s in found], page)
