@@ -19,12 +19,13 @@ from strongroom.crypto.providers.base import KeyMaterialProvider
 from strongroom.crypto.providers.ekm_client import ExternalKeyManagers
 from strongroom.crypto.providers.software import SoftwareProvider
 from strongroom.crypto.request_signing import new_api_key_pair
+from strongroom.domain.clock import Clock, SystemClock
 from strongroom.domain.key import ProtectionMode
 from strongroom.services.audit.log import AuditLog
 from strongroom.services.ekm_port import EkmSettings
 from strongroom.services.identity.authorizer import PolicyAuthorizer
 from strongroom.services.identity.bootstrap import AdminIdentity, ensure_tenancy, new_admin_identity
-from strongroom.services.ports import Clock, Deps, SystemClock
+from strongroom.services.ports import Deps
 from strongroom.storage.engine import make_engine
 from strongroom.storage.migrate import upgrade
 from strongroom.storage.unit_of_work import Database
@@ -77,7 +78,7 @@ def create_app(
 ) -> tuple[Starlette, Deps]:
     """The ASGI application for ``settings`` and the dependencies behind it."""
     deps = open_deps(settings, clock)
-    return build_app(Api(deps, settings.advertised_url), extra_routes), deps
+    return build_app(Api(deps), extra_routes), deps
 
 
 def initialize(data_dir: Path, region: str, database_url: str | None = None) -> AdminIdentity:

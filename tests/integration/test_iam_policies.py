@@ -13,6 +13,7 @@ from oci.identity import models as im
 from oci.key_management import models as m
 
 from strongroom.iam.operations import permissions_for
+from strongroom.iam.target import Target
 from strongroom.services.identity import resource_principals
 from tests.integration import iam_support, support
 from tests.integration.iam_support import Iam, decrypt, encrypt, invalid, refused, unique
@@ -497,12 +498,7 @@ def test_resources_matching_a_rule_act_with_the_dynamic_groups_grants(
     )
     assert member.dynamic_group_ids == {group.id}
     assert member.principal_type == "resource"
-    target = {
-        "tenancy.id": iam.tenancy,
-        "compartment.id": home.id,
-        "vault.id": key.vault_id,
-        "key.id": key.id,
-    }
+    target = Target(iam.tenancy, home.id, vault_id=key.vault_id, key_id=key.id)
     permissions = permissions_for("Encrypt")
     assert deps.authorizer.is_allowed(member, "Encrypt", permissions, target)
     assert not deps.authorizer.is_allowed(member, "ScheduleKeyDeletion", ("KEY_DELETE",), target)

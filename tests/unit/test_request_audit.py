@@ -30,7 +30,6 @@ def _deps(queue: _Queue) -> Any:
 def test_an_authenticated_call_is_queued_as_an_audit_event() -> None:
     queue = _Queue()
     note = AuditNote(
-        operation="Encrypt",
         resource_id="ocid1.key.oc1..kkkk",
         compartment_id=TENANCY,
         decision="allowed",
@@ -53,8 +52,8 @@ def test_an_authenticated_call_is_queued_as_an_audit_event() -> None:
 def test_a_failed_signature_is_queued_for_the_claimed_caller() -> None:
     queue = _Queue()
     claimed = f"{TENANCY}/{USER}/aa:bb"
-    record_request(_deps(queue), AuditNote(), "kms_crypto.encrypt", 401, "r1", None, claimed)
-    record_request(_deps(queue), AuditNote(), "kms_crypto.encrypt", 401, "r2", None, claimed)
+    record_request(_deps(queue), AuditNote(), "Encrypt", 401, "r1", None, claimed)
+    record_request(_deps(queue), AuditNote(), "Encrypt", 401, "r2", None, claimed)
     first, second = (AuditEvent(*row) for row in queue.rows)
     assert (first.tenancy_id, first.principal_id, first.decision) == (
         TENANCY,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strongroom.domain.errors import NotAuthorized
 from strongroom.iam.operations import permissions_for
+from strongroom.iam.target import Target
 from strongroom.services.context import Call
 from strongroom.services.ports import Deps
 
@@ -12,21 +13,20 @@ def authorize(
     deps: Deps,
     call: Call,
     operation: str,
-    target: dict[str, str],
+    target: Target,
     permissions: tuple[str, ...] | None = None,
 ) -> None:
     """Raise NotAuthorized (a 404 at the edge) unless the call may run on ``target``.
 
-    ``target`` holds policy variables such as ``compartment.id``, ``vault.id``, ``key.id``.
+    ``target`` answers the policy variables ``target.compartment.id``, ``target.vault.id``...
     ``permissions`` checks a part of the operation's permissions where they apply to different
     targets (CreateKey: KEY_CREATE where the key goes, VAULT_CREATE_KEY on the vault).
     Resources of another tenancy are never visible.
     """
     note = call.audit
-    note.operation = operation
-    note.resource_id = _resource_of(target) or note.resource_id
-    note.compartment_id = target.get("compartment.id", note.compartment_id)
-    tenancy = target.get("tenancy.id")
+    note.resource_id = target.resource_id or note.resource_id
+    note.compartment_id = target.compartment_id or note.compartment_id
+    tenancy = target.tenancy_id
     if tenancy is not None and tenancy != call.principal.tenancy_id:
         note.decision = "denied"
         raise NotAuthorized("The resource does not exist or you are not authorized to access it")
@@ -35,22 +35,3 @@ def authorize(
     note.decision = "allowed" if allowed else "denied"
     if not allowed:
         raise NotAuthorized("The resource does not exist or you are not authorized to access it")
-
-
-_RESOURCE_VARIABLES = (
-    "key.id",
-    "secret.id",
-    "vault.id",
-    "ekms-private-endpoint.id",
-    "policy.id",
-    "user.id",
-    "group.id",
-)
-
-
-def _resource_of(target: dict[str, str]) -> str | None:
-    """The most specific resource a target names."""
-    for name in _RESOURCE_VARIABLES:
-        if name in target:
-            return target[name]
-    return None

@@ -11,7 +11,6 @@ from strongroom.domain.identity import Principal
 class AuditNote:
     """What authorization learned about a call, for its audit event (filled as the call runs)."""
 
-    operation: str | None = None
     resource_id: str | None = None
     compartment_id: str | None = None
     decision: str = "none"

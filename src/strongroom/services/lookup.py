@@ -13,6 +13,7 @@ from strongroom.domain.errors import NotFound
 from strongroom.domain.key import Key, KeyVersion
 from strongroom.domain.lifecycle import State
 from strongroom.domain.vault import Vault
+from strongroom.iam.target import Target
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.ports import Deps
@@ -21,23 +22,14 @@ from strongroom.storage.unit_of_work import Transaction
 NOT_FOUND = "The resource does not exist or you are not authorized to access it"
 
 
-def vault_target(vault: Vault) -> dict[str, str]:
-    """Policy variables describing a vault."""
-    return {
-        "tenancy.id": vault.tenancy_id,
-        "compartment.id": vault.compartment_id,
-        "vault.id": vault.id,
-    }
+def vault_target(vault: Vault) -> Target:
+    """The policy target of a vault."""
+    return Target(vault.tenancy_id, vault.compartment_id, vault_id=vault.id)
 
 
-def key_target(key: Key) -> dict[str, str]:
-    """Policy variables describing a key."""
-    return {
-        "tenancy.id": key.tenancy_id,
-        "compartment.id": key.compartment_id,
-        "vault.id": key.vault_id,
-        "key.id": key.id,
-    }
+def key_target(key: Key) -> Target:
+    """The policy target of a key."""
+    return Target(key.tenancy_id, key.compartment_id, vault_id=key.vault_id, key_id=key.id)
 
 
 def require_compartment(deps: Deps, tx: Transaction, call: Call, compartment_id: str) -> None:

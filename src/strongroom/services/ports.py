@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from strongroom.barrier.barrier import Barrier
 from strongroom.crypto.providers.base import KeyMaterialProvider
+from strongroom.domain.clock import Clock, SystemClock
 from strongroom.domain.ekm import EkmHealth
-from strongroom.domain.identity import Principal
+from strongroom.domain.identity import AuditEvent, AuditRow, Principal
 from strongroom.domain.key import ProtectionMode
-from strongroom.services.audit.log import AuditLog
+from strongroom.iam.target import Target
 from strongroom.services.caches import TTLCache
 from strongroom.services.ekm_port import EkmSettings, ExternalKeyManagerPort
 from strongroom.storage.unit_of_work import Database
@@ -21,21 +22,6 @@ from strongroom.storage.unit_of_work import Database
 # Tables whose in-process writes drop the caches of their rows (see Deps.__post_init__).
 KEY_TABLES = frozenset({"vaults", "keys", "key_versions"})
 SECRET_TABLES = frozenset({"secrets", "secret_versions"})
-
-
-class Clock(Protocol):
-    """Port: the current time (injected so lifecycle timers are testable without sleeping)."""
-
-    def now(self) -> datetime:
-        """An aware UTC datetime."""
-        ...
-
-
-class SystemClock:
-    """The real clock."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class Authorizer(Protocol):
@@ -46,9 +32,27 @@ class Authorizer(Protocol):
         principal: Principal,
         operation: str,
         permissions: tuple[str, ...],
-        target: dict[str, str],
+        target: Target,
     ) -> bool:
         """True when every permission is granted for the target."""
+        ...
+
+
+class AuditSink(Protocol):
+    """Port: where audit events go (implemented by :class:`.audit.log.AuditLog`)."""
+
+    def record(self, row: AuditRow) -> None:
+        """Queue one event; cheap, called on every request."""
+        ...
+
+    def events(
+        self, tenancy_id: str, start: datetime, end: datetime, limit: int, offset: int
+    ) -> list[AuditEvent]:
+        """Stored events of a tenancy in [start, end), everything recorded so far included."""
+        ...
+
+    def close(self) -> None:
+        """Write what is queued and stop."""
         ...
 
 
@@ -62,12 +66,17 @@ class Deps:
     providers: dict[ProtectionMode, KeyMaterialProvider]
     region: str
     public_url: str
+    # Two clocks, one port. ``clock`` is the service's time: lifecycle timers (scheduled
+    # deletion, expiry, rotation) and the times stored on resources; tests move it by hand.
+    # ``wall_clock`` is always real time where Strongroom's clock is compared with another
+    # party's: request signature dates, token lifetimes, audit event times.
     clock: Clock = field(default_factory=SystemClock)
     wall_clock: Clock = field(default_factory=SystemClock)
+    # Every random byte a use case needs (ids, data keys) comes from here.
     random_bytes: Callable[[int], bytes] = os.urandom
     # Hot-path caches are reloaded after 1 second, ahead of their expiry (see TTLCache).
     credentials: TTLCache[Any] = field(default_factory=lambda: TTLCache(2.0, refresh_after=1.0))
-    audit: AuditLog | None = None
+    audit: AuditSink | None = None
     # Vault, key and key-version rows for crypto calls (see services.key_use); dropped whenever
     # this process writes any of them, and re-read from storage at least every 2 seconds.
     keys_in_use: TTLCache[Any] = field(default_factory=lambda: TTLCache(2.0, refresh_after=1.0))

@@ -7,7 +7,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from strongroom.api.oci import parse
 from strongroom.api.oci.errors import message_for, status_and_code
+from strongroom.api.oci.hot_routes import HotRoutes
 from strongroom.api.oci.signature import signed_request
 from strongroom.domain.errors import PayloadTooLarge, StrongroomError
 from strongroom.services import idempotency
@@ -37,10 +38,10 @@ RawHeaders = list[tuple[bytes, bytes]]
 
 @dataclass(frozen=True)
 class Api:
-    """What every handler may use: the services' dependencies and the advertised base URL."""
+    """What every handler may use: the services' dependencies (``deps.public_url`` is the
+    advertised base URL)."""
 
     deps: Deps
-    public_url: str
 
 
 @dataclass
@@ -103,22 +104,35 @@ def json_response(status: int, body: Any, request_id: str, headers: dict[str, st
     return Response(raw, status_code=status, headers=headers, media_type="application/json")
 
 
-def endpoint(
-    api: Api,
-    handler: Handler,
-    *,
-    idempotent: bool = False,
-    max_body: int = DEFAULT_MAX_BODY,
-    inline: bool = False,
-) -> Endpoint:
-    """``handler`` as an ASGI application: authenticate, run in the thread pool, render.
+class ApiRoute(NamedTuple):
+    """One API operation of a route table: its name in the API (``Encrypt``), which is what
+    audit records and logs show, its method and path, and its handler.
 
-    With ``inline`` (only for handlers with no effect before they could block: see
-    :mod:`strongroom.services.nonblocking`), authentication and handler first run on the
-    event loop with blocking forbidden, and go to the thread pool only when they would block
-    (credentials, key or secret rows not cached, a key that is not a SOFTWARE AES key).
+    ``idempotent`` routes accept ``opc-retry-token``. ``inline`` routes (only handlers with no
+    effect before they could block: see :mod:`strongroom.services.nonblocking`) first run on
+    the event loop with blocking forbidden, and go to the thread pool only when they would
+    block (credentials, key or secret rows not cached, a key that is not a SOFTWARE AES key);
+    they are also dispatched ahead of Starlette (:mod:`.hot_routes`).
     """
-    return Endpoint(api, handler, idempotent=idempotent, max_body=max_body, inline=inline)
+
+    operation: str
+    method: str
+    path: str
+    handler: Handler
+    idempotent: bool = False
+    inline: bool = False
+
+
+def endpoint(api: Api, route: ApiRoute, *, max_body: int = DEFAULT_MAX_BODY) -> Endpoint:
+    """``route``'s handler as an ASGI application: authenticate, run, render, audit."""
+    return Endpoint(
+        api,
+        route.handler,
+        operation=route.operation,
+        idempotent=route.idempotent,
+        max_body=max_body,
+        inline=route.inline,
+    )
 
 
 class Endpoint:
@@ -131,14 +145,21 @@ class Endpoint:
     __slots__ = ("api", "handler", "idempotent", "inline", "max_body", "operation")
 
     def __init__(
-        self, api: Api, handler: Handler, *, idempotent: bool, max_body: int, inline: bool
+        self,
+        api: Api,
+        handler: Handler,
+        *,
+        operation: str,
+        idempotent: bool,
+        max_body: int,
+        inline: bool,
     ) -> None:
         self.api = api
         self.handler = handler
         self.idempotent = idempotent
         self.max_body = max_body
         self.inline = inline and not idempotent
-        self.operation = f"{handler.__module__.rsplit('.', 1)[-1]}.{handler.__name__}"
+        self.operation = operation
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # ASGI header names are already lower-case bytes; the first of repeated headers wins.
@@ -208,7 +229,7 @@ class Endpoint:
         record_request(
             self.api.deps,
             note,
-            note.operation or self.operation,
+            self.operation,
             status,
             request_id,
             client[0] if client else None,
@@ -327,13 +348,13 @@ def _process(
     return reply.status, body, reply_headers
 
 
-# A route table's row: path, method, handler, and whether it accepts opc-retry-token.
-RouteRow = tuple[str, str, Handler, bool]
-
-
-def routes(api: Api, table: Sequence[RouteRow], prefix: str = "") -> list[BaseRoute]:
-    """Starlette routes for ``table`` (paths after ``prefix``), bound to ``api``."""
-    return [
-        Route(prefix + path, endpoint(api, handler, idempotent=idem), methods=[method])
-        for path, method, handler, idem in table
+def routes(api: Api, table: Sequence[ApiRoute], hot: HotRoutes) -> list[BaseRoute]:
+    """Starlette routes for ``table``, bound to ``api``; inline routes are registered in
+    ``hot`` as well, and listed first (no other route can match their paths)."""
+    first: list[BaseRoute] = [
+        hot.route(r.path, r.method, endpoint(api, r)) for r in table if r.inline
     ]
+    rest: list[BaseRoute] = [
+        Route(r.path, endpoint(api, r), methods=[r.method]) for r in table if not r.inline
+    ]
+    return first + rest

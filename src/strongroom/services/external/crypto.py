@@ -11,19 +11,33 @@ EKM version encrypts and decrypts.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from strongroom.crypto import ciphertext
 from strongroom.crypto.providers.ekm_client import EkmError, EkmVaultBlocked
 from strongroom.domain.errors import InvalidParameter
-from strongroom.domain.key import Algorithm
+from strongroom.domain.key import Algorithm, Key, KeyVersion
+from strongroom.domain.vault import Vault
 from strongroom.services.external import health as ekm_health
 from strongroom.services.external.connection import connection_for, manager, translate
-from strongroom.services.kms.key_use import UsableKey
 from strongroom.services.pending import Pending
 from strongroom.services.ports import Deps
 
 T = TypeVar("T")
+
+
+class UsableKey(Protocol):
+    """What this module needs of a key resolved for one operation (see ``kms.key_use``, which
+    sits above this context and hands its ``UsableKey`` in)."""
+
+    @property
+    def key(self) -> Key: ...
+
+    @property
+    def version(self) -> KeyVersion: ...
+
+    @property
+    def vault(self) -> Vault: ...
 
 
 def seal(deps: Deps, usable: UsableKey, plaintext: bytes, associated: bytes) -> Pending[bytes]:

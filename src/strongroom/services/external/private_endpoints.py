@@ -15,6 +15,7 @@ from strongroom.domain.errors import Conflict, InvalidParameter, NotAuthorized, 
 from strongroom.domain.ids import new_ocid
 from strongroom.domain.lifecycle import State
 from strongroom.domain.paging import Page, PageRequest, cut
+from strongroom.iam.target import Target
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
@@ -47,13 +48,11 @@ class PrivateEndpointChanges:
     defined_tags: tags.DefinedTags | None = None
 
 
-def target_of(endpoint: EkmsPrivateEndpoint) -> dict[str, str]:
-    """Policy variables describing a private endpoint."""
-    return {
-        "tenancy.id": endpoint.tenancy_id,
-        "compartment.id": endpoint.compartment_id,
-        "ekms-private-endpoint.id": endpoint.id,
-    }
+def target_of(endpoint: EkmsPrivateEndpoint) -> Target:
+    """The policy target of a private endpoint."""
+    return Target(
+        endpoint.tenancy_id, endpoint.compartment_id, ekms_private_endpoint_id=endpoint.id
+    )
 
 
 def create_private_endpoint(deps: Deps, call: Call, new: NewPrivateEndpoint) -> EkmsPrivateEndpoint:
@@ -80,7 +79,7 @@ def create_private_endpoint(deps: Deps, call: Call, new: NewPrivateEndpoint) -> 
     )
     with deps.db.transaction() as tx:
         require_compartment(deps, tx, call, new.compartment_id)
-        target = {"tenancy.id": endpoint.tenancy_id, "compartment.id": endpoint.compartment_id}
+        target = Target(endpoint.tenancy_id, endpoint.compartment_id)
         authorize(deps, call, "CreateEkmsPrivateEndpoint", target)
         tx.private_endpoints.add(endpoint)
     return endpoint
@@ -109,7 +108,7 @@ def list_private_endpoints(
     """Private endpoints in a compartment, one window at a time."""
     with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, compartment_id)
-        target = {"tenancy.id": call.principal.tenancy_id, "compartment.id": compartment_id}
+        target = Target(call.principal.tenancy_id, compartment_id)
         authorize(deps, call, "ListEkmsPrivateEndpoints", target)
         found = tx.private_endpoints.list(call.principal.tenancy_id, compartment_id, page)
     return cut(found, page)
@@ -168,7 +167,7 @@ def dial_for_vault(
     )
     if endpoint is None or endpoint.tenancy_id != call.principal.tenancy_id:
         raise unknown
-    where = {"tenancy.id": endpoint.tenancy_id, "compartment.id": endpoint.compartment_id}
+    where = Target(endpoint.tenancy_id, endpoint.compartment_id)
     try:
         authorize(deps, call, "CreateVault", where, ("EKMS_PRIVATE_ENDPOINT_READ",))
     except NotAuthorized:

@@ -10,6 +10,7 @@ from strongroom.iam.compartments import CompartmentTree
 from strongroom.iam.evaluator import Actor, Decision, Policy, PolicySet, Question
 from strongroom.iam.policy_ast import PolicySyntaxError
 from strongroom.iam.policy_parser import parse_statement
+from strongroom.iam.target import Target
 from strongroom.services.caches import TTLCache
 from strongroom.storage.unit_of_work import Database
 
@@ -72,7 +73,7 @@ class PolicyAuthorizer:
         principal: Principal,
         operation: str,
         permissions: tuple[str, ...],
-        target: dict[str, str],
+        target: Target,
     ) -> Decision:
         """The decision and the statements behind it."""
         cache_key = (
@@ -83,7 +84,7 @@ class PolicyAuthorizer:
             principal.dynamic_group_ids,
             operation,
             permissions,
-            tuple(sorted(target.items())),
+            target,
         )
         cached = self._decisions.get(cache_key)
         if cached is not None:
@@ -98,7 +99,7 @@ class PolicyAuthorizer:
         principal: Principal,
         operation: str,
         permissions: tuple[str, ...],
-        target: dict[str, str],
+        target: Target,
     ) -> Decision:
         actor = Actor(
             id=principal.user_id,
@@ -108,9 +109,7 @@ class PolicyAuthorizer:
             dynamic_group_ids=principal.dynamic_group_ids,
             dynamic_group_names=principal.dynamic_group_names,
         )
-        variables: dict[str, tuple[str, ...]] = {
-            f"target.{name}": (value,) for name, value in target.items() if name != "tenancy.id"
-        }
+        variables = target.variables()
         variables.update(
             {
                 "request.user.id": (principal.user_id,),
@@ -120,7 +119,7 @@ class PolicyAuthorizer:
                 "request.region": (self._region,),
             }
         )
-        compartment = target.get("compartment.id", principal.tenancy_id)
+        compartment = target.compartment_id or principal.tenancy_id
         question = Question(actor, operation, permissions, compartment, variables)
         return self.policy_set(principal.tenancy_id).decide(question)
 
@@ -129,6 +128,6 @@ class PolicyAuthorizer:
         principal: Principal,
         operation: str,
         permissions: tuple[str, ...],
-        target: dict[str, str],
+        target: Target,
     ) -> bool:
         return self.decide(principal, operation, permissions, target).allowed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from strongroom.domain.errors import InvalidParameter
+from strongroom.iam.target import Target
 from strongroom.services.context import Call
 from strongroom.services.ports import Deps
 
@@ -29,12 +30,10 @@ def description(value: object, field: str = "description") -> str:
     return value
 
 
-def tenancy_target(call: Call, compartment_id: str | None = None) -> dict[str, str]:
-    """Policy variables for an identity resource (they all live in the tenancy)."""
-    return {
-        "tenancy.id": call.principal.tenancy_id,
-        "compartment.id": compartment_id or call.principal.tenancy_id,
-    }
+def tenancy_target(call: Call, compartment_id: str | None = None, **ids: str) -> Target:
+    """The policy target of an identity resource (they all live in the tenancy)."""
+    tenancy = call.principal.tenancy_id
+    return Target(tenancy, compartment_id or tenancy, **ids)
 
 
 def identity_changed(deps: Deps) -> None:

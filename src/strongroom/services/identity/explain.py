@@ -9,6 +9,7 @@ from strongroom.domain.identity import Principal
 from strongroom.domain.ids import ocid_type
 from strongroom.iam.evaluator import Decision
 from strongroom.iam.operations import OPERATION_PERMISSIONS
+from strongroom.iam.target import Target
 from strongroom.services.identity.authorizer import PolicyAuthorizer
 from strongroom.services.lookup import key_target, vault_target
 from strongroom.services.ports import Deps
@@ -21,7 +22,7 @@ class Explanation:
     principal: Principal
     operation: str
     permissions: tuple[str, ...]
-    target: dict[str, str]
+    target: Target
     decision: Decision
 
 
@@ -44,7 +45,7 @@ def _principal(deps: Deps, user: str) -> Principal:
     )
 
 
-def _target(deps: Deps, resource: str) -> dict[str, str]:
+def _target(deps: Deps, resource: str) -> Target:
     kind = ocid_type(resource)
     with deps.db.transaction(read_only=True) as tx:
         if kind == "vault" and (vault := tx.vaults.get(resource)):
@@ -52,9 +53,9 @@ def _target(deps: Deps, resource: str) -> dict[str, str]:
         if kind == "key" and (key := tx.keys.get(resource)):
             return key_target(key)
         if kind == "compartment" and (compartment := tx.iam.get_compartment(resource)):
-            return {"tenancy.id": compartment.tenancy_id, "compartment.id": compartment.id}
+            return Target(compartment.tenancy_id, compartment.id)
         if kind == "tenancy" and tx.identity.get_tenancy(resource):
-            return {"tenancy.id": resource, "compartment.id": resource}
+            return Target(resource, resource)
     raise NotFound(f"No resource {resource!r}")
 
 
@@ -68,7 +69,7 @@ def explain(deps: Deps, user: str, operation: str, resource: str) -> Explanation
         raise InvalidParameter("Policies are not in use on this server")
     principal = _principal(deps, user)
     target = _target(deps, resource)
-    if target["tenancy.id"] != principal.tenancy_id:
+    if target.tenancy_id != principal.tenancy_id:
         raise InvalidParameter("The user and the resource are in different tenancies")
     permissions = OPERATION_PERMISSIONS[operation]
     decision = deps.authorizer.decide(principal, operation, permissions, target)

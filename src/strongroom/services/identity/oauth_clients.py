@@ -56,7 +56,7 @@ def _owned_user(deps: Deps, call: Call, user_id: str, operation: str) -> None:
         or user.lifecycle_state != "ACTIVE"
     ):
         raise NotFound(NOT_FOUND)
-    authorize(deps, call, operation, {**tenancy_target(call), "user.id": user_id})
+    authorize(deps, call, operation, tenancy_target(call, user_id=user_id))
 
 
 def create_credential(

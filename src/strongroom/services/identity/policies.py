@@ -50,7 +50,7 @@ def _policy(
         deps,
         call,
         operation,
-        {**tenancy_target(call, policy.compartment_id), "policy.id": policy.id},
+        tenancy_target(call, policy.compartment_id, policy_id=policy.id),
     )
     if operation in ("UpdatePolicy", "DeletePolicy") and _is_tenant_admin_policy(policy):
         raise IncorrectState("The tenant admin policy cannot be changed or deleted")

@@ -22,7 +22,7 @@ def _user(deps: Deps, tx: Transaction, call: Call, user_id: str, operation: str)
     user = tx.identity.get_user(user_id)
     if user is None or user.tenancy_id != call.principal.tenancy_id:
         raise NotFound(NOT_FOUND)
-    authorize(deps, call, operation, {**tenancy_target(call), "user.id": user.id})
+    authorize(deps, call, operation, tenancy_target(call, user_id=user.id))
     return user
 
 
@@ -30,7 +30,7 @@ def _group(deps: Deps, tx: Transaction, call: Call, group_id: str, operation: st
     group = tx.iam.get_group(group_id)
     if group is None or group.tenancy_id != call.principal.tenancy_id:
         raise NotFound(NOT_FOUND)
-    authorize(deps, call, operation, {**tenancy_target(call), "group.id": group.id})
+    authorize(deps, call, operation, tenancy_target(call, group_id=group.id))
     return group
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import zlib
 from dataclasses import dataclass
 
@@ -179,7 +178,7 @@ def generate_data_key(
     usable = use_key(deps, call, vault_id, key_id, None, "GenerateDataEncryptionKey")
     if usable.key.shape.algorithm is not Algorithm.AES:
         raise InvalidParameter("GenerateDataEncryptionKey needs an AES master key")
-    data_key = os.urandom(shape.length)
+    data_key = deps.random_bytes(shape.length)
     shown = data_key if include_plaintext else None
     if usable.key.is_external:
         sealing = crypto.seal(deps, usable, data_key, canonical_associated_data(associated))

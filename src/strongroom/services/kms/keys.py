@@ -21,6 +21,7 @@ from strongroom.domain.key import (
 from strongroom.domain.lifecycle import State, deletion_time, require_state
 from strongroom.domain.paging import Page, PageRequest, cut
 from strongroom.domain.vault import Vault
+from strongroom.iam.target import Target
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
@@ -110,11 +111,7 @@ def create_key(deps: Deps, call: Call, vault_id: str, new: NewKey) -> tuple[Key,
     with deps.db.transaction() as tx:
         require_compartment(deps, tx, call, new.compartment_id)
         vault = _vault_in_tenancy(deps, tx, call, vault_id)
-        target = {
-            "tenancy.id": vault.tenancy_id,
-            "compartment.id": new.compartment_id,
-            "vault.id": vault.id,
-        }
+        target = Target(vault.tenancy_id, new.compartment_id, vault_id=vault.id)
         authorize(deps, call, "CreateKey", target, ("KEY_CREATE",))
         authorize(deps, call, "CreateKey", vault_target(vault), ("VAULT_CREATE_KEY",))
         require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
@@ -167,11 +164,7 @@ def list_keys(
     with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, compartment_id)
         vault = _vault_in_tenancy(deps, tx, call, vault_id)
-        target = {
-            "tenancy.id": vault.tenancy_id,
-            "compartment.id": compartment_id,
-            "vault.id": vault.id,
-        }
+        target = Target(vault.tenancy_id, compartment_id, vault_id=vault.id)
         authorize(deps, call, "ListKeys", target)
         found = tx.keys.list(vault_id, compartment_id, page, filters)
     now = deps.clock.now()

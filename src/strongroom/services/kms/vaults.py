@@ -14,6 +14,7 @@ from strongroom.domain.ids import new_ocid
 from strongroom.domain.lifecycle import State, deletion_time, require_state
 from strongroom.domain.paging import Page, PageRequest, cut
 from strongroom.domain.vault import VAULT_DELETION_DAYS, Vault, VaultType
+from strongroom.iam.target import Target
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
@@ -72,7 +73,7 @@ def create_vault(deps: Deps, call: Call, new: NewVault) -> Vault:
         if new.external is not None and new.external.private_endpoint_id is not None:
             endpoint_id = new.external.private_endpoint_id
             dial = private_endpoints.dial_for_vault(deps, tx, call, endpoint_id).dial()
-        target = {"tenancy.id": call.principal.tenancy_id, "compartment.id": new.compartment_id}
+        target = Target(call.principal.tenancy_id, new.compartment_id)
         authorize(deps, call, "CreateVault", target)
         vault = Vault(
             id=vault_id,
@@ -138,7 +139,7 @@ def list_vaults(deps: Deps, call: Call, compartment_id: str, page: PageRequest) 
     """Vaults in a compartment, one window at a time."""
     with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, compartment_id)
-        target = {"tenancy.id": call.principal.tenancy_id, "compartment.id": compartment_id}
+        target = Target(call.principal.tenancy_id, compartment_id)
         authorize(deps, call, "ListVaults", target)
         found = tx.vaults.list(call.principal.tenancy_id, compartment_id, page)
     now = deps.clock.now()

@@ -9,6 +9,7 @@ from datetime import datetime
 from strongroom.domain.errors import IncorrectState, InvalidParameter, NotFound
 from strongroom.domain.lifecycle import State
 from strongroom.domain.secret import Secret, SecretVersion, Stage
+from strongroom.iam.target import Target
 from strongroom.services.authz import authorize
 from strongroom.services.caches import complete
 from strongroom.services.context import Call
@@ -31,15 +32,15 @@ class VersionRef:
             raise InvalidParameter("Give at most one of versionNumber, secretVersionName, stage")
 
 
-def secret_target(secret: Secret) -> dict[str, str]:
-    """Policy variables describing a secret."""
-    return {
-        "tenancy.id": secret.tenancy_id,
-        "compartment.id": secret.compartment_id,
-        "vault.id": secret.vault_id,
-        "secret.id": secret.id,
-        "secret.name": secret.name,
-    }
+def secret_target(secret: Secret) -> Target:
+    """The policy target of a secret."""
+    return Target(
+        secret.tenancy_id,
+        secret.compartment_id,
+        vault_id=secret.vault_id,
+        secret_id=secret.id,
+        secret_name=secret.name,
+    )
 
 
 def secret_as_of(secret: Secret, now: datetime) -> Secret:

@@ -21,6 +21,7 @@ from strongroom.domain.secret import (
 )
 from strongroom.domain.secret_rules import check_rotation, check_rules, next_rotation
 from strongroom.domain.vault import Vault
+from strongroom.iam.target import Target
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.lookup import (
@@ -125,12 +126,7 @@ def _vault_and_key(deps: Deps, tx: Transaction, call: Call, new: NewSecret) -> V
     tenancy = call.principal.tenancy_id
     if vault is None or key is None or vault.tenancy_id != tenancy or key.tenancy_id != tenancy:
         raise NotFound(NOT_FOUND)
-    target = {
-        "tenancy.id": vault.tenancy_id,
-        "compartment.id": new.compartment_id,
-        "vault.id": vault.id,
-        "secret.name": new.name,
-    }
+    target = Target(vault.tenancy_id, new.compartment_id, vault_id=vault.id, secret_name=new.name)
     authorize(deps, call, "CreateSecret", target, ("SECRET_CREATE",))
     authorize(deps, call, "CreateSecret", vault_target(vault), ("VAULT_CREATE_SECRET",))
     authorize(deps, call, "CreateSecret", key_target(key), ("KEY_ENCRYPT", "KEY_DECRYPT"))
@@ -165,9 +161,7 @@ def list_secrets(
     """Secrets of a compartment, optionally of one vault, with one name or in one state."""
     with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, compartment_id)
-        target = {"tenancy.id": call.principal.tenancy_id, "compartment.id": compartment_id}
-        if "vault_id" in filters:
-            target["vault.id"] = filters["vault_id"]
+        target = Target(call.principal.tenancy_id, compartment_id, vault_id=filters.get("vault_id"))
         authorize(deps, call, "ListSecrets", target)
         now = deps.clock.now()
         found = tx.secrets.list(call.principal.tenancy_id, compartment_id, page, filters, now)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import BaseRoute
-
 from strongroom.api.oci import parse
-from strongroom.api.oci.endpoint import Api, OciRequest, Reply, RouteRow, routes
+from strongroom.api.oci.endpoint import Api, OciRequest, Reply
 from strongroom.api.oci.kms.vaults import list_reply
 from strongroom.api.oci.render import rfc3339
 from strongroom.domain import tags
@@ -22,20 +20,6 @@ from strongroom.services.etags import etag_of
 from strongroom.services.external import private_endpoints as endpoints
 
 KIND = "ekmsprivateendpoint"
-ENDPOINTS = "/20180608/ekmsPrivateEndpoints"
-ONE = f"{ENDPOINTS}/{{ekmsPrivateEndpointId}}"
-
-
-def private_endpoint_routes(api: Api) -> list[BaseRoute]:
-    """The EkmClient's routes (served on the KMS management endpoint, like vaults)."""
-    table: list[RouteRow] = [
-        (ENDPOINTS, "POST", create, True),
-        (ENDPOINTS, "GET", list_, False),
-        (ONE, "GET", get, False),
-        (ONE, "PUT", update, False),
-        (ONE, "DELETE", delete, False),
-    ]
-    return routes(api, table)
 
 
 def summary(endpoint: EkmsPrivateEndpoint) -> dict[str, Any]:

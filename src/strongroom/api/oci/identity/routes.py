@@ -2,56 +2,84 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
-
-from strongroom.api.oci.endpoint import Api, RouteRow, routes
+from strongroom.api.oci.endpoint import ApiRoute
 from strongroom.api.oci.identity import handlers as h
 
 ID = "/20160918"
 
-
-def identity_routes(api: Api) -> list[BaseRoute]:
-    """Every identity route, bound to ``api``."""
-    table: list[RouteRow] = [
-        ("/compartments", "POST", h.create_compartment, True),
-        ("/compartments", "GET", h.list_compartments, False),
-        ("/compartments/{compartmentId}", "GET", h.get_compartment, False),
-        ("/compartments/{compartmentId}", "PUT", h.update_compartment, False),
-        ("/compartments/{compartmentId}", "DELETE", h.delete_compartment, False),
-        ("/users", "POST", h.create_user, True),
-        ("/users", "GET", h.list_users, False),
-        ("/users/{userId}", "GET", h.get_user, False),
-        ("/users/{userId}", "PUT", h.update_user, False),
-        ("/users/{userId}", "DELETE", h.delete_user, False),
-        ("/users/{userId}/apiKeys", "POST", h.upload_api_key, True),
-        ("/users/{userId}/apiKeys", "GET", h.list_api_keys, False),
-        ("/users/{userId}/apiKeys/{fingerprint}", "DELETE", h.delete_api_key, False),
-        ("/users/{userId}/oauth2ClientCredentials", "POST", h.create_oauth_credential, True),
-        ("/users/{userId}/oauth2ClientCredentials", "GET", h.list_oauth_credentials, False),
-        (
-            "/users/{userId}/oauth2ClientCredentials/{credentialId}",
-            "DELETE",
-            h.delete_oauth_credential,
-            False,
-        ),
-        ("/groups", "POST", h.create_group, True),
-        ("/groups", "GET", h.list_groups, False),
-        ("/groups/{groupId}", "GET", h.get_group, False),
-        ("/groups/{groupId}", "PUT", h.update_group, False),
-        ("/groups/{groupId}", "DELETE", h.delete_group, False),
-        ("/userGroupMemberships", "POST", h.add_user_to_group, True),
-        ("/userGroupMemberships", "GET", h.list_memberships, False),
-        ("/userGroupMemberships/{membershipId}", "GET", h.get_membership, False),
-        ("/userGroupMemberships/{membershipId}", "DELETE", h.remove_user_from_group, False),
-        ("/policies", "POST", h.create_policy, True),
-        ("/policies", "GET", h.list_policies, False),
-        ("/policies/{policyId}", "GET", h.get_policy, False),
-        ("/policies/{policyId}", "PUT", h.update_policy, False),
-        ("/policies/{policyId}", "DELETE", h.delete_policy, False),
-        ("/dynamicGroups", "POST", h.create_dynamic_group, True),
-        ("/dynamicGroups", "GET", h.list_dynamic_groups, False),
-        ("/dynamicGroups/{dynamicGroupId}", "GET", h.get_dynamic_group, False),
-        ("/dynamicGroups/{dynamicGroupId}", "PUT", h.update_dynamic_group, False),
-        ("/dynamicGroups/{dynamicGroupId}", "DELETE", h.delete_dynamic_group, False),
-    ]
-    return routes(api, table, ID)
+ROUTES: list[ApiRoute] = [
+    ApiRoute("CreateCompartment", "POST", ID + "/compartments", h.create_compartment, True),
+    ApiRoute("ListCompartments", "GET", ID + "/compartments", h.list_compartments),
+    ApiRoute("GetCompartment", "GET", ID + "/compartments/{compartmentId}", h.get_compartment),
+    ApiRoute(
+        "UpdateCompartment", "PUT", ID + "/compartments/{compartmentId}", h.update_compartment
+    ),
+    ApiRoute(
+        "DeleteCompartment", "DELETE", ID + "/compartments/{compartmentId}", h.delete_compartment
+    ),
+    ApiRoute("CreateUser", "POST", ID + "/users", h.create_user, True),
+    ApiRoute("ListUsers", "GET", ID + "/users", h.list_users),
+    ApiRoute("GetUser", "GET", ID + "/users/{userId}", h.get_user),
+    ApiRoute("UpdateUser", "PUT", ID + "/users/{userId}", h.update_user),
+    ApiRoute("DeleteUser", "DELETE", ID + "/users/{userId}", h.delete_user),
+    ApiRoute("UploadApiKey", "POST", ID + "/users/{userId}/apiKeys", h.upload_api_key, True),
+    ApiRoute("ListApiKeys", "GET", ID + "/users/{userId}/apiKeys", h.list_api_keys),
+    ApiRoute(
+        "DeleteApiKey", "DELETE", ID + "/users/{userId}/apiKeys/{fingerprint}", h.delete_api_key
+    ),
+    ApiRoute(
+        "CreateOAuthClientCredential",
+        "POST",
+        ID + "/users/{userId}/oauth2ClientCredentials",
+        h.create_oauth_credential,
+        True,
+    ),
+    ApiRoute(
+        "ListOAuthClientCredentials",
+        "GET",
+        ID + "/users/{userId}/oauth2ClientCredentials",
+        h.list_oauth_credentials,
+    ),
+    ApiRoute(
+        "DeleteOAuthClientCredential",
+        "DELETE",
+        ID + "/users/{userId}/oauth2ClientCredentials/{credentialId}",
+        h.delete_oauth_credential,
+    ),
+    ApiRoute("CreateGroup", "POST", ID + "/groups", h.create_group, True),
+    ApiRoute("ListGroups", "GET", ID + "/groups", h.list_groups),
+    ApiRoute("GetGroup", "GET", ID + "/groups/{groupId}", h.get_group),
+    ApiRoute("UpdateGroup", "PUT", ID + "/groups/{groupId}", h.update_group),
+    ApiRoute("DeleteGroup", "DELETE", ID + "/groups/{groupId}", h.delete_group),
+    ApiRoute("AddUserToGroup", "POST", ID + "/userGroupMemberships", h.add_user_to_group, True),
+    ApiRoute("ListUserGroupMemberships", "GET", ID + "/userGroupMemberships", h.list_memberships),
+    ApiRoute(
+        "GetUserGroupMembership",
+        "GET",
+        ID + "/userGroupMemberships/{membershipId}",
+        h.get_membership,
+    ),
+    ApiRoute(
+        "RemoveUserFromGroup",
+        "DELETE",
+        ID + "/userGroupMemberships/{membershipId}",
+        h.remove_user_from_group,
+    ),
+    ApiRoute("CreatePolicy", "POST", ID + "/policies", h.create_policy, True),
+    ApiRoute("ListPolicies", "GET", ID + "/policies", h.list_policies),
+    ApiRoute("GetPolicy", "GET", ID + "/policies/{policyId}", h.get_policy),
+    ApiRoute("UpdatePolicy", "PUT", ID + "/policies/{policyId}", h.update_policy),
+    ApiRoute("DeletePolicy", "DELETE", ID + "/policies/{policyId}", h.delete_policy),
+    ApiRoute("CreateDynamicGroup", "POST", ID + "/dynamicGroups", h.create_dynamic_group, True),
+    ApiRoute("ListDynamicGroups", "GET", ID + "/dynamicGroups", h.list_dynamic_groups),
+    ApiRoute("GetDynamicGroup", "GET", ID + "/dynamicGroups/{dynamicGroupId}", h.get_dynamic_group),
+    ApiRoute(
+        "UpdateDynamicGroup", "PUT", ID + "/dynamicGroups/{dynamicGroupId}", h.update_dynamic_group
+    ),
+    ApiRoute(
+        "DeleteDynamicGroup",
+        "DELETE",
+        ID + "/dynamicGroups/{dynamicGroupId}",
+        h.delete_dynamic_group,
+    ),
+]

@@ -19,7 +19,10 @@ def _one(api: Api, vault: Vault, status: int = 200) -> Reply:
 
 def _view(api: Api, view: VaultView, status: int = 200) -> Reply:
     vault = view.vault
-    body = {**render.vault(vault, api.public_url), **render.vault_ekm_fields(vault, view.health)}
+    body = {
+        **render.vault(vault, api.deps.public_url),
+        **render.vault_ekm_fields(vault, view.health),
+    }
     return Reply(body, status, etag=render.vault_etag(vault))
 
 
@@ -55,7 +58,7 @@ def list_(api: Api, req: OciRequest) -> Reply:
     )
     items = [
         {
-            **render.vault_summary(v.vault, api.public_url),
+            **render.vault_summary(v.vault, api.deps.public_url),
             **render.vault_ekm_fields(v.vault, v.health),
         }
         for v in page.items

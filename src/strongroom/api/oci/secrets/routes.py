@@ -3,10 +3,7 @@ SecretsClient retrieval API (/20190301/secretbundles)."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
-
-from strongroom.api.oci.endpoint import Api, Handler, RouteRow, endpoint, routes
-from strongroom.api.oci.hot_routes import HotRoutes
+from strongroom.api.oci.endpoint import ApiRoute
 from strongroom.api.oci.secrets import bundles as b
 from strongroom.api.oci.secrets import secrets as h
 
@@ -15,39 +12,55 @@ ONE = f"{SECRETS}/{{secretId}}"
 VERSION = f"{ONE}/version/{{secretVersionNumber}}"
 BUNDLES = "/20190301/secretbundles"
 
-
-def bundle_read_routes(api: Api, hot: HotRoutes) -> list[BaseRoute]:
-    """GetSecretBundle and GetSecretBundleByName, bound to ``api``, registered in ``hot``.
-
-    The hot reads (see hot_routes). They only read, so they run on the event loop when
-    everything they need is cached (see endpoint(inline=...)).
-    """
-    reads: list[tuple[str, str, Handler]] = [
-        (f"{BUNDLES}/{{secretId}}", "GET", b.get),
-        (f"{BUNDLES}/actions/getByName", "POST", b.get_by_name),
-    ]
-    return [
-        hot.route(path, method, endpoint(api, handler, inline=True))
-        for path, method, handler in reads
-    ]
-
-
-def secret_routes(api: Api) -> list[BaseRoute]:
-    """Every other secrets route, bound to ``api``; actions accept opc-retry-token."""
-    table: list[RouteRow] = [
-        (f"{BUNDLES}/{{secretId}}/versions", "GET", b.list_versions, False),
-        (SECRETS, "POST", h.create, True),
-        (SECRETS, "GET", h.list_, False),
-        (ONE, "GET", h.get, False),
-        (ONE, "PUT", h.update, False),
-        (f"{ONE}/actions/scheduleDeletion", "POST", h.schedule_deletion, True),
-        (f"{ONE}/actions/cancelDeletion", "POST", h.cancel_deletion, True),
-        (f"{ONE}/actions/rotate", "POST", h.rotate, True),
-        (f"{ONE}/actions/cancelRotation", "POST", h.cancel_rotation, True),
-        (f"{ONE}/actions/changeCompartment", "POST", h.change_compartment, True),
-        (f"{ONE}/versions", "GET", h.list_versions, False),
-        (VERSION, "GET", h.get_version, False),
-        (f"{VERSION}/actions/scheduleDeletion", "POST", h.schedule_version_deletion, True),
-        (f"{VERSION}/actions/cancelDeletion", "POST", h.cancel_version_deletion, True),
-    ]
-    return routes(api, table)
+# The bundle reads only read: they run on the event loop when everything they need is cached
+# (see ApiRoute.inline). Actions accept opc-retry-token.
+ROUTES: list[ApiRoute] = [
+    ApiRoute("GetSecretBundle", "GET", f"{BUNDLES}/{{secretId}}", b.get, inline=True),
+    ApiRoute(
+        "GetSecretBundleByName", "POST", f"{BUNDLES}/actions/getByName", b.get_by_name, inline=True
+    ),
+    ApiRoute(
+        "ListSecretBundleVersions", "GET", f"{BUNDLES}/{{secretId}}/versions", b.list_versions
+    ),
+    ApiRoute("CreateSecret", "POST", SECRETS, h.create, True),
+    ApiRoute("ListSecrets", "GET", SECRETS, h.list_),
+    ApiRoute("GetSecret", "GET", ONE, h.get),
+    ApiRoute("UpdateSecret", "PUT", ONE, h.update),
+    ApiRoute(
+        "ScheduleSecretDeletion",
+        "POST",
+        f"{ONE}/actions/scheduleDeletion",
+        h.schedule_deletion,
+        True,
+    ),
+    ApiRoute(
+        "CancelSecretDeletion", "POST", f"{ONE}/actions/cancelDeletion", h.cancel_deletion, True
+    ),
+    ApiRoute("RotateSecret", "POST", f"{ONE}/actions/rotate", h.rotate, True),
+    ApiRoute(
+        "CancelSecretRotation", "POST", f"{ONE}/actions/cancelRotation", h.cancel_rotation, True
+    ),
+    ApiRoute(
+        "ChangeSecretCompartment",
+        "POST",
+        f"{ONE}/actions/changeCompartment",
+        h.change_compartment,
+        True,
+    ),
+    ApiRoute("ListSecretVersions", "GET", f"{ONE}/versions", h.list_versions),
+    ApiRoute("GetSecretVersion", "GET", VERSION, h.get_version),
+    ApiRoute(
+        "ScheduleSecretVersionDeletion",
+        "POST",
+        f"{VERSION}/actions/scheduleDeletion",
+        h.schedule_version_deletion,
+        True,
+    ),
+    ApiRoute(
+        "CancelSecretVersionDeletion",
+        "POST",
+        f"{VERSION}/actions/cancelDeletion",
+        h.cancel_version_deletion,
+        True,
+    ),
+]

@@ -10,8 +10,7 @@ from strongroom.api.oci.secrets import render as sr
 from strongroom.domain import tags
 from strongroom.domain.ids import require_ocid
 from strongroom.domain.secret import Secret, SecretRules, SecretVersion, secret_name
-from strongroom.services.kms import moves
-from strongroom.services.secrets import deletion, secrets, updates, versions
+from strongroom.services.secrets import deletion, moves, secrets, updates, versions
 from strongroom.services.secrets import rotation as secret_rotation
 
 

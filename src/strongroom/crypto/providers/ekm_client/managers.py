@@ -7,8 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -28,23 +27,11 @@ from strongroom.crypto.providers.ekm_client.route import Route, make_route, orig
 from strongroom.crypto.providers.ekm_client.tls import ClientCert
 from strongroom.crypto.providers.ekm_client.tokens import TokenSource
 from strongroom.crypto.providers.ekm_client.xks import XksClient
+from strongroom.domain.clock import Clock, SystemClock
 
 T = TypeVar("T")
 MAX_ROUTES = 4096
 log = logging.getLogger("strongroom.ekm_client")
-
-
-class WallClock(Protocol):
-    """Port: the current time, for ``VaultHealth.checked_at``."""
-
-    def now(self) -> datetime:
-        """An aware UTC datetime."""
-        ...
-
-
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class ExternalKeyManagers:
@@ -61,11 +48,11 @@ class ExternalKeyManagers:
         self,
         *,
         client_cert: ClientCert | None = None,
-        clock: WallClock | None = None,
+        clock: Clock | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._clock = clock or _SystemClock()
+        self._clock = clock or SystemClock()
         self._monotonic = monotonic
         self._pool = ClientPool(client_cert, transport)
         self._tokens = TokenSource(self._pool, monotonic)

@@ -1,0 +1,26 @@
+"""ChangeSecretCompartment: access follows the secret."""
+
+from __future__ import annotations
+
+from strongroom.domain.secret import Secret
+from strongroom.services.authz import authorize
+from strongroom.services.context import Call
+from strongroom.services.etags import check_etag
+from strongroom.services.lookup import require_compartment
+from strongroom.services.ports import Deps
+from strongroom.services.secrets.lookup import secret_for, secret_target
+
+
+def change_secret_compartment(
+    deps: Deps, call: Call, secret_id: str, compartment_id: str, if_match: str | None
+) -> Secret:
+    """Move a secret (its versions follow); SECRET_MOVE and SECRET_UPDATE in both places."""
+    with deps.db.transaction() as tx:
+        secret = secret_for(deps, tx, call, secret_id, "ChangeSecretCompartment")
+        check_etag(secret.id, secret.version, if_match)
+        require_compartment(deps, tx, call, compartment_id)
+        target = secret_target(secret).moved_to(compartment_id)
+        authorize(deps, call, "ChangeSecretCompartment", target)
+        secret.compartment_id = compartment_id
+        tx.secrets.save(secret)
+    return secret
