@@ -82,6 +82,12 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     pending: Callable[[], Awaitable[Reply]] | None = None
 
+    @classmethod
+    def page(cls, items: list[dict[str, object]], next_offset: int | None) -> Reply:
+        """A list response with its opc-next-page token."""
+        token = parse.encode_page(next_offset) if next_offset is not None else None
+        return cls(items, next_page=token)
+
     def encode(self) -> tuple[bytes, dict[str, str]]:
         headers = dict(self.headers)
         if self.etag:

@@ -6,7 +6,6 @@ from typing import Any
 
 from strongroom.api.oci import parse
 from strongroom.api.oci.endpoint import Api, OciRequest, Reply
-from strongroom.api.oci.kms.vaults import list_reply
 from strongroom.api.oci.render import rfc3339
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.identity import AuditEvent
@@ -62,4 +61,4 @@ def list_events(api: Api, req: OciRequest) -> Reply:
         page.limit,
         page.offset,
     )
-    return list_reply([render(e) for e in found.items], found.next_offset)
+    return Reply.page([render(e) for e in found.items], found.next_offset)

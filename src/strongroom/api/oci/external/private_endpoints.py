@@ -6,7 +6,6 @@ from typing import Any
 
 from strongroom.api.oci import parse
 from strongroom.api.oci.endpoint import Api, OciRequest, Reply
-from strongroom.api.oci.kms.vaults import list_reply
 from strongroom.api.oci.render import rfc3339
 from strongroom.domain import tags
 from strongroom.domain.ekms_private_endpoint import (
@@ -84,7 +83,7 @@ def list_(api: Api, req: OciRequest) -> Reply:
     page = endpoints.list_private_endpoints(
         api.deps, req.call, compartment, parse.page_request(req.query)
     )
-    return list_reply([summary(e) for e in page.items], page.next_offset)
+    return Reply.page([summary(e) for e in page.items], page.next_offset)
 
 
 def update(api: Api, req: OciRequest) -> Reply:

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 from strongroom.api.oci import parse
 from strongroom.api.oci.endpoint import Api, OciRequest, Reply
 from strongroom.api.oci.identity import render as ir
-from strongroom.api.oci.kms.vaults import list_reply
 from strongroom.domain import tags
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.ids import require_ocid
@@ -25,7 +24,7 @@ def paged(items: list[T], req: OciRequest, render: Callable[[T], dict[str, Any]]
     page = parse.page_request({k: v for k, v in req.query.items() if k in ("limit", "page")})
     window = items[page.offset : page.offset + page.limit]
     more = page.offset + page.limit < len(items)
-    return list_reply([render(i) for i in window], page.offset + page.limit if more else None)
+    return Reply.page([render(i) for i in window], page.offset + page.limit if more else None)
 
 
 def _versioned(body: dict[str, Any], resource_id: str, version: int) -> Reply:

@@ -7,7 +7,6 @@ from typing import Any
 from strongroom.api.oci import parse, render
 from strongroom.api.oci.endpoint import Api, OciRequest, Reply
 from strongroom.api.oci.external import parse as ekm_parse
-from strongroom.api.oci.kms.vaults import list_reply
 from strongroom.domain import tags
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.ids import require_ocid
@@ -94,7 +93,7 @@ def list_(api: Api, req: OciRequest) -> Reply:
     page = keys.list_keys(
         api.deps, req.call, req.path["vaultId"], compartment, parse.page_request(q), filters
     )
-    return list_reply([render.key_summary(k) for k in page.items], page.next_offset)
+    return Reply.page([render.key_summary(k) for k in page.items], page.next_offset)
 
 
 def update(api: Api, req: OciRequest) -> Reply:
@@ -140,7 +139,7 @@ def list_versions(api: Api, req: OciRequest) -> Reply:
     page = key_versions.list_key_versions(
         api.deps, req.call, *_ids(req), parse.page_request(req.query)
     )
-    return list_reply([render.key_version_summary(v) for v in page.items], page.next_offset)
+    return Reply.page([render.key_version_summary(v) for v in page.items], page.next_offset)
 
 
 def schedule_version_deletion(api: Api, req: OciRequest) -> Reply:

@@ -63,13 +63,7 @@ def list_(api: Api, req: OciRequest) -> Reply:
         }
         for v in page.items
     ]
-    return list_reply(items, page.next_offset)
-
-
-def list_reply(items: list[dict[str, object]], next_offset: int | None) -> Reply:
-    """A list response with its opc-next-page token."""
-    token = parse.encode_page(next_offset) if next_offset is not None else None
-    return Reply(items, next_page=token)
+    return Reply.page(items, page.next_offset)
 
 
 def update(api: Api, req: OciRequest) -> Reply:

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 from strongroom.api.oci import parse
 from strongroom.api.oci.endpoint import Api, OciRequest, Reply
-from strongroom.api.oci.kms.vaults import list_reply
 from strongroom.api.oci.secrets import parse as sp
 from strongroom.api.oci.secrets import render as sr
 from strongroom.domain.ids import require_ocid
@@ -54,4 +53,4 @@ def list_versions(api: Api, req: OciRequest) -> Reply:
     page = parse.page_request(req.query, "VERSION_NUMBER", sorts=("VERSION_NUMBER",))
     secret, found = bundles.list_secret_bundle_versions(api.deps, req.call, secret_id, page)
     shown = [sr.bundle_version_summary(v, secret) for v in found.items]
-    return list_reply(shown, found.next_offset)
+    return Reply.page(shown, found.next_offset)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from strongroom.api.oci import parse
 from strongroom.api.oci.endpoint import Api, OciRequest, Reply
-from strongroom.api.oci.kms.vaults import list_reply
 from strongroom.api.oci.secrets import parse as sp
 from strongroom.api.oci.secrets import render as sr
 from strongroom.domain import tags
@@ -71,7 +70,7 @@ def list_(api: Api, req: OciRequest) -> Reply:
     found = secrets.list_secrets(
         api.deps, req.call, _compartment(q.get("compartmentId")), page, filters
     )
-    return list_reply([sr.secret_summary(s) for s in found.items], found.next_offset)
+    return Reply.page([sr.secret_summary(s) for s in found.items], found.next_offset)
 
 
 def update(api: Api, req: OciRequest) -> Reply:
@@ -129,7 +128,7 @@ def list_versions(api: Api, req: OciRequest) -> Reply:
     page = parse.page_request(req.query, "VERSION_NUMBER", sorts=("VERSION_NUMBER",))
     secret, found = versions.list_secret_versions(api.deps, req.call, _secret_id(req), page)
     shown = [sr.version_summary(v, secret) for v in found.items]
-    return list_reply(shown, found.next_offset)
+    return Reply.page(shown, found.next_offset)
 
 
 def get_version(api: Api, req: OciRequest) -> Reply:
