@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from strongroom.domain.errors import IncorrectState, NotFound
 from strongroom.domain.lifecycle import State
-from strongroom.domain.paging import Page, PageRequest
+from strongroom.domain.paging import PageRequest
 from strongroom.domain.secret import Secret, SecretVersion
 from strongroom.domain.secret_rules import check_retrievable
 from strongroom.services.context import Call
@@ -31,7 +31,19 @@ from strongroom.services.secrets.lookup import (
     version_of,
     visible_secret,
 )
-from strongroom.services.secrets.versions import versions_page
+from strongroom.services.secrets.versions import SecretVersionsPage, versions_page
+
+__all__ = [
+    "Bundle",
+    "GetSecretBundleByNameRequest",
+    "GetSecretBundleRequest",
+    "ListSecretBundleVersionsRequest",
+    "get_secret_bundle",
+    "get_secret_bundle_by_name",
+    "list_secret_bundle_versions",
+]
+
+_CURRENT = VersionRef()
 
 
 @dataclass(frozen=True)
@@ -43,8 +55,34 @@ class Bundle:
     content: bytes
 
 
-def get_secret_bundle(deps: Deps, call: Call, secret_id: str, ref: VersionRef) -> Bundle:
-    """GetSecretBundle: the version ``ref`` names (CURRENT by default), decrypted."""
+@dataclass(frozen=True)
+class GetSecretBundleRequest:
+    """GetSecretBundle's input: the secret and which version (CURRENT by default)."""
+
+    secret_id: str
+    ref: VersionRef = _CURRENT
+
+
+@dataclass(frozen=True)
+class GetSecretBundleByNameRequest:
+    """GetSecretBundleByName's input: the vault, the secret's name and which version."""
+
+    vault_id: str
+    name: str
+    ref: VersionRef = _CURRENT
+
+
+@dataclass(frozen=True)
+class ListSecretBundleVersionsRequest:
+    """ListSecretBundleVersions' input."""
+
+    secret_id: str
+    page: PageRequest
+
+
+def get_secret_bundle(deps: Deps, call: Call, request: GetSecretBundleRequest) -> Bundle:
+    """GetSecretBundle: the version the request names (CURRENT by default), decrypted."""
+    secret_id, ref = request.secret_id, request.ref
     row, version_row = read_rows(
         deps, ("id", secret_id, ref), lambda tx: tx.secrets.get(secret_id), ref
     )
@@ -53,9 +91,10 @@ def get_secret_bundle(deps: Deps, call: Call, secret_id: str, ref: VersionRef) -
 
 
 def get_secret_bundle_by_name(
-    deps: Deps, call: Call, vault_id: str, name: str, ref: VersionRef
+    deps: Deps, call: Call, request: GetSecretBundleByNameRequest
 ) -> Bundle:
     """GetSecretBundleByName: the same, finding the secret by its name in a vault."""
+    vault_id, name, ref = request.vault_id, request.name, request.ref
     found, version_row = read_rows(
         deps, ("name", vault_id, name, ref), lambda tx: tx.secrets.get_by_name(vault_id, name), ref
     )
@@ -66,10 +105,10 @@ def get_secret_bundle_by_name(
 
 
 def list_secret_bundle_versions(
-    deps: Deps, call: Call, secret_id: str, page: PageRequest
-) -> tuple[Secret, Page[SecretVersion]]:
+    deps: Deps, call: Call, request: ListSecretBundleVersionsRequest
+) -> SecretVersionsPage:
     """ListSecretBundleVersions: versions without content."""
-    return versions_page(deps, call, secret_id, page, "ListSecretBundleVersions")
+    return versions_page(deps, call, request.secret_id, request.page, "ListSecretBundleVersions")
 
 
 def _readable(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from strongroom.domain.errors import IncorrectState
@@ -17,28 +18,77 @@ from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
 from strongroom.services.ports import Deps
 from strongroom.services.secrets.lookup import VersionRef, require_active, secret_for, version_for
+from strongroom.services.secrets.versions import SecretVersionResult
+
+__all__ = [
+    "CancelSecretDeletionRequest",
+    "CancelSecretVersionDeletionRequest",
+    "ScheduleSecretDeletionRequest",
+    "ScheduleSecretVersionDeletionRequest",
+    "cancel_secret_deletion",
+    "cancel_secret_version_deletion",
+    "schedule_secret_deletion",
+    "schedule_secret_version_deletion",
+]
+
+
+@dataclass(frozen=True)
+class ScheduleSecretDeletionRequest:
+    """ScheduleSecretDeletion's input; no ``time_of_deletion`` means in 30 days."""
+
+    secret_id: str
+    time_of_deletion: datetime | None = None
+    if_match: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelSecretDeletionRequest:
+    """CancelSecretDeletion's input."""
+
+    secret_id: str
+    if_match: str | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleSecretVersionDeletionRequest:
+    """ScheduleSecretVersionDeletion's input; no ``time_of_deletion`` means in 30 days."""
+
+    secret_id: str
+    version_number: int
+    time_of_deletion: datetime | None = None
+    if_match: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelSecretVersionDeletionRequest:
+    """CancelSecretVersionDeletion's input."""
+
+    secret_id: str
+    version_number: int
+    if_match: str | None = None
 
 
 def schedule_secret_deletion(
-    deps: Deps, call: Call, secret_id: str, requested: datetime | None, if_match: str | None
+    deps: Deps, call: Call, request: ScheduleSecretDeletionRequest
 ) -> Secret:
     """ACTIVE -> PENDING_DELETION for 1-30 days (30 by default); its contents become unreadable."""
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, secret_id, "ScheduleSecretDeletion")
-        check_etag(secret.id, secret.version, if_match)
+        secret = secret_for(deps, tx, call, request.secret_id, "ScheduleSecretDeletion")
+        check_etag(secret.id, secret.version, request.if_match)
         require_state(secret.lifecycle_state, (State.ACTIVE,), "secret")
         low, high = SECRET_DELETION_DAYS
-        secret.time_of_deletion = deletion_time(deps.clock.now(), requested, low, high)
+        when = deletion_time(deps.clock.now(), request.time_of_deletion, low, high)
+        secret.time_of_deletion = when
         secret.lifecycle_state = State.PENDING_DELETION
         tx.secrets.save(secret)
     return secret
 
 
-def cancel_secret_deletion(deps: Deps, call: Call, secret_id: str, if_match: str | None) -> Secret:
+def cancel_secret_deletion(deps: Deps, call: Call, request: CancelSecretDeletionRequest) -> Secret:
     """PENDING_DELETION -> ACTIVE before the deletion time comes."""
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, secret_id, "CancelSecretDeletion")
-        check_etag(secret.id, secret.version, if_match)
+        secret = secret_for(deps, tx, call, request.secret_id, "CancelSecretDeletion")
+        check_etag(secret.id, secret.version, request.if_match)
         require_state(secret.lifecycle_state, (State.PENDING_DELETION,), "secret")
         secret.lifecycle_state = State.ACTIVE
         secret.time_of_deletion = None
@@ -46,20 +96,16 @@ def cancel_secret_deletion(deps: Deps, call: Call, secret_id: str, if_match: str
     return secret
 
 
-def schedule_version_deletion(
-    deps: Deps,
-    call: Call,
-    secret_id: str,
-    number: int,
-    requested: datetime | None,
-    if_match: str | None,
-) -> tuple[Secret, SecretVersion]:
+def schedule_secret_version_deletion(
+    deps: Deps, call: Call, request: ScheduleSecretVersionDeletionRequest
+) -> SecretVersionResult:
     """Schedule the deletion of a DEPRECATED version in 1-30 days (30 by default)."""
+    number = request.version_number
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, secret_id, "ScheduleSecretVersionDeletion")
+        secret = secret_for(deps, tx, call, request.secret_id, "ScheduleSecretVersionDeletion")
         require_active(secret)
         version = version_for(deps, tx, secret, VersionRef(number=number))
-        _check_version_etag(version, if_match)
+        _check_version_etag(version, request.if_match)
         require_state(version.lifecycle_state, (State.ACTIVE,), "secret version")
         if version.stage is not Stage.DEPRECATED:
             raise IncorrectState(
@@ -67,26 +113,27 @@ def schedule_version_deletion(
                 "can be deleted"
             )
         low, high = VERSION_DELETION_DAYS
-        version.time_of_deletion = deletion_time(deps.clock.now(), requested, low, high)
+        when = deletion_time(deps.clock.now(), request.time_of_deletion, low, high)
+        version.time_of_deletion = when
         version.lifecycle_state = State.PENDING_DELETION
         tx.secrets.save_version(version)
-    return secret, version
+    return SecretVersionResult(secret, version)
 
 
-def cancel_version_deletion(
-    deps: Deps, call: Call, secret_id: str, number: int, if_match: str | None
-) -> tuple[Secret, SecretVersion]:
+def cancel_secret_version_deletion(
+    deps: Deps, call: Call, request: CancelSecretVersionDeletionRequest
+) -> SecretVersionResult:
     """Bring a version back from PENDING_DELETION before its deletion time."""
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, secret_id, "CancelSecretVersionDeletion")
+        secret = secret_for(deps, tx, call, request.secret_id, "CancelSecretVersionDeletion")
         require_active(secret)
-        version = version_for(deps, tx, secret, VersionRef(number=number))
-        _check_version_etag(version, if_match)
+        version = version_for(deps, tx, secret, VersionRef(number=request.version_number))
+        _check_version_etag(version, request.if_match)
         require_state(version.lifecycle_state, (State.PENDING_DELETION,), "secret version")
         version.lifecycle_state = State.ACTIVE
         version.time_of_deletion = None
         tx.secrets.save_version(version)
-    return secret, version
+    return SecretVersionResult(secret, version)
 
 
 def _check_version_etag(version: SecretVersion, if_match: str | None) -> None:

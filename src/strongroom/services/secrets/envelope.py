@@ -25,6 +25,16 @@ from strongroom.services.kms.key_use import UsableKey, load_key_for_service
 from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
 
+__all__ = [
+    "DATA_KEY_BYTES",
+    "SealedContent",
+    "digest",
+    "new_digest_key",
+    "open_content",
+    "seal_content",
+    "version_identity",
+]
+
 DATA_KEY_BYTES = 32
 
 

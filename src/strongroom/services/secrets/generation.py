@@ -6,6 +6,8 @@ from strongroom.crypto import generation
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.secret import GenerationContext, check_content
 
+__all__ = ["check_generation", "generate_content"]
+
 _TEMPLATES: dict[str, tuple[str, ...]] = {
     "PASSPHRASE": tuple(generation.PASSPHRASE_TEMPLATES),
     "SSH_KEY": tuple(generation.SSH_KEY_BITS),

@@ -17,6 +17,21 @@ from strongroom.services.lookup import NOT_FOUND
 from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
 
+__all__ = [
+    "ReadRows",
+    "VersionRef",
+    "find_version",
+    "read_rows",
+    "require_active",
+    "secret_as_of",
+    "secret_for",
+    "secret_target",
+    "version_as_of",
+    "version_for",
+    "version_of",
+    "visible_secret",
+]
+
 
 @dataclass(frozen=True)
 class VersionRef:

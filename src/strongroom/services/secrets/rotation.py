@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from strongroom.domain.errors import Conflict, InvalidParameter, StrongroomError
@@ -24,34 +24,65 @@ from strongroom.services.secrets.lookup import require_active, secret_as_of, sec
 from strongroom.services.secrets.versions import NewContent, add_version
 from strongroom.storage.unit_of_work import Transaction
 
+__all__ = [
+    "BATCH",
+    "RETRY_AFTER",
+    "CancelSecretRotationRequest",
+    "RotateSecretRequest",
+    "cancel_secret_rotation",
+    "purge_deleted_secrets",
+    "rotate_due_secrets",
+    "rotate_secret",
+    "run_scheduled_work",
+]
+
 log = logging.getLogger("strongroom.rotation")
 BATCH = 100
 RETRY_AFTER = timedelta(hours=1)
 
 
-def rotate_secret(deps: Deps, call: Call, secret_id: str, if_match: str | None) -> None:
+@dataclass(frozen=True)
+class RotateSecretRequest:
+    """RotateSecret's input."""
+
+    secret_id: str
+    if_match: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelSecretRotationRequest:
+    """CancelSecretRotation's input."""
+
+    secret_id: str
+    if_match: str | None = None
+
+
+def rotate_secret(deps: Deps, call: Call, request: RotateSecretRequest) -> Secret:
     """RotateSecret: a new generated version becomes CURRENT now."""
+    secret_id = request.secret_id
     with deps.db.transaction(read_only=True) as tx:
         read = _rotatable(secret_for(deps, tx, call, secret_id, "RotateSecret"))
-        check_etag(read.id, read.version, if_match)
+        check_etag(read.id, read.version, request.if_match)
     content = generate_content(read.generation)
     with deps.db.transaction() as tx:
         secret = _rotatable(secret_for(deps, tx, call, secret_id, "RotateSecret"))
         if secret.version != read.version:
             raise Conflict("The secret changed while it was being rotated; retry")
         _add_rotated(deps, tx, secret, content)
+    return secret
 
 
-def cancel_secret_rotation(deps: Deps, call: Call, secret_id: str, if_match: str | None) -> None:
+def cancel_secret_rotation(deps: Deps, call: Call, request: CancelSecretRotationRequest) -> Secret:
     """CancelSecretRotation: rotation is synchronous here, so this turns scheduled rotation off."""
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, secret_id, "CancelSecretRotation")
-        check_etag(secret.id, secret.version, if_match)
+        secret = secret_for(deps, tx, call, request.secret_id, "CancelSecretRotation")
+        check_etag(secret.id, secret.version, request.if_match)
         require_active(secret)
         if secret.rotation is not None and secret.rotation.scheduled:
             secret.rotation = replace(secret.rotation, scheduled=False)
         secret.next_rotation_time = None
         tx.secrets.save(secret)
+    return secret
 
 
 def rotate_due_secrets(deps: Deps, limit: int = BATCH) -> int:

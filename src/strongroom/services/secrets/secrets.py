@@ -1,4 +1,4 @@
-"""Secret use cases: create, get, list."""
+"""Secret use cases: CreateSecret, GetSecret, ListSecrets."""
 
 from __future__ import annotations
 
@@ -38,10 +38,19 @@ from strongroom.services.secrets.lookup import secret_as_of, secret_for
 from strongroom.services.secrets.versions import NewContent, add_version
 from strongroom.storage.unit_of_work import Transaction
 
+__all__ = [
+    "CreateSecretRequest",
+    "GetSecretRequest",
+    "ListSecretsRequest",
+    "create_secret",
+    "get_secret",
+    "list_secrets",
+]
+
 
 @dataclass(frozen=True)
-class NewSecret:
-    """Validated input of CreateSecret; ``content`` is None when it is to be generated."""
+class CreateSecretRequest:
+    """CreateSecret's validated input; ``content`` is None when it is to be generated."""
 
     compartment_id: str
     vault_id: str
@@ -60,73 +69,90 @@ class NewSecret:
     rotation: RotationConfig | None = None
 
 
-def _first_content(new: NewSecret) -> bytes:
+@dataclass(frozen=True)
+class GetSecretRequest:
+    """GetSecret's input."""
+
+    secret_id: str
+
+
+@dataclass(frozen=True)
+class ListSecretsRequest:
+    """ListSecrets' input; ``filters`` may hold name, vault_id and lifecycle_state."""
+
+    compartment_id: str
+    filters: dict[str, str]
+    page: PageRequest
+
+
+def _first_content(request: CreateSecretRequest) -> bytes:
     """The given content, or generated content when auto-generation is on."""
-    if new.stage is not Stage.CURRENT:
+    if request.stage is not Stage.CURRENT:
         raise InvalidParameter("The first version of a secret must be CURRENT")
-    if new.generation is not None:
-        check_generation(new.generation)
-    if new.auto_generation:
-        if new.content is not None:
+    if request.generation is not None:
+        check_generation(request.generation)
+    if request.auto_generation:
+        if request.content is not None:
             raise InvalidParameter(
                 "secretContent.content cannot be given when enableAutoGeneration is true"
             )
-        return generate_content(new.generation)
-    if new.content is None:
+        return generate_content(request.generation)
+    if request.content is None:
         raise InvalidParameter(
             "secretContent is required unless enableAutoGeneration is true with a "
             "secretGenerationContext"
         )
-    return check_content(new.content)
+    return check_content(request.content)
 
 
-def create_secret(deps: Deps, call: Call, new: NewSecret) -> Secret:
+def create_secret(deps: Deps, call: Call, request: CreateSecretRequest) -> Secret:
     """Create an ACTIVE secret whose first version is CURRENT and LATEST."""
     now = deps.clock.now()
-    check_rules(new.rules, now)
-    check_rotation(new.rotation, new.auto_generation)
-    content = _first_content(new)  # generation may be slow: before the transaction
+    check_rules(request.rules, now)
+    check_rotation(request.rotation, request.auto_generation)
+    content = _first_content(request)  # generation may be slow: before the transaction
     secret_id = new_ocid("vaultsecret", deps.region, deps.random_bytes)
     with deps.db.transaction() as tx:
-        vault = _vault_and_key(deps, tx, call, new)
+        vault = _vault_and_key(deps, tx, call, request)
         secret = Secret(
             id=secret_id,
             tenancy_id=vault.tenancy_id,
-            compartment_id=new.compartment_id,
+            compartment_id=request.compartment_id,
             vault_id=vault.id,
-            key_id=new.key_id,
-            name=new.name,
+            key_id=request.key_id,
+            name=request.name,
             lifecycle_state=State.ACTIVE,
             time_created=now,
             digest_key=new_digest_key(deps, secret_id),
-            description=new.description,
+            description=request.description,
             current=0,
             latest=0,
-            metadata=new.metadata,
-            freeform_tags=new.freeform_tags,
-            defined_tags=new.defined_tags,
-            rules=new.rules,
-            generation=new.generation,
-            auto_generation=new.auto_generation,
-            rotation=new.rotation,
-            next_rotation_time=next_rotation(new.rotation, now),
+            metadata=request.metadata,
+            freeform_tags=request.freeform_tags,
+            defined_tags=request.defined_tags,
+            rules=request.rules,
+            generation=request.generation,
+            auto_generation=request.auto_generation,
+            rotation=request.rotation,
+            next_rotation_time=next_rotation(request.rotation, now),
         )
-        tx.secrets.release_name(vault.id, new.name, now)
+        tx.secrets.release_name(vault.id, request.name, now)
         tx.secrets.add(secret)
-        first = NewContent(content, new.version_name, Stage.CURRENT, new.auto_generation)
+        first = NewContent(content, request.version_name, Stage.CURRENT, request.auto_generation)
         add_version(deps, tx, secret, first)
         tx.secrets.save(secret)
     return secret
 
 
-def _vault_and_key(deps: Deps, tx: Transaction, call: Call, new: NewSecret) -> Vault:
+def _vault_and_key(deps: Deps, tx: Transaction, call: Call, request: CreateSecretRequest) -> Vault:
     """Authorize CreateSecret on the secret's place, its vault and its key; check them."""
-    require_compartment(deps, tx, call, new.compartment_id)
-    vault, key = tx.vaults.get(new.vault_id), tx.keys.get(new.key_id)
+    require_compartment(deps, tx, call, request.compartment_id)
+    vault, key = tx.vaults.get(request.vault_id), tx.keys.get(request.key_id)
     tenancy = call.principal.tenancy_id
     if vault is None or key is None or vault.tenancy_id != tenancy or key.tenancy_id != tenancy:
         raise NotFound(NOT_FOUND)
-    target = Target(vault.tenancy_id, new.compartment_id, vault_id=vault.id, secret_name=new.name)
+    compartment_id, name = request.compartment_id, request.name
+    target = Target(vault.tenancy_id, compartment_id, vault_id=vault.id, secret_name=name)
     authorize(deps, call, "CreateSecret", target, ("SECRET_CREATE",))
     authorize(deps, call, "CreateSecret", vault_target(vault), ("VAULT_CREATE_SECRET",))
     authorize(deps, call, "CreateSecret", key_target(key), ("KEY_ENCRYPT", "KEY_DECRYPT"))
@@ -149,16 +175,15 @@ def _check_key(key: Key, vault: Vault) -> None:
         raise InvalidParameter("keyId must be a symmetric (AES) key to encrypt secrets")
 
 
-def get_secret(deps: Deps, call: Call, secret_id: str) -> Secret:
+def get_secret(deps: Deps, call: Call, request: GetSecretRequest) -> Secret:
     """One secret's metadata, with its state as of now."""
     with deps.db.transaction(read_only=True) as tx:
-        return secret_for(deps, tx, call, secret_id, "GetSecret")
+        return secret_for(deps, tx, call, request.secret_id, "GetSecret")
 
 
-def list_secrets(
-    deps: Deps, call: Call, compartment_id: str, page: PageRequest, filters: dict[str, str]
-) -> Page[Secret]:
+def list_secrets(deps: Deps, call: Call, request: ListSecretsRequest) -> Page[Secret]:
     """Secrets of a compartment, optionally of one vault, with one name or in one state."""
+    compartment_id, filters, page = request.compartment_id, request.filters, request.page
     with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, compartment_id)
         target = Target(call.principal.tenancy_id, compartment_id, vault_id=filters.get("vault_id"))

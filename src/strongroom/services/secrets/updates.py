@@ -30,10 +30,12 @@ from strongroom.services.secrets.versions import (
 )
 from strongroom.storage.unit_of_work import Transaction
 
+__all__ = ["SecretChanges", "UpdateSecretRequest", "update_secret"]
+
 
 @dataclass(frozen=True)
 class SecretChanges:
-    """Validated input of UpdateSecret; None leaves a field as it is.
+    """UpdateSecret's validated payload; None leaves a field as it is.
 
     As in OCI, new content, a new current version and new rules cannot be given together.
     """
@@ -58,10 +60,18 @@ class SecretChanges:
             )
 
 
-def update_secret(
-    deps: Deps, call: Call, secret_id: str, changes: SecretChanges, if_match: str | None
-) -> Secret:
-    """Apply ``changes`` to an ACTIVE secret in one transaction (etag-checked, optimistic)."""
+@dataclass(frozen=True)
+class UpdateSecretRequest:
+    """UpdateSecret's input: the secret, the changes to apply, and the etag it must have."""
+
+    secret_id: str
+    changes: SecretChanges
+    if_match: str | None = None
+
+
+def update_secret(deps: Deps, call: Call, request: UpdateSecretRequest) -> Secret:
+    """Apply the changes to an ACTIVE secret in one transaction (etag-checked, optimistic)."""
+    changes = request.changes
     now = deps.clock.now()
     if changes.rules is not None:
         check_rules(changes.rules, now)
@@ -70,8 +80,8 @@ def update_secret(
     if changes.content is not None:
         check_content(changes.content.content)
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, secret_id, "UpdateSecret")
-        check_etag(secret.id, secret.version, if_match)
+        secret = secret_for(deps, tx, call, request.secret_id, "UpdateSecret")
+        check_etag(secret.id, secret.version, request.if_match)
         require_active(secret)
         _apply_fields(secret, changes)
         _apply_generation(secret, changes, now)

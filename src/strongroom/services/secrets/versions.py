@@ -16,6 +16,20 @@ from strongroom.services.secrets.envelope import digest, seal_content
 from strongroom.services.secrets.lookup import VersionRef, secret_for, version_as_of, version_for
 from strongroom.storage.unit_of_work import Transaction
 
+__all__ = [
+    "GetSecretVersionRequest",
+    "ListSecretVersionsRequest",
+    "NewContent",
+    "SecretVersionResult",
+    "SecretVersionsPage",
+    "add_version",
+    "get_secret_version",
+    "list_secret_versions",
+    "make_current",
+    "refresh_expiry",
+    "versions_page",
+]
+
 
 @dataclass(frozen=True)
 class NewContent:
@@ -117,28 +131,61 @@ def _make_room(tx: Transaction, secret: Secret, now: datetime) -> None:
     tx.secrets.save_version(victim)
 
 
+@dataclass(frozen=True)
+class SecretVersionResult:
+    """A version and its secret (the version's stages and expiry depend on the secret)."""
+
+    secret: Secret
+    version: SecretVersion
+
+
+@dataclass(frozen=True)
+class SecretVersionsPage:
+    """One window of a secret's versions, and the secret."""
+
+    secret: Secret
+    page: Page[SecretVersion]
+
+
+@dataclass(frozen=True)
+class ListSecretVersionsRequest:
+    """ListSecretVersions' input."""
+
+    secret_id: str
+    page: PageRequest
+
+
+@dataclass(frozen=True)
+class GetSecretVersionRequest:
+    """GetSecretVersion's input."""
+
+    secret_id: str
+    version_number: int
+
+
 def list_secret_versions(
-    deps: Deps, call: Call, secret_id: str, page: PageRequest
-) -> tuple[Secret, Page[SecretVersion]]:
+    deps: Deps, call: Call, request: ListSecretVersionsRequest
+) -> SecretVersionsPage:
     """ListSecretVersions (also the basis of ListSecretBundleVersions)."""
-    return versions_page(deps, call, secret_id, page, "ListSecretVersions")
+    return versions_page(deps, call, request.secret_id, request.page, "ListSecretVersions")
 
 
 def versions_page(
     deps: Deps, call: Call, secret_id: str, page: PageRequest, operation: str
-) -> tuple[Secret, Page[SecretVersion]]:
+) -> SecretVersionsPage:
     """One window of a secret's versions, authorized for ``operation``."""
     with deps.db.transaction(read_only=True) as tx:
         secret = secret_for(deps, tx, call, secret_id, operation)
         found = tx.secrets.list_versions(secret.id, page)
     now = deps.clock.now()
-    return secret, cut([version_as_of(v, secret, now) for v in found], page)
+    return SecretVersionsPage(secret, cut([version_as_of(v, secret, now) for v in found], page))
 
 
 def get_secret_version(
-    deps: Deps, call: Call, secret_id: str, number: int
-) -> tuple[Secret, SecretVersion]:
+    deps: Deps, call: Call, request: GetSecretVersionRequest
+) -> SecretVersionResult:
     """GetSecretVersion: a version's metadata (never its content)."""
+    ref = VersionRef(number=request.version_number)
     with deps.db.transaction(read_only=True) as tx:
-        secret = secret_for(deps, tx, call, secret_id, "GetSecretVersion")
-        return secret, version_for(deps, tx, secret, VersionRef(number=number))
+        secret = secret_for(deps, tx, call, request.secret_id, "GetSecretVersion")
+        return SecretVersionResult(secret, version_for(deps, tx, secret, ref))

@@ -1,4 +1,5 @@
-"""Reading the Vaults API's secret shapes: content, rules, generation and rotation configs."""
+"""Reading the Vaults and Secrets APIs' shapes: ids, version references, content, rules,
+generation and rotation configs, list filters."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import orjson
 
 from strongroom.api.oci import parse
 from strongroom.domain.errors import InvalidParameter
+from strongroom.domain.ids import require_ocid
 from strongroom.domain.secret import (
     MAX_CONTENT,
     ExpiryRule,
@@ -27,10 +29,54 @@ from strongroom.domain.secret_rules import (
     ROTATION_INTERVAL_DAYS,
     parse_days,
 )
+from strongroom.services.secrets.lookup import VersionRef
 from strongroom.services.secrets.versions import NewContent
+
+__all__ = [
+    "MAX_DESCRIPTION",
+    "MAX_METADATA",
+    "compartment_id",
+    "content",
+    "description",
+    "generation",
+    "list_filters",
+    "metadata",
+    "new_content",
+    "no_replication",
+    "rotation",
+    "rules",
+    "secret_id",
+    "version_number",
+    "version_ref",
+]
 
 MAX_METADATA = 16 * 1024
 MAX_DESCRIPTION = 400
+_CURRENT = VersionRef()
+
+
+def secret_id(value: object) -> str:
+    """A secret's OCID (path parameter secretId)."""
+    return require_ocid(value, "secretId", "vaultsecret")
+
+
+def compartment_id(value: object) -> str:
+    """compartmentId: a compartment's (or the tenancy's) OCID."""
+    return require_ocid(value, "compartmentId", "tenancy", "compartment")
+
+
+def version_ref(query: Mapping[str, str]) -> VersionRef:
+    """versionNumber, secretVersionName or stage (at most one; CURRENT when none)."""
+    if not query:
+        return _CURRENT
+    number = query.get("versionNumber")
+    name = query.get("secretVersionName")
+    stage = query.get("stage")
+    return VersionRef(
+        number=None if number is None else version_number(number, "versionNumber"),
+        name=None if name is None else secret_name(name, "secretVersionName"),
+        stage=None if stage is None else parse.enum(Stage, stage, "stage"),
+    )
 
 
 def content(body: parse.Body) -> tuple[bytes | None, str | None, Stage]:

@@ -10,6 +10,19 @@ from strongroom.domain.secret_rules import days_text, stages_of, version_expiry
 from strongroom.services.etags import etag_of
 from strongroom.services.secrets.bundles import Bundle
 
+__all__ = [
+    "bundle",
+    "bundle_version_summary",
+    "generation",
+    "rules",
+    "secret",
+    "secret_etag",
+    "secret_summary",
+    "version",
+    "version_etag",
+    "version_summary",
+]
+
 
 def secret_etag(secret: Secret) -> str:
     return etag_of(secret.id, secret.version)
