@@ -22,6 +22,7 @@ from strongroom.crypto.request_signing import new_api_key_pair
 from strongroom.domain.clock import Clock, SystemClock
 from strongroom.domain.key import ProtectionMode
 from strongroom.services.audit.log import AuditLog
+from strongroom.services.caches import CacheRefresher
 from strongroom.services.ekm_port import EkmSettings
 from strongroom.services.identity.authorizer import PolicyAuthorizer
 from strongroom.services.identity.bootstrap import AdminIdentity, ensure_tenancy, new_admin_identity
@@ -31,14 +32,21 @@ from strongroom.storage.migrate import upgrade
 from strongroom.storage.unit_of_work import Database
 
 
-def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
-    """Connect storage, migrate it, unseal the barrier and build the services' dependencies."""
-    state = read_state(settings.data_dir)
+def _open_storage(settings: Settings, master: InternalMasterKey) -> tuple[Database, Barrier]:
+    """Connect the database of ``settings``, migrate it, and unseal the barrier with ``master``."""
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
     db = Database(engine)
     barrier = Barrier()
-    barrier.unseal(InternalMasterKey.load(settings.data_dir), db)
+    barrier.unseal(master, db)
+    return db, barrier
+
+
+def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
+    """Connect storage, migrate it, unseal the barrier and build the services' dependencies
+    (their cache refresher is closed by the application's shutdown)."""
+    state = read_state(settings.data_dir)
+    db, barrier = _open_storage(settings, InternalMasterKey.load(settings.data_dir))
     providers: dict[ProtectionMode, KeyMaterialProvider] = {
         ProtectionMode.SOFTWARE: SoftwareProvider(barrier),
     }
@@ -53,6 +61,7 @@ def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
         clock=clock or SystemClock(),
         ekm=ExternalKeyManagers(client_cert=_ekm_client_cert(settings)),
         ekm_settings=_ekm_settings(settings),
+        refresher=CacheRefresher(),
     )
     ensure_tenancy(deps, AdminIdentity(**state["admin"]))
     return deps
@@ -92,11 +101,7 @@ def initialize(data_dir: Path, region: str, database_url: str | None = None) -> 
     master = InternalMasterKey.create(data_dir, key_id=f"internal-{os.urandom(8).hex()}")
     private_pem, public_pem = new_api_key_pair()
     settings = Settings(data_dir=data_dir, database_url=database_url)
-    engine = make_engine(settings.effective_database_url)
-    upgrade(engine)
-    db = Database(engine)
-    barrier = Barrier()
-    barrier.unseal(master, db)
+    db, barrier = _open_storage(settings, master)
     deps = Deps(
         db=db,
         barrier=barrier,
@@ -113,7 +118,7 @@ def initialize(data_dir: Path, region: str, database_url: str | None = None) -> 
         if path.is_file():
             path.chmod(0o600)
     write_oci_config(data_dir, admin, region, private_pem)
-    engine.dispose()
+    db.engine.dispose()
     return admin
 
 

@@ -200,10 +200,8 @@ class Deferred:
 
 
 @pytest.fixture
-def refresher(monkeypatch: pytest.MonkeyPatch) -> Deferred:
-    deferred = Deferred()
-    monkeypatch.setattr(caches, "_refresher", deferred)
-    return deferred
+def refresher() -> Deferred:
+    return Deferred()
 
 
 class Loader:
@@ -222,7 +220,7 @@ class Loader:
 
 
 def test_fetch_loads_once_and_caches(fake_time: FakeTime, refresher: Deferred) -> None:
-    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0, refresher=refresher)
     load = Loader("v")
     assert cache.fetch("k", load) == "v"
     assert cache.fetch("k", load) == "v"
@@ -231,7 +229,7 @@ def test_fetch_loads_once_and_caches(fake_time: FakeTime, refresher: Deferred) -
 
 
 def test_fetch_refreshes_in_the_background(fake_time: FakeTime, refresher: Deferred) -> None:
-    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0, refresher=refresher)
     load = Loader("v", "v2")
     cache.fetch("k", load)
     fake_time.now += 1.1
@@ -247,7 +245,7 @@ def test_fetch_refreshes_in_the_background(fake_time: FakeTime, refresher: Defer
 
 
 def test_a_failed_or_empty_reload_drops_the_entry(fake_time: FakeTime, refresher: Deferred) -> None:
-    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0, refresher=refresher)
     for outcome in (PreconditionFailed("revoked"), ""):
         load = Loader("v", outcome)
         cache.fetch("k", load, cacheable=bool)
@@ -268,7 +266,7 @@ def test_uncacheable_values_are_returned_not_stored(fake_time: FakeTime) -> None
 def test_a_reload_begun_before_clear_is_not_stored(
     fake_time: FakeTime, refresher: Deferred
 ) -> None:
-    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0, refresher=refresher)
     cache.fetch("k", Loader("v"))
     fake_time.now += 1.1
     started = threading.Event()

@@ -8,18 +8,55 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from contextlib import contextmanager, suppress
+from typing import Generic, Protocol, TypeVar
 
 from strongroom.services.nonblocking import blocking_forbidden, require_may_block
+
+__all__ = ["CacheRefresher", "Refresher", "TTLCache", "complete"]
 
 V = TypeVar("V")
 _LOAD_STRIPES = 64
 log = logging.getLogger("strongroom.caches")
-# Reloads ahead of expiry (see TTLCache.fetch) run here, one at a time, off the event loop.
-_refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-refresh")
-# An entry: [expires, refresh_at, value, claimed_at] (a list: the claim is set in place).
-_EXPIRES, _REFRESH_AT, _VALUE, _CLAIMED = range(4)
+
+
+class Refresher(Protocol):
+    """Where a :class:`TTLCache` sends its reloads ahead of expiry (see :meth:`TTLCache.fetch`)."""
+
+    def submit(self, work: Callable[[], None]) -> object:
+        """Run ``work`` later, off the caller's thread."""
+        ...
+
+
+class CacheRefresher:
+    """Runs the caches' reloads ahead of expiry one at a time on a worker thread, off the
+    event loop. Made by the application (:func:`strongroom.app.open_deps`) and closed when it
+    stops; reloads submitted after :meth:`close` are dropped (the entry then expires as if
+    no reload had been asked for)."""
+
+    def __init__(self) -> None:
+        # The worker thread starts on the first submit.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-refresh")
+
+    def submit(self, work: Callable[[], None]) -> None:
+        with suppress(RuntimeError):  # closed: dropped
+            self._pool.submit(work)
+
+    def close(self) -> None:
+        """Drop queued reloads and wait for the running one."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Entry(Generic[V]):
+    """A cached value and its times (mutable: the reload claim is set in place)."""
+
+    __slots__ = ("claimed_at", "expires", "refresh_at", "value")
+
+    def __init__(self, expires: float, refresh_at: float, value: V) -> None:
+        self.expires = expires
+        self.refresh_at = refresh_at
+        self.value = value
+        self.claimed_at = -1e300  # when a caller was last sent to reload it
 
 
 class TTLCache(Generic[V]):
@@ -37,18 +74,24 @@ class TTLCache(Generic[V]):
     or finds nothing cacheable drops the entry (the next caller loads it, and sees why). Plain
     :meth:`get` instead says "missing" to callers that may block, which then reload it; where
     blocking is forbidden (:mod:`strongroom.services.nonblocking`), it says so to one caller
-    only, and the others keep the entry until it expires.
+    only, and the others keep the entry until it expires. :meth:`fetch` on a cache made
+    without a ``refresher`` does the same as :meth:`get`, then loads the value itself.
     """
 
     def __init__(
-        self, ttl_seconds: float, max_entries: int = 10_000, refresh_after: float | None = None
+        self,
+        ttl_seconds: float,
+        max_entries: int = 10_000,
+        refresh_after: float | None = None,
+        refresher: Refresher | None = None,
     ) -> None:
         self._ttl = ttl_seconds
+        self._refresher = refresher
         self._refresh_after = ttl_seconds if refresh_after is None else refresh_after
         # After this long without a reload, another caller on the event loop is sent to do it.
         self._claim_window = max(0.0, ttl_seconds - self._refresh_after) / 4
         self._max = max_entries
-        self._items: OrderedDict[Hashable, list[Any]] = OrderedDict()
+        self._items: OrderedDict[Hashable, _Entry[V]] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = 0
         self._load_locks = [threading.Lock() for _ in range(_LOAD_STRIPES)]
@@ -80,8 +123,10 @@ class TTLCache(Generic[V]):
         cacheable: Callable[[V], bool] = lambda value: True,
     ) -> V:
         """The cached value of ``key``, else ``load()`` (stored when ``cacheable``), one
-        loader per key at a time; due for a reload, reloaded in the background."""
-        value = self._get(key, lambda: self._refresh(key, load, cacheable))
+        loader per key at a time; due for a reload, reloaded in the background (by the
+        ``refresher``; without one, as :meth:`get` says)."""
+        refresh = None if self._refresher is None else lambda: self._refresh(key, load, cacheable)
+        value = self._get(key, refresh)
         if value is not None:
             return value
         with self.loading(key):
@@ -107,10 +152,9 @@ class TTLCache(Generic[V]):
         if entry is None:
             return None
         now = time.monotonic()
-        if now < entry[_REFRESH_AT]:
-            value: V = entry[_VALUE]
-            return value
-        if now >= entry[_EXPIRES]:
+        if now < entry.refresh_at:
+            return entry.value
+        if now >= entry.expires:
             with self._lock:
                 if self._items.get(key) is entry:
                     del self._items[key]
@@ -118,13 +162,14 @@ class TTLCache(Generic[V]):
         if refresh is None and not blocking_forbidden():
             return None  # due for a reload, and this caller can do it
         with self._lock:
-            value = entry[_VALUE]
-            if now - entry[_CLAIMED] < self._claim_window:
+            value = entry.value
+            if now - entry.claimed_at < self._claim_window:
                 return value  # another caller was sent to reload it just now
-            entry[_CLAIMED] = now
-        if refresh is None:
+            entry.claimed_at = now
+        refresher = self._refresher
+        if refresh is None or refresher is None:
             return None
-        _refresher.submit(refresh)
+        refresher.submit(refresh)
         return value
 
     def _refresh(
@@ -144,12 +189,12 @@ class TTLCache(Generic[V]):
             if generation is not None and generation != self._generation:
                 return
             now = time.monotonic()
-            self._items[key] = [now + self._ttl, now + self._refresh_after, value, -1e300]
+            self._items[key] = _Entry(now + self._ttl, now + self._refresh_after, value)
             self._items.move_to_end(key)
             # Entries are in put order, so expired ones are at the front: drop them here so
             # the cache holds what was used within the TTL rather than up to max_entries.
             while self._items and (
-                len(self._items) > self._max or next(iter(self._items.values()))[_EXPIRES] < now
+                len(self._items) > self._max or next(iter(self._items.values())).expires < now
             ):
                 self._items.popitem(last=False)
 

@@ -6,22 +6,44 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from strongroom.barrier.barrier import Barrier
+from strongroom.crypto import aead
 from strongroom.crypto.providers.base import KeyMaterialProvider
+from strongroom.crypto.providers.ekm_client.connection import EkmConnection
 from strongroom.domain.clock import Clock, SystemClock
 from strongroom.domain.ekm import EkmHealth
 from strongroom.domain.identity import AuditEvent, AuditRow, Principal
-from strongroom.domain.key import ProtectionMode
+from strongroom.domain.key import Key, KeyVersion, ProtectionMode
+from strongroom.domain.secret import Secret, SecretVersion
+from strongroom.domain.vault import Vault
 from strongroom.iam.target import Target
-from strongroom.services.caches import TTLCache
+from strongroom.services.caches import CacheRefresher, TTLCache
 from strongroom.services.ekm_port import EkmSettings, ExternalKeyManagerPort
 from strongroom.storage.unit_of_work import Database
+
+if TYPE_CHECKING:
+    # Only the type of the credentials cache's values, which authn makes and reads (the
+    # import-linter contract of the kernel ignores this one import).
+    from strongroom.services.identity.authn import _Verifier
+
+__all__ = [
+    "KEY_TABLES",
+    "SECRET_TABLES",
+    "AuditSink",
+    "Authorizer",
+    "Deps",
+    "KeyRows",
+    "SecretRows",
+]
 
 # Tables whose in-process writes drop the caches of their rows (see Deps.__post_init__).
 KEY_TABLES = frozenset({"vaults", "keys", "key_versions"})
 SECRET_TABLES = frozenset({"secrets", "secret_versions"})
+# What ``Deps.keys_in_use`` and ``Deps.secrets_in_use`` hold: rows as read (None: not found).
+KeyRows = tuple[Key | None, Vault | None, KeyVersion | None]
+SecretRows = tuple[Secret | None, SecretVersion | None]
 
 
 class Authorizer(Protocol):
@@ -74,33 +96,41 @@ class Deps:
     wall_clock: Clock = field(default_factory=SystemClock)
     # Every random byte a use case needs (ids, data keys) comes from here.
     random_bytes: Callable[[int], bytes] = os.urandom
-    # Hot-path caches are reloaded after 1 second, ahead of their expiry (see TTLCache).
-    credentials: TTLCache[Any] = field(default_factory=lambda: TTLCache(2.0, refresh_after=1.0))
     audit: AuditSink | None = None
-    # Vault, key and key-version rows for crypto calls (see services.key_use); dropped whenever
-    # this process writes any of them, and re-read from storage at least every 2 seconds.
-    keys_in_use: TTLCache[Any] = field(default_factory=lambda: TTLCache(2.0, refresh_after=1.0))
-    # Secret and secret-version rows for content reads (see services.secret_lookup.read_rows);
-    # dropped whenever this process writes either, and re-read at least every 2 seconds. They
-    # hold sealed contents (up to 25 KB each), hence fewer entries.
-    secrets_in_use: TTLCache[Any] = field(
-        default_factory=lambda: TTLCache(2.0, max_entries=2_048, refresh_after=1.0)
-    )
-    # Secret versions' unwrapped data keys, ready to use (see services.secret_envelope). A data
-    # key never changes, and the entry's name includes the wrapped key it came from, so writes
-    # need not drop them; the vault key's states are checked on every read regardless.
-    data_keys: TTLCache[Any] = field(
-        default_factory=lambda: TTLCache(ttl_seconds=60.0, max_entries=10_000)
-    )
     # External key managers of EXTERNAL vaults (None: EXTERNAL vaults cannot be used).
     ekm: ExternalKeyManagerPort | None = None
     ekm_settings: EkmSettings = field(default_factory=EkmSettings)
     # The latest EKM health check of each EXTERNAL vault, by vault id (see services.ekm_health).
     ekm_health: dict[str, EkmHealth] = field(default_factory=dict)
     # Opened EKM connections (client secret unsealed) by (vault id, vault row version).
-    ekm_connections: dict[tuple[str, int], Any] = field(default_factory=dict)
+    ekm_connections: dict[tuple[str, int], EkmConnection] = field(default_factory=dict)
+    # Runs the caches' reloads ahead of expiry (made by strongroom.app, closed when the
+    # application stops); without one, callers reload due entries themselves (see TTLCache).
+    refresher: CacheRefresher | None = None
+    # The hot-path caches, made in __post_init__ with the refresher; they are reloaded after
+    # 1 second, ahead of their expiry (see TTLCache).
+    # API key verifiers by signature keyId (see services.identity.authn).
+    credentials: TTLCache[_Verifier] = field(init=False)
+    # Vault, key and key-version rows for crypto calls (see services.kms.key_use); dropped
+    # whenever this process writes any of them, and re-read from storage at least every 2 s.
+    keys_in_use: TTLCache[KeyRows] = field(init=False)
+    # Secret and secret-version rows for content reads (see services.secrets.lookup.read_rows);
+    # dropped whenever this process writes either, and re-read at least every 2 seconds. They
+    # hold sealed contents (up to 25 KB each), hence fewer entries.
+    secrets_in_use: TTLCache[SecretRows] = field(init=False)
+    # Secret versions' unwrapped data keys, ready to use (see services.secrets.envelope). A
+    # data key never changes, and the entry's name includes the wrapped key it came from, so
+    # writes need not drop them; the vault key's states are checked on every read regardless.
+    data_keys: TTLCache[aead.Cipher] = field(init=False)
 
     def __post_init__(self) -> None:
+        refresher = self.refresher
+        self.credentials = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
+        self.keys_in_use = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
+        self.secrets_in_use = TTLCache(
+            2.0, max_entries=2_048, refresh_after=1.0, refresher=refresher
+        )
+        self.data_keys = TTLCache(ttl_seconds=60.0, max_entries=10_000)
         self.db.add_change_listener(self._tables_changed)
 
     def _tables_changed(self, tables: frozenset[str]) -> None:

@@ -106,6 +106,8 @@ def _lifespan(
             worker.join(timeout=10)
         if api.deps.audit is not None:
             api.deps.audit.close()
+        if api.deps.refresher is not None:
+            api.deps.refresher.close()
 
     return lifespan
 
