@@ -47,7 +47,6 @@ FAIL exit 1. Errors (non-200 answers, a failed round trip) always exit 1.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import shutil
@@ -83,6 +82,8 @@ from loadgen import (
     MAX_SIGNATURE_AGE,
     CapturedRequests,
     LoadResult,
+    b64d,
+    b64e,
     free_port,
     init_data_dir,
     load,
@@ -114,9 +115,7 @@ class SdkEncrypts(CapturedRequests):
         self._intercept(self.crypto.base_client.session)
 
     def encrypt(self, key_id: str, plaintext: bytes) -> bytes:
-        details = m.EncryptDataDetails(
-            key_id=key_id, plaintext=base64.b64encode(plaintext).decode()
-        )
+        details = m.EncryptDataDetails(key_id=key_id, plaintext=b64e(plaintext))
         return self._raw(lambda: self.crypto.encrypt(details))
 
 
@@ -192,11 +191,9 @@ def setup_target(config: dict[str, Any], url: str, ekm: Ekm, protocol: str) -> T
     ).data
     crypto = KmsCryptoClient(config, service_endpoint=vault.crypto_endpoint)
     plaintext = os.urandom(PLAINTEXT_BYTES)
-    sealed = crypto.encrypt(
-        m.EncryptDataDetails(key_id=key.id, plaintext=base64.b64encode(plaintext).decode())
-    ).data
+    sealed = crypto.encrypt(m.EncryptDataDetails(key_id=key.id, plaintext=b64e(plaintext))).data
     opened = crypto.decrypt(m.DecryptDataDetails(key_id=key.id, ciphertext=sealed.ciphertext)).data
-    if base64.b64decode(opened.plaintext) != plaintext:
+    if b64d(opened.plaintext) != plaintext:
         raise RuntimeError(f"SDK encrypt/decrypt round trip through {protocol} failed")
     return Target(protocol, vault, key, crypto, SdkEncrypts(config, vault), token)
 
@@ -222,7 +219,7 @@ def verify_samples(target: Target, result: LoadResult) -> int:
         opened = target.crypto.decrypt(
             m.DecryptDataDetails(key_id=target.key.id, ciphertext=sealed["ciphertext"])
         ).data
-        if base64.b64decode(opened.plaintext) != plaintext:
+        if b64d(opened.plaintext) != plaintext:
             raise RuntimeError("a ciphertext from the load run did not decrypt to its plaintext")
     return len(result.samples)
 

@@ -3,7 +3,6 @@ initialised and served on loopback, and encrypt requests made ready for the load
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from loadgen import free_port, server
+from loadgen import b64e, free_port, server
 from strongroom.crypto.sigv4 import SigV4Credential, sign
 
 PLAINTEXT_BYTES = 32
@@ -102,7 +101,7 @@ def xks_pool(ekm: Ekm, size: int, region: str) -> list[bytes]:
         body = json.dumps(
             {
                 "requestMetadata": REQUEST_METADATA,
-                "plaintext": base64.b64encode(os.urandom(PLAINTEXT_BYTES)).decode(),
+                "plaintext": b64e(os.urandom(PLAINTEXT_BYTES)),
                 "encryptionAlgorithm": "AES_GCM",
             }
         ).encode()
@@ -117,6 +116,6 @@ def ekms_pool(ekm: Ekm, token: str, size: int) -> list[bytes]:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     pool = []
     for _ in range(size):
-        plaintext = base64.b64encode(os.urandom(PLAINTEXT_BYTES)).decode()
+        plaintext = b64e(os.urandom(PLAINTEXT_BYTES))
         pool.append(raw_post(url, headers, json.dumps({"plaintext": plaintext}).encode()))
     return pool

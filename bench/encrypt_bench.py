@@ -45,7 +45,6 @@ when the run completes (PASS or FAIL is printed); ``--strict`` makes a FAIL exit
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import json
 import os
@@ -68,6 +67,8 @@ from loadgen import (
     MAX_SIGNATURE_AGE,
     CapturedRequests,
     LoadResult,
+    b64d,
+    b64e,
     free_port,
     init_data_dir,
     load,
@@ -108,9 +109,7 @@ class SdkRequests(CapturedRequests):
             self._intercept(client.base_client.session)
 
     def encrypt(self, key_id: str, plaintext: bytes) -> bytes:
-        details = m.EncryptDataDetails(
-            key_id=key_id, plaintext=base64.b64encode(plaintext).decode("ascii")
-        )
+        details = m.EncryptDataDetails(key_id=key_id, plaintext=b64e(plaintext))
         return self._raw(lambda: self.crypto.encrypt(details))
 
     def create_key(self, compartment_id: str, name: str) -> bytes:
@@ -154,11 +153,9 @@ def setup_kms(config: dict[str, Any], url: str) -> Setup:
     ).data
     crypto = KmsCryptoClient(config, service_endpoint=vault.crypto_endpoint)
     plaintext = os.urandom(PLAINTEXT_BYTES)
-    sealed = crypto.encrypt(
-        m.EncryptDataDetails(key_id=key.id, plaintext=base64.b64encode(plaintext).decode())
-    ).data
+    sealed = crypto.encrypt(m.EncryptDataDetails(key_id=key.id, plaintext=b64e(plaintext))).data
     opened = crypto.decrypt(m.DecryptDataDetails(key_id=key.id, ciphertext=sealed.ciphertext)).data
-    if base64.b64decode(opened.plaintext) != plaintext:
+    if b64d(opened.plaintext) != plaintext:
         raise RuntimeError("SDK encrypt/decrypt round trip failed")
     return Setup(config, vault, key, SdkRequests(config, vault), crypto)
 
@@ -175,7 +172,7 @@ def verify_samples(setup: Setup, result: LoadResult) -> int:
         opened = setup.crypto.decrypt(
             m.DecryptDataDetails(key_id=setup.key.id, ciphertext=sealed["ciphertext"])
         ).data
-        if base64.b64decode(opened.plaintext) != plaintext:
+        if b64d(opened.plaintext) != plaintext:
             raise RuntimeError("a ciphertext from the load run did not decrypt to its plaintext")
     return len(result.samples)
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import math
 import os
@@ -35,10 +36,24 @@ MAX_SIGNATURE_AGE = 240.0  # the server accepts 300 s of clock skew; keep a marg
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+# --------------------------------------------------------------------------- encodings
+
+
+def b64e(data: bytes) -> str:
+    """``data`` in standard base64, as text (the OCI SDK's plaintext and content fields)."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64d(text: str) -> bytes:
+    """The bytes of standard base64 ``text``."""
+    return base64.b64decode(text)
+
+
 # --------------------------------------------------------------------------- processes
 
 
 def free_port() -> int:
+    """A loopback port nobody listens on right now (for servers that bind it themselves)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -26,7 +26,6 @@ uncached decision and a reload of the whole set.
 
 from __future__ import annotations
 
-import base64
 import os
 import random
 import time
@@ -41,6 +40,8 @@ from oci.identity import IdentityClient
 from oci.identity import models as im
 from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultClient
 from oci.key_management import models as m
+
+from loadgen import b64d, b64e
 
 SEED = 20240607
 CHAIN = ("L1", "L2", "L3", "L4", "L5")
@@ -408,10 +409,10 @@ def _check_access(
     none = oci.retry.NoneRetryStrategy()
     crypto = KmsCryptoClient(config, service_endpoint=vault.crypto_endpoint, retry_strategy=none)
     plaintext = os.urandom(32)
-    encoded = base64.b64encode(plaintext).decode("ascii")
+    encoded = b64e(plaintext)
     sealed = crypto.encrypt(m.EncryptDataDetails(key_id=key.id, plaintext=encoded)).data
     opened = crypto.decrypt(m.DecryptDataDetails(key_id=key.id, ciphertext=sealed.ciphertext))
-    if base64.b64decode(opened.data.plaintext) != plaintext:
+    if b64d(opened.data.plaintext) != plaintext:
         raise RuntimeError("the bench user's encrypt/decrypt round trip failed")
     checks = ["bench user's SDK encrypt/decrypt on the L5 key: OK"]
     for other, its_vault in others:

@@ -33,7 +33,6 @@ FAIL exit 1. Errors (non-200 answers, a wrong bundle) always exit 1.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import json
 import os
@@ -57,6 +56,8 @@ from loadgen import (
     MAX_SIGNATURE_AGE,
     CapturedRequests,
     LoadResult,
+    b64d,
+    b64e,
     free_port,
     init_data_dir,
     load,
@@ -96,12 +97,8 @@ class BenchSecret:
     content: bytes
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _content(data: bytes) -> vm.Base64SecretContentDetails:
-    return vm.Base64SecretContentDetails(content_type="BASE64", content=_b64(data))
+    return vm.Base64SecretContentDetails(content_type="BASE64", content=b64e(data))
 
 
 def make_secret(setup: Setup, url: str, name: str, versions: int) -> BenchSecret:
@@ -125,7 +122,7 @@ def make_secret(setup: Setup, url: str, name: str, versions: int) -> BenchSecret
     if len(listed) != versions:
         raise RuntimeError(f"secret {name} has {len(listed)} versions, expected {versions}")
     bundle = SecretsClient(config, service_endpoint=url).get_secret_bundle(made.id).data
-    if base64.b64decode(bundle.secret_bundle_content.content) != content:
+    if b64d(bundle.secret_bundle_content.content) != content:
         raise RuntimeError(f"secret {name}: the SDK read back other content than stored")
     if bundle.version_number != versions:
         raise RuntimeError(f"secret {name}: CURRENT is version {bundle.version_number}")
@@ -136,7 +133,7 @@ def check_bundles(result: LoadResult) -> int:
     """Check sampled bundles against the content stored; returns how many were checked."""
     for content, body in result.samples:
         answer = json.loads(body)
-        if base64.b64decode(answer["secretBundleContent"]["content"]) != content:
+        if b64d(answer["secretBundleContent"]["content"]) != content:
             raise RuntimeError(f"{result.name}: a bundle from the load run has other content")
     return len(result.samples)
 

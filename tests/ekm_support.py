@@ -22,14 +22,12 @@ Typical use::
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import os
 import secrets
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -44,6 +42,7 @@ import httpx
 import pytest
 
 from strongroom.crypto.sigv4 import SigV4Credential, sign
+from tests.helpers import free_port
 from tests.idp_support import LocalIdp
 from tests.tls_support import TlsFiles, make_tls
 
@@ -67,21 +66,6 @@ requires_softhsm = pytest.mark.skipif(
     not softhsm_available(),
     reason=f"SoftHSM2 is not installed ({SOFTHSM_MODULE} missing; apt-get install softhsm2)",
 )
-
-
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def b64e(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def b64d(text: str) -> bytes:
-    return base64.b64decode(text)
 
 
 # --- a local identity provider --------------------------------------------------------------

@@ -12,14 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ekm_support import (
-    b64e,
-    free_port,
-    init_proxy,
-    requires_softhsm,
-    run_cli,
-    running_proxy,
-)
+from tests.ekm_support import init_proxy, requires_softhsm, run_cli, running_proxy
+from tests.helpers import b64e, free_port
 from tests.idp_support import LocalIdp
 from tests.tls_support import make_tls
 

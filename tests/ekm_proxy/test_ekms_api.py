@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.ekm_support import EkmProxy, b64d, b64e
+from tests.ekm_support import EkmProxy
+from tests.helpers import b64d, b64e
 from tests.idp_support import LocalIdp
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-
-import httpx
 
 from strongroom.ekm_proxy.config import MASTER_KEY_FILE
 from tests.ekm_support import (
@@ -16,6 +13,7 @@ from tests.ekm_support import (
     restore_token,
     running_proxy,
 )
+from tests.helpers import wait_healthy
 from tests.idp_support import LocalIdp
 
 HEALTH = {"requestMetadata": {"kmsRequestId": "r-1", "kmsOperation": "KmsHealthCheck"}}
@@ -42,22 +40,13 @@ def assert_broken(proxy: EkmProxy, idp: LocalIdp) -> None:
     assert response.status_code == 503, response.text
 
 
-def wait_healthy(proxy: EkmProxy, timeout: float = 10.0) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = proxy.health()
-        if response.status_code == 200 or time.monotonic() > deadline:
-            return response
-        time.sleep(0.2)
-
-
 @requires_softhsm
 def test_softhsm_token_removed_then_restored(tmp_path: Path, idp: LocalIdp) -> None:
     with running_proxy(tmp_path, "softhsm", idp=idp, keys=1) as proxy:
         moved = remove_token(proxy)
         assert_broken(proxy, idp)
         restore_token(proxy, moved)
-        assert wait_healthy(proxy).status_code == 200
+        assert wait_healthy(proxy.base_url, timeout=10.0, path="/health").status_code == 200
         key_id = proxy.key_ids[0]
         response = proxy.ekms(
             "POST", f"/keys/{key_id}/encrypt", idp.token(proxy.vault_url), {"plaintext": "AAAA"}

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from strongroom.crypto.sigv4 import SigV4Credential
-from tests.ekm_support import REQUEST_METADATA, EkmProxy, b64d, b64e
+from tests.ekm_support import REQUEST_METADATA, EkmProxy
+from tests.helpers import b64d, b64e
 
 META = {"requestMetadata": REQUEST_METADATA}
 HEALTH = {"requestMetadata": {"kmsRequestId": "r-1", "kmsOperation": "KmsHealthCheck"}}

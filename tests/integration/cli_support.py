@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.integration import support
+from tests.helpers import wait_healthy
 
 
 def command() -> list[str]:
@@ -51,6 +51,6 @@ def wait_serving(
 ) -> None:
     """Wait until ``url`` answers /healthz; fail with the server's log when it does not."""
     try:
-        support.wait_healthy(url, timeout=30, ca_file=ca_file)
+        wait_healthy(url, timeout=30, ca_file=ca_file)
     except TimeoutError:
         raise AssertionError(f"server exited {process.poll()}: {log.read_text()}") from None

@@ -23,6 +23,7 @@ from oci.key_management import models as m
 
 from strongroom.services.ekm_port import EkmSettings
 from tests.ekm_support import EkmProxy, wait_reload
+from tests.helpers import b64d, b64e
 from tests.integration import support
 from tests.integration.iam_support import identity_client
 from tests.integration.support import Server
@@ -152,9 +153,7 @@ def open_vault(
 def encrypt(
     crypto: KmsCryptoClient, key_id: str, plaintext: bytes, aad: dict[str, str] | None = None
 ) -> m.EncryptedData:
-    details = m.EncryptDataDetails(
-        key_id=key_id, plaintext=support.b64e(plaintext), associated_data=aad
-    )
+    details = m.EncryptDataDetails(key_id=key_id, plaintext=b64e(plaintext), associated_data=aad)
     data: m.EncryptedData = crypto.encrypt(details).data
     return data
 
@@ -163,7 +162,7 @@ def decrypt(
     crypto: KmsCryptoClient, key_id: str, ciphertext: str, aad: dict[str, str] | None = None
 ) -> bytes:
     details = m.DecryptDataDetails(key_id=key_id, ciphertext=ciphertext, associated_data=aad)
-    return support.b64d(crypto.decrypt(details).data.plaintext)
+    return b64d(crypto.decrypt(details).data.plaintext)
 
 
 def workdir(base: Path, name: str) -> Path:

@@ -22,6 +22,7 @@ from oci.identity import models as im
 from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultClient
 from oci.key_management import models as m
 
+from tests.helpers import b64d, b64e
 from tests.integration import support
 from tests.integration.support import NO_RETRY, Server
 
@@ -195,13 +196,13 @@ def iam_session(server: Server, workdir: Path) -> Iterator[Iam]:
 
 def encrypt(crypto: KmsCryptoClient, key: m.Key, plaintext: bytes = b"hello") -> str:
     """Encrypt as ``crypto``'s signer; returns the ciphertext."""
-    details = m.EncryptDataDetails(key_id=key.id, plaintext=support.b64e(plaintext))
+    details = m.EncryptDataDetails(key_id=key.id, plaintext=b64e(plaintext))
     return str(crypto.encrypt(details).data.ciphertext)
 
 
 def decrypt(crypto: KmsCryptoClient, key: m.Key, ciphertext: str) -> bytes:
     details = m.DecryptDataDetails(key_id=key.id, ciphertext=ciphertext)
-    return support.b64d(crypto.decrypt(details).data.plaintext)
+    return b64d(crypto.decrypt(details).data.plaintext)
 
 
 def refused(call: Any, *args: Any, **kwargs: Any) -> oci.exceptions.ServiceError:

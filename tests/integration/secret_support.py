@@ -16,8 +16,9 @@ from oci.secrets import SecretsClient
 from oci.vault import VaultsClient
 from oci.vault import models as vm
 
+from tests.helpers import b64d, b64e
 from tests.integration import support
-from tests.integration.support import NO_RETRY, b64d, b64e
+from tests.integration.support import NO_RETRY
 
 
 def vaults_client(config: dict[str, Any], url: str) -> VaultsClient:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import socket
-import ssl
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +24,7 @@ from strongroom.config import Settings
 from strongroom.http_protocol import OneWriteProtocol
 from strongroom.services.ports import Deps
 from tests.clock import ManualClock
+from tests.helpers import wait_healthy
 
 REGION = "us-ashburn-1"
 NO_RETRY = oci.retry.NoneRetryStrategy()
@@ -46,30 +44,6 @@ class Server:
     @property
     def tenancy(self) -> str:
         return str(self.config["tenancy"])
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (for subprocesses that bind it themselves)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_healthy(url: str, timeout: float = 30.0, ca_file: str | None = None) -> None:
-    """Poll ``url``/healthz until it answers 200 (over TLS trusting ``ca_file`` if given)."""
-    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            response = httpx.get(f"{url}/healthz", timeout=2.0, verify=verify)
-            if response.status_code == 200:
-                return
-            last = response.status_code
-        except httpx.HTTPError as error:
-            last = error
-        time.sleep(0.05)
-    raise TimeoutError(f"{url} did not become healthy: {last!r}")
 
 
 @contextmanager
@@ -156,17 +130,6 @@ def new_key(
 ) -> m.Key:
     key: m.Key = client.create_key(key_details(tenancy, algorithm, length, curve=curve)).data
     return key
-
-
-# --- encodings ----------------------------------------------------------------------------------
-
-
-def b64e(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def b64d(text: str) -> bytes:
-    return base64.b64decode(text)
 
 
 # --- errors -------------------------------------------------------------------------------------

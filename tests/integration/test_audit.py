@@ -16,6 +16,7 @@ import pytest
 import requests
 from oci.key_management import models as m
 
+from tests.helpers import b64e
 from tests.integration import iam_support, support
 from tests.integration.iam_support import Iam
 from tests.integration.support import Server
@@ -47,7 +48,7 @@ def test_allowed_denied_and_unauthenticated_calls_are_recorded(
         support.management_client(server.config, vault), server.tenancy, "AES", 32
     )
     crypto = support.crypto_client(server.config, vault)
-    crypto.encrypt(m.EncryptDataDetails(key_id=key.id, plaintext=support.b64e(SECRET_TEXT)))
+    crypto.encrypt(m.EncryptDataDetails(key_id=key.id, plaintext=b64e(SECRET_TEXT)))
     _, outsider = iam.member()
     with pytest.raises(oci.exceptions.ServiceError):
         outsider.crypto(vault).encrypt(m.EncryptDataDetails(key_id=key.id, plaintext="aGk="))
@@ -65,7 +66,7 @@ def test_allowed_denied_and_unauthenticated_calls_are_recorded(
     statuses = {e.data.response.status for e in mine}
     assert {"200", "404"} <= statuses
     serialized = json.dumps([oci.util.to_dict(e) for e in events])
-    assert support.b64e(SECRET_TEXT) not in serialized
+    assert b64e(SECRET_TEXT) not in serialized
     assert SECRET_TEXT.decode() not in serialized
 
 
@@ -78,7 +79,7 @@ def test_every_hot_path_call_is_recorded_once(server: Server, vault: m.Vault) ->
     crypto = support.crypto_client(server.config, vault)
     ids = [f"HOT{i:03d}{uuid.uuid4().hex[:20].upper()}" for i in range(25)]
     for request_id in ids:
-        details = m.EncryptDataDetails(key_id=key.id, plaintext=support.b64e(b"x"))
+        details = m.EncryptDataDetails(key_id=key.id, plaintext=b64e(b"x"))
         crypto.encrypt(details, opc_request_id=request_id)
 
     recorded = [e.data.request.id for e in _events(server, since)]

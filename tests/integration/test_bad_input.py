@@ -12,8 +12,9 @@ import pytest
 from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultClient
 from oci.key_management import models as m
 
+from tests.helpers import b64d, b64e
 from tests.integration import support
-from tests.integration.support import Raw, Server, assert_oci_error, b64d, b64e, service_error
+from tests.integration.support import Raw, Server, assert_oci_error, service_error
 
 UNKNOWN_KEY = "ocid1.key.oc1.us-ashburn-1..aaaaaaaa" + "d" * 53
 

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from oci.key_management import models as m
 
 from strongroom.app import initialize
+from tests.helpers import b64d, b64e, free_port
 from tests.integration import cli_support, support
-from tests.integration.support import b64d, b64e
 from tests.tls_support import make_tls
 
 
@@ -101,7 +101,7 @@ def test_init_refuses_an_existing_directory(tmp_path: Path) -> None:
 def test_serve_refuses_a_public_address_without_tls(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     initialize(data_dir, support.REGION)
-    port = str(support.free_port())
+    port = str(free_port())
     result = cli_support.run(
         "serve", "--data-dir", str(data_dir), "--host", "0.0.0.0", "--port", port
     )
@@ -124,7 +124,7 @@ def test_serve_refuses_a_missing_data_directory(tmp_path: Path) -> None:
 def test_serve_answers_the_sdk(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     initialize(data_dir, support.REGION)
-    port = support.free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
     with cli_support.serving(data_dir, log, "--port", str(port)) as process:
@@ -141,7 +141,7 @@ def test_serve_with_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     data_dir = tmp_path / "data"
     initialize(data_dir, support.REGION)
     tls = make_tls(tmp_path / "tls")
-    port = support.free_port()
+    port = free_port()
     url = f"https://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
     # With TLS, listening on every interface is allowed.

@@ -18,6 +18,7 @@ from oci.key_management import models as m
 
 from strongroom.app import initialize
 from tests.ekm_support import EkmProxy, running_proxy
+from tests.helpers import b64d, free_port
 from tests.integration import cli_support, support
 from tests.integration.external_support import (
     decrypt,
@@ -54,7 +55,7 @@ def serve(tmp_path: Path, proxy: EkmProxy, *, client_cert: bool) -> Iterator[Ser
     assert tls is not None
     data_dir = tmp_path / f"data-{uuid.uuid4().hex[:6]}"
     initialize(data_dir, support.REGION)
-    port = support.free_port()
+    port = free_port()
     args = ["--port", str(port), "--ekm-ca-bundle", str(tls.ca_file)]
     if client_cert:
         args += ["--ekm-client-cert", str(tls.client_cert), "--ekm-client-key", str(tls.client_key)]
@@ -92,7 +93,7 @@ def test_external_keys_over_mutual_tls(with_cert: Served, mtls_proxy: EkmProxy) 
         )
     ).data
     plaintext = decrypt(crypto, key.id, data_key.ciphertext)
-    assert plaintext == support.b64d(data_key.plaintext)
+    assert plaintext == b64d(data_key.plaintext)
 
 
 def test_without_a_client_certificate_the_ekm_refuses(

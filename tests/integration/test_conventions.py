@@ -7,8 +7,9 @@ import uuid
 from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultClient
 from oci.key_management import models as m
 
+from tests.helpers import b64e
 from tests.integration import support
-from tests.integration.support import Raw, assert_oci_error, b64e, service_error
+from tests.integration.support import Raw, assert_oci_error, service_error
 
 
 def test_every_response_has_an_opc_request_id(

@@ -11,8 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from oci.key_management import KmsCryptoClient, KmsManagementClient
 from oci.key_management import models as m
 
+from tests.helpers import b64d, b64e
 from tests.integration import support
-from tests.integration.support import b64d, b64e, service_error
+from tests.integration.support import service_error
 
 
 def _decrypt(crypto: KmsCryptoClient, key: m.Key, ciphertext: str, **kwargs: object) -> bytes:

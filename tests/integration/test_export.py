@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives.keywrap import aes_key_unwrap_with_padding
 from oci.key_management import KmsCryptoClient, KmsManagementClient
 from oci.key_management import models as m
 
+from tests.helpers import b64d, b64e
 from tests.integration import support
-from tests.integration.support import b64d, b64e, service_error
+from tests.integration.support import service_error
 
 OAEP_SHA256 = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 

@@ -13,6 +13,7 @@ from oci.key_management import KmsVaultClient
 from oci.key_management import models as m
 
 from tests.ekm_support import EkmProxy, running_proxy
+from tests.helpers import b64d, b64e
 from tests.integration import support
 from tests.integration.external_support import (
     TEST_TIMEOUT,
@@ -105,11 +106,11 @@ def test_encrypt_decrypt_round_trip_with_associated_data(
             status=400,
             code="InvalidParameter",
         )
-    tampered = bytearray(support.b64d(sealed.ciphertext))
+    tampered = bytearray(b64d(sealed.ciphertext))
     tampered[-1] ^= 1
     support.service_error(
         ext.crypto.decrypt,
-        m.DecryptDataDetails(key_id=key.id, ciphertext=support.b64e(bytes(tampered))),
+        m.DecryptDataDetails(key_id=key.id, ciphertext=b64e(bytes(tampered))),
         status=400,
         code="InvalidParameter",
     )
@@ -121,7 +122,7 @@ def test_generate_data_encryption_key(server: Server, ext: ExternalVault) -> Non
         key_id=key.id, key_shape=AES_256, include_plaintext_key=True, associated_data={"a": "b"}
     )
     made = ext.crypto.generate_data_encryption_key(details).data
-    plain = support.b64d(made.plaintext)
+    plain = b64d(made.plaintext)
     assert len(plain) == 32
     assert made.plaintext_checksum
     assert decrypt(ext.crypto, key.id, made.ciphertext, {"a": "b"}) == plain
@@ -302,7 +303,7 @@ def test_external_keys_only_in_external_vaults(
 
 def test_sign_verify_export_and_secrets_are_refused(server: Server, ext: ExternalVault) -> None:
     key = external_key(ext.kms, server.tenancy, ext.proxy.key_ids[0])
-    message = support.b64e(b"message")
+    message = b64e(b"message")
     error = support.service_error(
         ext.crypto.sign,
         m.SignDataDetails(
@@ -318,7 +319,7 @@ def test_sign_verify_export_and_secrets_are_refused(server: Server, ext: Externa
             key_id=key.id,
             key_version_id=key.current_key_version,
             message=message,
-            signature=support.b64e(b"s" * 64),
+            signature=b64e(b"s" * 64),
             signing_algorithm="SHA_256_RSA_PKCS1_V1_5",
         ),
         status=400,
@@ -350,7 +351,7 @@ def test_sign_verify_export_and_secrets_are_refused(server: Server, ext: Externa
         vault_id=ext.vault.id,
         key_id=key.id,
         secret_name=f"s-{uuid.uuid4().hex[:8]}",
-        secret_content=vm.Base64SecretContentDetails(content=support.b64e(b"secret")),
+        secret_content=vm.Base64SecretContentDetails(content=b64e(b"secret")),
     )
     error = support.service_error(
         secrets.create_secret, details, status=400, code="InvalidParameter"
@@ -366,7 +367,7 @@ def test_external_keys_use_the_kms_permissions(
     with iam_session(server, tmp_path) as iam:
         group, person = iam.member()
         crypto, kms = person.crypto(ext.vault), person.management(ext.vault)
-        details = m.EncryptDataDetails(key_id=key.id, plaintext=support.b64e(b"x"))
+        details = m.EncryptDataDetails(key_id=key.id, plaintext=b64e(b"x"))
         support.service_error(crypto.encrypt, details, status=404, code="NotAuthorizedOrNotFound")
         iam.policy(f"Allow group {group.name} to use keys in tenancy")
         assert decrypt(crypto, key.id, encrypt(crypto, key.id, b"mine").ciphertext) == b"mine"

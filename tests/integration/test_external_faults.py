@@ -16,6 +16,7 @@ from oci.key_management import models as m
 
 from tests.clock import ManualClock
 from tests.ekm_support import requires_softhsm, running_proxy
+from tests.helpers import b64d
 from tests.idp_support import LocalIdp
 from tests.integration import support
 from tests.integration.external_support import (
@@ -94,7 +95,7 @@ def test_stopped_ekm_fails_promptly_and_key_material_stays_outside(
         clock.advance(timedelta(seconds=5))  # past the fail-fast window and the breaker
         time.sleep(2.1)  # the client's circuit breaker waits on the real clock
         assert decrypt(ext.crypto, key.id, sealed.ciphertext, {"a": "b"}) == b"earlier"
-        assert decrypt(ext.crypto, key.id, data_key.ciphertext) == support.b64d(data_key.plaintext)
+        assert decrypt(ext.crypto, key.id, data_key.ciphertext) == b64d(data_key.plaintext)
 
 
 def test_hanging_ekm_times_out_within_the_default_budget(
@@ -178,7 +179,7 @@ def _round_trip(ext: ExternalVault, tenancy: str, external_id: str) -> None:
             include_plaintext_key=True,
         )
     ).data
-    assert decrypt(ext.crypto, key.id, made.ciphertext) == support.b64d(made.plaintext)
+    assert decrypt(ext.crypto, key.id, made.ciphertext) == b64d(made.plaintext)
 
 
 @requires_softhsm

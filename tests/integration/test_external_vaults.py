@@ -16,7 +16,8 @@ from oci.key_management import KmsVaultClient
 from oci.key_management import models as m
 
 from tests.clock import ManualClock
-from tests.ekm_support import EkmProxy, free_port, running_proxy
+from tests.ekm_support import EkmProxy, running_proxy
+from tests.helpers import free_port
 from tests.integration import support
 from tests.integration.external_support import (
     TEST_TIMEOUT,

@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 
 from strongroom.http_protocol import OneWriteProtocol, _HeldHeadTransport
-from tests.integration.support import wait_healthy
+from tests.helpers import wait_healthy
 
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"
 

@@ -9,7 +9,8 @@ from oci.key_management import KmsCryptoClient, KmsManagementClient
 from oci.key_management import models as m
 
 from tests.clock import ManualClock
-from tests.integration.support import b64d, b64e, service_error
+from tests.helpers import b64d, b64e
+from tests.integration.support import service_error
 
 
 def _encrypt(crypto: KmsCryptoClient, key: m.Key, data: bytes, **kwargs: object) -> m.EncryptedData:

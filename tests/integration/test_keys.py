@@ -14,8 +14,9 @@ from oci.key_management import KmsCryptoClient, KmsManagementClient, KmsVaultCli
 from oci.key_management import models as m
 
 from tests.clock import ManualClock
+from tests.helpers import b64e
 from tests.integration import support
-from tests.integration.support import Raw, b64e, service_error
+from tests.integration.support import Raw, service_error
 
 CURVES = {"NIST_P256": ec.SECP256R1, "NIST_P384": ec.SECP384R1, "NIST_P521": ec.SECP521R1}
 

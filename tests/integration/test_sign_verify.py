@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from oci.key_management import KmsCryptoClient, KmsManagementClient
 from oci.key_management import models as m
 
-from tests.integration.support import b64d, b64e, service_error
+from tests.helpers import b64d, b64e
+from tests.integration.support import service_error
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "224": hashes.SHA224,

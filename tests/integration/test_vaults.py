@@ -12,8 +12,9 @@ from oci.key_management import KmsVaultClient
 from oci.key_management import models as m
 
 from tests.clock import ManualClock
+from tests.helpers import b64e
 from tests.integration import support
-from tests.integration.support import Server, b64e, service_error
+from tests.integration.support import Server, service_error
 
 
 @pytest.mark.parametrize("vault_type", ["DEFAULT", "VIRTUAL_PRIVATE"])

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from strongroom.crypto.providers.ekm_client import (
     EkmProtocol,
     ExternalKeyManagers,
 )
+from tests.helpers import b64d, b64e
 
 IDP = "https://idp.test"
 EKMS_URL = "https://ekms.test/v1/vaults/v1"
@@ -27,14 +27,6 @@ XKS_URL = "https://xks.test/kms/xks/v1"
 SECRET = "s3cr3t-value"  # a client secret that must never show up in errors
 
 Hook = Callable[[httpx.Request], Awaitable[httpx.Response | None]]
-
-
-def b64e(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def b64d(text: str) -> bytes:
-    return base64.b64decode(text)
 
 
 def reply(status: int, body: Any) -> httpx.Response:

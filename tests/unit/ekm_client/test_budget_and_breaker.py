@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from dataclasses import replace
 
@@ -17,6 +16,7 @@ from strongroom.crypto.providers.ekm_client import (
     EkmUnavailable,
     ExternalKeyManagers,
 )
+from tests.helpers import free_port
 from tests.unit.ekm_client.fakes import (
     EKMS_URL,
     SECRET,
@@ -31,12 +31,6 @@ from tests.unit.ekm_client.fakes import (
 pytestmark = pytest.mark.anyio
 EKMS = connection(EkmProtocol.EKMS)
 XKS = connection(EkmProtocol.XKS)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _slow(fakes: Fakes, prefix: str, seconds: float) -> None:

@@ -20,12 +20,12 @@ from strongroom.crypto.providers.ekm_client import (
     EkmUnavailable,
     EkmVaultBlocked,
 )
+from tests.helpers import b64e
 from tests.unit.ekm_client.fakes import (
     EKMS_URL,
     SECRET,
     FakeKey,
     Fakes,
-    b64e,
     connection,
     managers,
     reply,

@@ -22,16 +22,8 @@ from strongroom.crypto.providers.ekm_client import (
     EkmUnavailable,
 )
 from strongroom.crypto.providers.ekm_client.xks_blob import unpack
-from tests.unit.ekm_client.fakes import (
-    SECRET,
-    XKS_URL,
-    FakeKey,
-    Fakes,
-    b64e,
-    connection,
-    managers,
-    reply,
-)
+from tests.helpers import b64e
+from tests.unit.ekm_client.fakes import SECRET, XKS_URL, FakeKey, Fakes, connection, managers, reply
 
 pytestmark = pytest.mark.anyio
 CONN = replace(connection(EkmProtocol.XKS), region="eu-frankfurt-1")
