@@ -55,7 +55,7 @@ class Bundle:
     content: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # built per bundle read (hot path)
 class GetSecretBundleRequest:
     """GetSecretBundle's input: the secret and which version (CURRENT by default)."""
 
@@ -63,7 +63,7 @@ class GetSecretBundleRequest:
     ref: VersionRef = _CURRENT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # built per bundle read (hot path)
 class GetSecretBundleByNameRequest:
     """GetSecretBundleByName's input: the vault, the secret's name and which version."""
 
