@@ -48,10 +48,13 @@ def _database_url(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def close_deps(deps: Deps) -> None:
-    """Stop the audit writer, close EKM connections and release the database connections."""
+    """Stop the audit writer and the cache refresher, close EKM connections, and release the
+    database connections (what the application's shutdown does, and the engine)."""
     try:
         if deps.audit is not None:
             deps.audit.close()
+        if deps.refresher is not None:
+            deps.refresher.close()
         if deps.ekm is not None:
             asyncio.run(deps.ekm.aclose())
     finally:
