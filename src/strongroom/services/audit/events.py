@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.identity import AuditEvent
-from strongroom.domain.paging import Page
+from strongroom.domain.paging import Page, PageRequest
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.identity.common import tenancy_target
 from strongroom.services.lookup import require_compartment
 from strongroom.services.ports import Deps
 
+__all__ = ["MAX_WINDOW", "ListEventsRequest", "list_events"]
+
 MAX_WINDOW = timedelta(days=365)
 
 
-def list_events(
-    deps: Deps,
-    call: Call,
-    compartment_id: str,
-    start: datetime,
-    end: datetime,
-    limit: int,
-    offset: int,
-) -> Page[AuditEvent]:
+@dataclass(frozen=True)
+class ListEventsRequest:
+    """ListEvents' input: events of ``compartment_id`` in [start_time, end_time), one page."""
+
+    compartment_id: str
+    start_time: datetime
+    end_time: datetime
+    page: PageRequest
+
+
+def list_events(deps: Deps, call: Call, request: ListEventsRequest) -> Page[AuditEvent]:
     """Events in [start, end): all of the tenancy's for the root, else those in the compartment."""
+    compartment_id, start, end = request.compartment_id, request.start_time, request.end_time
+    limit, offset = request.page.limit, request.page.offset
     if end <= start or end - start > MAX_WINDOW:
         raise InvalidParameter("endTime must be after startTime, and at most 365 days later")
     with deps.db.transaction(read_only=True) as tx:

@@ -16,6 +16,8 @@ from datetime import datetime
 from strongroom.domain.identity import AuditEvent, AuditRow
 from strongroom.storage.unit_of_work import Database
 
+__all__ = ["AuditLog"]
+
 log = logging.getLogger("strongroom.audit")
 
 

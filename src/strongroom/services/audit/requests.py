@@ -9,6 +9,8 @@ import re
 from strongroom.services.context import AuditNote
 from strongroom.services.ports import Deps
 
+__all__ = ["record_request"]
+
 # Unique across processes (random per-process prefix) and cheap per request (no urandom call).
 _PREFIX = os.urandom(8).hex()
 _SEQUENCE = itertools.count()

@@ -14,6 +14,8 @@ from strongroom.domain.errors import InvalidParameter, NotAuthenticated
 from strongroom.domain.identity import Principal
 from strongroom.services.ports import Deps
 
+__all__ = ["MAX_SKEW", "SignedRequest", "authenticate", "forget_credentials"]
+
 MAX_SKEW = timedelta(minutes=5)
 _KEY_ID = re.compile(
     r"^(ocid1\.tenancy\.[a-z0-9.-]+)/(ocid1\.user\.[a-z0-9.-]+)/([0-9a-f]{2}(?::[0-9a-f]{2}){15})$"

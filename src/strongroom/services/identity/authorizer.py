@@ -14,6 +14,8 @@ from strongroom.iam.target import Target
 from strongroom.services.caches import TTLCache
 from strongroom.storage.unit_of_work import Database
 
+__all__ = ["PolicyAuthorizer"]
+
 log = logging.getLogger("strongroom.iam")
 # Statements are re-read with the policies every TTL, and mostly unchanged: parse each text
 # once (the syntax tree is immutable; errors are not cached, so they are logged each time).

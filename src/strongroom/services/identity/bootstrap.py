@@ -9,6 +9,15 @@ from strongroom.domain.identity import ApiKey, Group, PolicyRecord, Tenancy, Use
 from strongroom.domain.ids import new_ocid
 from strongroom.services.ports import Deps
 
+__all__ = [
+    "ADMINISTRATORS",
+    "ADMIN_STATEMENT",
+    "TENANT_ADMIN_POLICY",
+    "AdminIdentity",
+    "ensure_tenancy",
+    "new_admin_identity",
+]
+
 ADMINISTRATORS = "Administrators"
 TENANT_ADMIN_POLICY = "Tenant Admin Policy"
 ADMIN_STATEMENT = "Allow group Administrators to manage all-resources in tenancy"

@@ -1,15 +1,37 @@
-"""Validation and targets shared by the identity use cases."""
+"""Validation, loading and results shared by the identity use cases."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from strongroom.domain.errors import InvalidParameter
+from strongroom.domain.errors import InvalidParameter, NotFound
+from strongroom.domain.identity import Group, User
 from strongroom.iam.target import Target
+from strongroom.services.authz import authorize
 from strongroom.services.context import Call
+from strongroom.services.lookup import NOT_FOUND
 from strongroom.services.ports import Deps
+from strongroom.storage.unit_of_work import Transaction
+
+__all__ = [
+    "Deleted",
+    "description",
+    "group_for",
+    "identity_changed",
+    "identity_name",
+    "tenancy_target",
+    "user_for",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-@+]{1,100}$")
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """The result of a Delete* or Remove* use case: the id of what is gone."""
+
+    id: str
 
 
 def identity_name(value: object, field: str = "name") -> str:
@@ -34,6 +56,24 @@ def tenancy_target(call: Call, compartment_id: str | None = None, **ids: str) ->
     """The policy target of an identity resource (they all live in the tenancy)."""
     tenancy = call.principal.tenancy_id
     return Target(tenancy, compartment_id or tenancy, **ids)
+
+
+def user_for(deps: Deps, tx: Transaction, call: Call, user_id: str, operation: str) -> User:
+    """A user of the caller's tenancy the caller may act on with ``operation``."""
+    user = tx.identity.get_user(user_id)
+    if user is None or user.tenancy_id != call.principal.tenancy_id:
+        raise NotFound(NOT_FOUND)
+    authorize(deps, call, operation, tenancy_target(call, user_id=user.id))
+    return user
+
+
+def group_for(deps: Deps, tx: Transaction, call: Call, group_id: str, operation: str) -> Group:
+    """A group of the caller's tenancy the caller may act on with ``operation``."""
+    group = tx.iam.get_group(group_id)
+    if group is None or group.tenancy_id != call.principal.tenancy_id:
+        raise NotFound(NOT_FOUND)
+    authorize(deps, call, operation, tenancy_target(call, group_id=group.id))
+    return group
 
 
 def identity_changed(deps: Deps) -> None:

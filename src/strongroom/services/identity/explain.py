@@ -14,6 +14,8 @@ from strongroom.services.identity.authorizer import PolicyAuthorizer
 from strongroom.services.lookup import key_target, vault_target
 from strongroom.services.ports import Deps
 
+__all__ = ["Explanation", "explain"]
+
 
 @dataclass(frozen=True)
 class Explanation:

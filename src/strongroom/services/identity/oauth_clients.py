@@ -1,4 +1,5 @@
-"""OAuth2 client credentials of users: confidential applications that obtain tokens."""
+"""OAuth2 client credentials of users (confidential applications that obtain tokens):
+CreateOAuthClientCredential, ListOAuthClientCredentials, DeleteOAuthClientCredential."""
 
 from __future__ import annotations
 
@@ -9,19 +10,58 @@ from strongroom.crypto.jwt_keys import hash_secret, new_client_secret
 from strongroom.domain.errors import InvalidParameter, NotFound
 from strongroom.domain.identity import Application
 from strongroom.domain.ids import new_ocid
+from strongroom.domain.paging import Page
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
-from strongroom.services.identity.common import tenancy_target
+from strongroom.services.identity.common import Deleted, tenancy_target
 from strongroom.services.lookup import NOT_FOUND
 from strongroom.services.ports import Deps
 from strongroom.storage import schema
+
+__all__ = [
+    "LIFETIME",
+    "MAX_CREDENTIALS",
+    "CreateOAuthClientCredentialRequest",
+    "CreatedOAuthClientCredential",
+    "DeleteOAuthClientCredentialRequest",
+    "ListOAuthClientCredentialsRequest",
+    "create_oauth_client_credential",
+    "delete_oauth_client_credential",
+    "list_oauth_client_credentials",
+]
 
 MAX_CREDENTIALS = 10
 LIFETIME = timedelta(days=365)
 
 
 @dataclass(frozen=True)
-class NewCredential:
+class CreateOAuthClientCredentialRequest:
+    """CreateOAuthClientCredential's input; ``scopes`` ({audience, scope} objects) are checked
+    by the use case."""
+
+    user_id: str
+    name: str
+    scopes: list[dict[str, str]]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ListOAuthClientCredentialsRequest:
+    """ListOAuthClientCredentials' input."""
+
+    user_id: str
+
+
+@dataclass(frozen=True)
+class DeleteOAuthClientCredentialRequest:
+    """DeleteOAuthClientCredential's input."""
+
+    user_id: str
+    oauth2_client_credential_id: str
+
+
+@dataclass(frozen=True)
+class CreatedOAuthClientCredential:
     """A created credential and its secret, which is shown once and never stored."""
 
     application: Application
@@ -59,11 +99,12 @@ def _owned_user(deps: Deps, call: Call, user_id: str, operation: str) -> None:
     authorize(deps, call, operation, tenancy_target(call, user_id=user_id))
 
 
-def create_credential(
-    deps: Deps, call: Call, user_id: str, name: str, description: str, scopes: object
-) -> NewCredential:
+def create_oauth_client_credential(
+    deps: Deps, call: Call, request: CreateOAuthClientCredentialRequest
+) -> CreatedOAuthClientCredential:
     """Register a client for ``user_id``; its id is the client_id, the secret is returned once."""
-    checked = _validate_scopes(scopes)
+    checked = _validate_scopes(request.scopes)
+    user_id = request.user_id
     _owned_user(deps, call, user_id, "UploadApiKey")
     secret = new_client_secret()
     now = deps.clock.now()
@@ -71,8 +112,8 @@ def create_credential(
         new_ocid("credential", deps.region, deps.random_bytes),
         call.principal.tenancy_id,
         user_id,
-        name,
-        description,
+        request.name,
+        request.description,
         hash_secret(secret),
         checked,
         "ACTIVE",
@@ -85,19 +126,26 @@ def create_credential(
                 f"A user may have at most {MAX_CREDENTIALS} OAuth2 client credentials"
             )
         tx.iam.add_application(app)
-    return NewCredential(app, secret)
+    return CreatedOAuthClientCredential(app, secret)
 
 
-def list_credentials(deps: Deps, call: Call, user_id: str) -> list[Application]:
-    _owned_user(deps, call, user_id, "ListApiKeys")
+def list_oauth_client_credentials(
+    deps: Deps, call: Call, request: ListOAuthClientCredentialsRequest
+) -> Page[Application]:
+    """A user's client credentials, all in one page."""
+    _owned_user(deps, call, request.user_id, "ListApiKeys")
     with deps.db.transaction(read_only=True) as tx:
-        return tx.iam.applications_of(user_id)
+        return Page(tx.iam.applications_of(request.user_id), None)
 
 
-def delete_credential(deps: Deps, call: Call, user_id: str, credential_id: str) -> None:
-    _owned_user(deps, call, user_id, "DeleteApiKey")
+def delete_oauth_client_credential(
+    deps: Deps, call: Call, request: DeleteOAuthClientCredentialRequest
+) -> Deleted:
+    """Remove a client credential; it obtains no more tokens."""
+    _owned_user(deps, call, request.user_id, "DeleteApiKey")
     with deps.db.transaction() as tx:
-        app = tx.iam.get_application(credential_id)
-        if app is None or app.user_id != user_id:
+        app = tx.iam.get_application(request.oauth2_client_credential_id)
+        if app is None or app.user_id != request.user_id:
             raise NotFound(NOT_FOUND)
         tx.iam.delete_row(schema.applications, app.id)
+    return Deleted(app.id)

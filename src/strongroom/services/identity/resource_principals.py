@@ -9,6 +9,8 @@ from strongroom.iam.matching_rules import matches, parse_matching_rule
 from strongroom.iam.policy_ast import PolicySyntaxError
 from strongroom.services.ports import Deps
 
+__all__ = ["resource_principal"]
+
 log = logging.getLogger("strongroom.iam")
 
 

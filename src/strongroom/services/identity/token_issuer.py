@@ -13,6 +13,15 @@ import jwt
 from strongroom.crypto.jwt_keys import load_signing_key, new_signing_key, secret_matches
 from strongroom.services.ports import Deps
 
+__all__ = [
+    "TOKEN_LIFETIME",
+    "IssuedToken",
+    "OAuthError",
+    "client_credentials",
+    "issuer_url",
+    "jwks",
+]
+
 TOKEN_LIFETIME = timedelta(hours=1)
 _lock = threading.Lock()
 

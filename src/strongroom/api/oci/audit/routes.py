@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from strongroom.api.oci.audit import events
+from strongroom.api.oci.audit import handlers
 from strongroom.api.oci.endpoint import ApiRoute
 
+__all__ = ["ROUTES"]
+
 ROUTES: list[ApiRoute] = [
-    ApiRoute("ListEvents", "GET", "/20190901/auditEvents", events.list_events),
+    ApiRoute("ListEvents", "GET", "/20190901/auditEvents", handlers.list_events),
 ]

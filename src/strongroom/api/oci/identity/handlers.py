@@ -1,329 +1,339 @@
-"""IdentityClient endpoints under /20160918: compartments, users, groups, memberships, API keys,
-policies and dynamic groups."""
+"""IdentityClient endpoints under /20160918, one per operation: compartments, users, API keys,
+OAuth2 client credentials, groups, memberships, policies and dynamic groups.
+
+Each parses the request into its use case's request, calls the use case and renders the result.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from strongroom.api.oci import parse
 from strongroom.api.oci.endpoint import Api, OciRequest, Reply
+from strongroom.api.oci.identity import parse as ip
 from strongroom.api.oci.identity import render as ir
 from strongroom.domain import tags
-from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.ids import require_ocid
-from strongroom.services.etags import etag_of
-from strongroom.services.identity import compartments, oauth_clients, policies, users
+from strongroom.services.identity import (
+    api_keys,
+    compartments,
+    dynamic_groups,
+    groups,
+    memberships,
+    oauth_clients,
+    policies,
+    users,
+)
 from strongroom.services.identity.common import description, identity_name
 
-T = TypeVar("T")
+__all__ = [
+    "add_user_to_group",
+    "create_compartment",
+    "create_dynamic_group",
+    "create_group",
+    "create_oauth_client_credential",
+    "create_policy",
+    "create_user",
+    "delete_api_key",
+    "delete_compartment",
+    "delete_dynamic_group",
+    "delete_group",
+    "delete_oauth_client_credential",
+    "delete_policy",
+    "delete_user",
+    "get_compartment",
+    "get_dynamic_group",
+    "get_group",
+    "get_policy",
+    "get_user",
+    "get_user_group_membership",
+    "list_api_keys",
+    "list_compartments",
+    "list_dynamic_groups",
+    "list_groups",
+    "list_oauth_client_credentials",
+    "list_policies",
+    "list_user_group_memberships",
+    "list_users",
+    "remove_user_from_group",
+    "update_compartment",
+    "update_dynamic_group",
+    "update_group",
+    "update_policy",
+    "update_user",
+    "upload_api_key",
+]
 
-
-def paged(items: list[T], req: OciRequest, render: Callable[[T], dict[str, Any]]) -> Reply:
-    """Identity lists are small: window them in memory with OCI's limit/page."""
-    page = parse.page_request({k: v for k, v in req.query.items() if k in ("limit", "page")})
-    window = items[page.offset : page.offset + page.limit]
-    more = page.offset + page.limit < len(items)
-    return Reply.page([render(i) for i in window], page.offset + page.limit if more else None)
-
-
-def _versioned(body: dict[str, Any], resource_id: str, version: int) -> Reply:
-    return Reply(body, etag=etag_of(resource_id, version))
-
-
-def _tenancy_or_compartment(value: object, field: str = "compartmentId") -> str:
-    return require_ocid(value, field, "tenancy", "compartment")
-
-
-def _check_tenancy(req: OciRequest, value: object) -> None:
-    if value is not None and value != req.call.principal.tenancy_id:
-        require_ocid(value, "compartmentId", "tenancy")
-        raise InvalidParameter("compartmentId must be the tenancy OCID for this resource")
+NO_CONTENT = 204
 
 
 # compartments ------------------------------------------------------------------------------
 def create_compartment(api: Api, req: OciRequest) -> Reply:
     b = req.body
-    c = compartments.create_compartment(
-        api.deps,
-        req.call,
-        _tenancy_or_compartment(b.get("compartmentId")),
-        identity_name(b.get("name")),
-        description(b.get("description")),
-        tags.freeform_tags(b.get("freeformTags")),
+    request = compartments.CreateCompartmentRequest(
+        compartment_id=ip.tenancy_or_compartment(b.get("compartmentId")),
+        name=identity_name(b.get("name")),
+        description=description(b.get("description")),
+        freeform_tags=tags.freeform_tags(b.get("freeformTags")),
     )
-    return _versioned(ir.compartment(c), c.id, c.version)
+    c = compartments.create_compartment(api.deps, req.call, request)
+    return ir.versioned(ir.compartment(c), c.id, c.version)
 
 
 def get_compartment(api: Api, req: OciRequest) -> Reply:
-    compartment_id = _tenancy_or_compartment(req.path["compartmentId"])
-    c = compartments.get_compartment(api.deps, req.call, compartment_id)
-    return _versioned(ir.compartment(c), c.id, c.version)
+    compartment_id = ip.tenancy_or_compartment(req.path["compartmentId"])
+    request = compartments.GetCompartmentRequest(compartment_id)
+    c = compartments.get_compartment(api.deps, req.call, request)
+    return ir.versioned(ir.compartment(c), c.id, c.version)
 
 
 def list_compartments(api: Api, req: OciRequest) -> Reply:
-    parent = _tenancy_or_compartment(req.query.get("compartmentId"))
-    subtree = req.query.get("compartmentIdInSubtree", "false").lower() == "true"
-    found = compartments.list_compartments(api.deps, req.call, parent, subtree)
-    if "lifecycleState" in req.query:
-        found = [c for c in found if c.lifecycle_state == req.query["lifecycleState"]]
-    if "name" in req.query:
-        found = [c for c in found if c.name == req.query["name"]]
-    return paged(found, req, ir.compartment)
+    q = req.query
+    request = compartments.ListCompartmentsRequest(
+        compartment_id=ip.tenancy_or_compartment(q.get("compartmentId")),
+        compartment_id_in_subtree=q.get("compartmentIdInSubtree", "false").lower() == "true",
+        lifecycle_state=q.get("lifecycleState"),
+        name=q.get("name"),
+    )
+    found = compartments.list_compartments(api.deps, req.call, request)
+    return ir.window(found.items, ip.page(req), ir.compartment)
 
 
 def update_compartment(api: Api, req: OciRequest) -> Reply:
     b = req.body
-    changes = compartments.CompartmentChanges(
-        name=identity_name(b["name"]) if "name" in b else None,
-        description=description(b["description"]) if "description" in b else None,
-        freeform_tags=tags.freeform_tags(b["freeformTags"]) if "freeformTags" in b else None,
+    name = ip.optional(b, "name", identity_name)
+    about = ip.optional(b, "description", description)
+    freeform = ip.optional(b, "freeformTags", tags.freeform_tags)
+    request = compartments.UpdateCompartmentRequest(
+        ip.compartment_id(req), name, about, freeform, req.if_match
     )
-    compartment_id = require_ocid(req.path["compartmentId"], "compartmentId", "compartment")
-    c = compartments.update_compartment(api.deps, req.call, compartment_id, changes, req.if_match)
-    return _versioned(ir.compartment(c), c.id, c.version)
+    c = compartments.update_compartment(api.deps, req.call, request)
+    return ir.versioned(ir.compartment(c), c.id, c.version)
 
 
 def delete_compartment(api: Api, req: OciRequest) -> Reply:
-    compartment_id = require_ocid(req.path["compartmentId"], "compartmentId", "compartment")
-    compartments.delete_compartment(api.deps, req.call, compartment_id, req.if_match)
-    return Reply(None, 204)
+    request = compartments.DeleteCompartmentRequest(ip.compartment_id(req), req.if_match)
+    compartments.delete_compartment(api.deps, req.call, request)
+    return Reply(None, NO_CONTENT)
 
 
-# users, groups, memberships, API keys ------------------------------------------------------
+# users and their API keys and OAuth2 client credentials --------------------------------------
 def create_user(api: Api, req: OciRequest) -> Reply:
     b = req.body
-    _check_tenancy(req, b.get("compartmentId"))
-    u = users.create_user(
-        api.deps, req.call, identity_name(b.get("name")), description(b.get("description"))
+    ip.check_tenancy(req, b.get("compartmentId"))
+    request = users.CreateUserRequest(
+        identity_name(b.get("name")), description(b.get("description"))
     )
-    return Reply(ir.user(u))
+    return Reply(ir.user(users.create_user(api.deps, req.call, request)))
 
 
 def get_user(api: Api, req: OciRequest) -> Reply:
-    return Reply(ir.user(users.get_user(api.deps, req.call, _user_id(req))))
-
-
-def _user_id(req: OciRequest) -> str:
-    return require_ocid(req.path["userId"], "userId", "user")
+    request = users.GetUserRequest(ip.user_id(req))
+    return Reply(ir.user(users.get_user(api.deps, req.call, request)))
 
 
 def list_users(api: Api, req: OciRequest) -> Reply:
-    _check_tenancy(req, req.query.get("compartmentId"))
-    return paged(users.list_users(api.deps, req.call), req, ir.user)
+    ip.check_tenancy(req, req.query.get("compartmentId"))
+    found = users.list_users(api.deps, req.call, users.ListUsersRequest())
+    return ir.window(found.items, ip.page(req), ir.user)
 
 
 def update_user(api: Api, req: OciRequest) -> Reply:
-    u = users.update_user(
-        api.deps, req.call, _user_id(req), description(req.body.get("description"))
-    )
-    return Reply(ir.user(u))
+    request = users.UpdateUserRequest(ip.user_id(req), description(req.body.get("description")))
+    return Reply(ir.user(users.update_user(api.deps, req.call, request)))
 
 
 def delete_user(api: Api, req: OciRequest) -> Reply:
-    users.delete_user(api.deps, req.call, _user_id(req))
-    return Reply(None, 204)
+    users.delete_user(api.deps, req.call, users.DeleteUserRequest(ip.user_id(req)))
+    return Reply(None, NO_CONTENT)
 
 
+def upload_api_key(api: Api, req: OciRequest) -> Reply:
+    request = api_keys.UploadApiKeyRequest(
+        ip.user_id(req), parse.required_string(req.body, "key", max_len=16384)
+    )
+    return Reply(ir.api_key(api_keys.upload_api_key(api.deps, req.call, request)))
+
+
+def list_api_keys(api: Api, req: OciRequest) -> Reply:
+    request = api_keys.ListApiKeysRequest(ip.user_id(req))
+    found = api_keys.list_api_keys(api.deps, req.call, request)
+    return Reply([ir.api_key(k) for k in found.items])
+
+
+def delete_api_key(api: Api, req: OciRequest) -> Reply:
+    request = api_keys.DeleteApiKeyRequest(ip.user_id(req), req.path["fingerprint"])
+    api_keys.delete_api_key(api.deps, req.call, request)
+    return Reply(None, NO_CONTENT)
+
+
+def create_oauth_client_credential(api: Api, req: OciRequest) -> Reply:
+    b = req.body
+    request = oauth_clients.CreateOAuthClientCredentialRequest(
+        user_id=ip.user_id(req),
+        name=identity_name(b.get("name")),
+        description=description(b.get("description")),
+        scopes=ip.as_sent(b, "scopes"),
+    )
+    made = oauth_clients.create_oauth_client_credential(api.deps, req.call, request)
+    return Reply(ir.created_oauth_credential(made))
+
+
+def list_oauth_client_credentials(api: Api, req: OciRequest) -> Reply:
+    request = oauth_clients.ListOAuthClientCredentialsRequest(ip.user_id(req))
+    found = oauth_clients.list_oauth_client_credentials(api.deps, req.call, request)
+    return Reply([ir.oauth_credential(a) for a in found.items])
+
+
+def delete_oauth_client_credential(api: Api, req: OciRequest) -> Reply:
+    credential = require_ocid(req.path["credentialId"], "oauth2ClientCredentialId", "credential")
+    request = oauth_clients.DeleteOAuthClientCredentialRequest(ip.user_id(req), credential)
+    oauth_clients.delete_oauth_client_credential(api.deps, req.call, request)
+    return Reply(None, NO_CONTENT)
+
+
+# groups and memberships --------------------------------------------------------------------
 def create_group(api: Api, req: OciRequest) -> Reply:
     b = req.body
-    _check_tenancy(req, b.get("compartmentId"))
-    g = users.create_group(
-        api.deps, req.call, identity_name(b.get("name")), description(b.get("description"))
+    ip.check_tenancy(req, b.get("compartmentId"))
+    request = groups.CreateGroupRequest(
+        identity_name(b.get("name")), description(b.get("description"))
     )
-    return Reply(ir.group(g))
-
-
-def _group_id(req: OciRequest) -> str:
-    return require_ocid(req.path["groupId"], "groupId", "group")
+    return Reply(ir.group(groups.create_group(api.deps, req.call, request)))
 
 
 def get_group(api: Api, req: OciRequest) -> Reply:
-    return Reply(ir.group(users.get_group(api.deps, req.call, _group_id(req))))
+    request = groups.GetGroupRequest(ip.group_id(req))
+    return Reply(ir.group(groups.get_group(api.deps, req.call, request)))
 
 
 def list_groups(api: Api, req: OciRequest) -> Reply:
-    _check_tenancy(req, req.query.get("compartmentId"))
-    return paged(users.list_groups(api.deps, req.call), req, ir.group)
+    ip.check_tenancy(req, req.query.get("compartmentId"))
+    found = groups.list_groups(api.deps, req.call, groups.ListGroupsRequest())
+    return ir.window(found.items, ip.page(req), ir.group)
 
 
 def update_group(api: Api, req: OciRequest) -> Reply:
-    g = users.update_group(
-        api.deps, req.call, _group_id(req), description(req.body.get("description"))
-    )
-    return Reply(ir.group(g))
+    request = groups.UpdateGroupRequest(ip.group_id(req), description(req.body.get("description")))
+    return Reply(ir.group(groups.update_group(api.deps, req.call, request)))
 
 
 def delete_group(api: Api, req: OciRequest) -> Reply:
-    users.delete_group(api.deps, req.call, _group_id(req))
-    return Reply(None, 204)
+    groups.delete_group(api.deps, req.call, groups.DeleteGroupRequest(ip.group_id(req)))
+    return Reply(None, NO_CONTENT)
 
 
 def add_user_to_group(api: Api, req: OciRequest) -> Reply:
     b = req.body
-    m = users.add_user_to_group(
-        api.deps,
-        req.call,
+    request = memberships.AddUserToGroupRequest(
         require_ocid(b.get("userId"), "userId", "user"),
         require_ocid(b.get("groupId"), "groupId", "group"),
     )
+    return Reply(ir.membership(memberships.add_user_to_group(api.deps, req.call, request)))
+
+
+def get_user_group_membership(api: Api, req: OciRequest) -> Reply:
+    request = memberships.GetUserGroupMembershipRequest(ip.membership_id(req))
+    m = memberships.get_user_group_membership(api.deps, req.call, request)
     return Reply(ir.membership(m))
 
 
-def _membership_id(req: OciRequest) -> str:
-    return require_ocid(req.path["membershipId"], "userGroupMembershipId", "groupmembership")
-
-
-def get_membership(api: Api, req: OciRequest) -> Reply:
-    return Reply(ir.membership(users.get_membership(api.deps, req.call, _membership_id(req))))
-
-
-def list_memberships(api: Api, req: OciRequest) -> Reply:
-    _check_tenancy(req, req.query.get("compartmentId"))
-    user_id = req.query.get("userId")
-    group_id = req.query.get("groupId")
-    found = users.list_memberships(
-        api.deps,
-        req.call,
-        require_ocid(user_id, "userId", "user") if user_id else None,
-        require_ocid(group_id, "groupId", "group") if group_id else None,
+def list_user_group_memberships(api: Api, req: OciRequest) -> Reply:
+    q = req.query
+    ip.check_tenancy(req, q.get("compartmentId"))
+    request = memberships.ListUserGroupMembershipsRequest(
+        ip.optional_id(q.get("userId"), "userId", "user"),
+        ip.optional_id(q.get("groupId"), "groupId", "group"),
     )
-    return paged(found, req, ir.membership)
+    found = memberships.list_user_group_memberships(api.deps, req.call, request)
+    return ir.window(found.items, ip.page(req), ir.membership)
 
 
 def remove_user_from_group(api: Api, req: OciRequest) -> Reply:
-    users.remove_user_from_group(api.deps, req.call, _membership_id(req))
-    return Reply(None, 204)
-
-
-def upload_api_key(api: Api, req: OciRequest) -> Reply:
-    key_id, key = users.upload_api_key(
-        api.deps, req.call, _user_id(req), parse.required_string(req.body, "key", max_len=16384)
-    )
-    return Reply(ir.api_key(key_id, key))
-
-
-def list_api_keys(api: Api, req: OciRequest) -> Reply:
-    found = users.list_api_keys(api.deps, req.call, _user_id(req))
-    return Reply([ir.api_key(key_id, key) for key_id, key in found])
-
-
-def delete_api_key(api: Api, req: OciRequest) -> Reply:
-    users.delete_api_key(api.deps, req.call, _user_id(req), req.path["fingerprint"])
-    return Reply(None, 204)
+    request = memberships.RemoveUserFromGroupRequest(ip.membership_id(req))
+    memberships.remove_user_from_group(api.deps, req.call, request)
+    return Reply(None, NO_CONTENT)
 
 
 # policies and dynamic groups ---------------------------------------------------------------
 def create_policy(api: Api, req: OciRequest) -> Reply:
     b = req.body
-    p = policies.create_policy(
-        api.deps,
-        req.call,
-        _tenancy_or_compartment(b.get("compartmentId")),
-        identity_name(b.get("name")),
-        description(b.get("description")),
-        b.get("statements"),  # type: ignore[arg-type]
+    request = policies.CreatePolicyRequest(
+        compartment_id=ip.tenancy_or_compartment(b.get("compartmentId")),
+        name=identity_name(b.get("name")),
+        description=description(b.get("description")),
+        statements=ip.as_sent(b, "statements"),
     )
-    return _versioned(ir.policy(p), p.id, p.version)
-
-
-def _policy_id(req: OciRequest) -> str:
-    return require_ocid(req.path["policyId"], "policyId", "policy")
+    p = policies.create_policy(api.deps, req.call, request)
+    return ir.versioned(ir.policy(p), p.id, p.version)
 
 
 def get_policy(api: Api, req: OciRequest) -> Reply:
-    p = policies.get_policy(api.deps, req.call, _policy_id(req))
-    return _versioned(ir.policy(p), p.id, p.version)
+    p = policies.get_policy(api.deps, req.call, policies.GetPolicyRequest(ip.policy_id(req)))
+    return ir.versioned(ir.policy(p), p.id, p.version)
 
 
 def list_policies(api: Api, req: OciRequest) -> Reply:
-    compartment = _tenancy_or_compartment(req.query.get("compartmentId"))
-    return paged(policies.list_policies(api.deps, req.call, compartment), req, ir.policy)
+    compartment = ip.tenancy_or_compartment(req.query.get("compartmentId"))
+    request = policies.ListPoliciesRequest(compartment)
+    found = policies.list_policies(api.deps, req.call, request)
+    return ir.window(found.items, ip.page(req), ir.policy)
 
 
 def update_policy(api: Api, req: OciRequest) -> Reply:
     b = req.body
-    p = policies.update_policy(
-        api.deps,
-        req.call,
-        _policy_id(req),
-        description(b["description"]) if "description" in b else None,
-        b.get("statements"),
-        req.if_match,
+    request = policies.UpdatePolicyRequest(
+        policy_id=ip.policy_id(req),
+        description=ip.optional(b, "description", description),
+        statements=ip.as_sent(b, "statements"),
+        if_match=req.if_match,
     )
-    return _versioned(ir.policy(p), p.id, p.version)
+    p = policies.update_policy(api.deps, req.call, request)
+    return ir.versioned(ir.policy(p), p.id, p.version)
 
 
 def delete_policy(api: Api, req: OciRequest) -> Reply:
-    policies.delete_policy(api.deps, req.call, _policy_id(req), req.if_match)
-    return Reply(None, 204)
+    request = policies.DeletePolicyRequest(ip.policy_id(req), req.if_match)
+    policies.delete_policy(api.deps, req.call, request)
+    return Reply(None, NO_CONTENT)
 
 
 def create_dynamic_group(api: Api, req: OciRequest) -> Reply:
     b = req.body
-    _check_tenancy(req, b.get("compartmentId"))
-    g = policies.create_dynamic_group(
-        api.deps,
-        req.call,
-        identity_name(b.get("name")),
-        description(b.get("description")),
-        b.get("matchingRule"),  # type: ignore[arg-type]
+    ip.check_tenancy(req, b.get("compartmentId"))
+    request = dynamic_groups.CreateDynamicGroupRequest(
+        name=identity_name(b.get("name")),
+        description=description(b.get("description")),
+        matching_rule=ip.as_sent(b, "matchingRule"),
     )
-    return _versioned(ir.dynamic_group(g), g.id, g.version)
-
-
-def _dynamic_group_id(req: OciRequest) -> str:
-    return require_ocid(req.path["dynamicGroupId"], "dynamicGroupId", "dynamicgroup")
+    g = dynamic_groups.create_dynamic_group(api.deps, req.call, request)
+    return ir.versioned(ir.dynamic_group(g), g.id, g.version)
 
 
 def get_dynamic_group(api: Api, req: OciRequest) -> Reply:
-    g = policies.get_dynamic_group(api.deps, req.call, _dynamic_group_id(req))
-    return _versioned(ir.dynamic_group(g), g.id, g.version)
+    request = dynamic_groups.GetDynamicGroupRequest(ip.dynamic_group_id(req))
+    g = dynamic_groups.get_dynamic_group(api.deps, req.call, request)
+    return ir.versioned(ir.dynamic_group(g), g.id, g.version)
 
 
 def list_dynamic_groups(api: Api, req: OciRequest) -> Reply:
-    _check_tenancy(req, req.query.get("compartmentId"))
-    return paged(policies.list_dynamic_groups(api.deps, req.call), req, ir.dynamic_group)
+    ip.check_tenancy(req, req.query.get("compartmentId"))
+    request = dynamic_groups.ListDynamicGroupsRequest()
+    found = dynamic_groups.list_dynamic_groups(api.deps, req.call, request)
+    return ir.window(found.items, ip.page(req), ir.dynamic_group)
 
 
 def update_dynamic_group(api: Api, req: OciRequest) -> Reply:
     b = req.body
-    g = policies.update_dynamic_group(
-        api.deps,
-        req.call,
-        _dynamic_group_id(req),
-        description(b["description"]) if "description" in b else None,
-        b.get("matchingRule"),
-        req.if_match,
+    request = dynamic_groups.UpdateDynamicGroupRequest(
+        dynamic_group_id=ip.dynamic_group_id(req),
+        description=ip.optional(b, "description", description),
+        matching_rule=ip.as_sent(b, "matchingRule"),
+        if_match=req.if_match,
     )
-    return _versioned(ir.dynamic_group(g), g.id, g.version)
+    g = dynamic_groups.update_dynamic_group(api.deps, req.call, request)
+    return ir.versioned(ir.dynamic_group(g), g.id, g.version)
 
 
 def delete_dynamic_group(api: Api, req: OciRequest) -> Reply:
-    policies.delete_dynamic_group(api.deps, req.call, _dynamic_group_id(req), req.if_match)
-    return Reply(None, 204)
-
-
-# OAuth2 client credentials -----------------------------------------------------------------
-def create_oauth_credential(api: Api, req: OciRequest) -> Reply:
-    b = req.body
-    made = oauth_clients.create_credential(
-        api.deps,
-        req.call,
-        _user_id(req),
-        identity_name(b.get("name")),
-        description(b.get("description")),
-        b.get("scopes"),
-    )
-    return Reply({**ir.oauth_credential(made.application), "password": made.secret})
-
-
-def list_oauth_credentials(api: Api, req: OciRequest) -> Reply:
-    found = oauth_clients.list_credentials(api.deps, req.call, _user_id(req))
-    return Reply([ir.oauth_credential(a) for a in found])
-
-
-def delete_oauth_credential(api: Api, req: OciRequest) -> Reply:
-    credential = require_ocid(req.path["credentialId"], "oauth2ClientCredentialId", "credential")
-    oauth_clients.delete_credential(api.deps, req.call, _user_id(req), credential)
-    return Reply(None, 204)
+    request = dynamic_groups.DeleteDynamicGroupRequest(ip.dynamic_group_id(req), req.if_match)
+    dynamic_groups.delete_dynamic_group(api.deps, req.call, request)
+    return Reply(None, NO_CONTENT)

@@ -1,9 +1,11 @@
-"""Identity objects to the shapes of the ``oci.identity`` models."""
+"""Identity objects to the shapes of the ``oci.identity`` models, and the replies carrying them."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from strongroom.api.oci.endpoint import Reply
 from strongroom.api.oci.render import rfc3339
 from strongroom.domain.identity import (
     ApiKey,
@@ -15,6 +17,38 @@ from strongroom.domain.identity import (
     PolicyRecord,
     User,
 )
+from strongroom.domain.paging import PageRequest
+from strongroom.services.etags import etag_of
+from strongroom.services.identity.api_keys import RegisteredApiKey
+from strongroom.services.identity.oauth_clients import CreatedOAuthClientCredential
+
+__all__ = [
+    "api_key",
+    "compartment",
+    "created_oauth_credential",
+    "dynamic_group",
+    "group",
+    "membership",
+    "oauth_credential",
+    "policy",
+    "user",
+    "versioned",
+    "window",
+]
+
+T = TypeVar("T")
+
+
+def window(items: list[T], page: PageRequest, render: Callable[[T], dict[str, Any]]) -> Reply:
+    """Identity lists are small: window them in memory with OCI's limit/page."""
+    shown = items[page.offset : page.offset + page.limit]
+    more = page.offset + page.limit < len(items)
+    return Reply.page([render(i) for i in shown], page.offset + page.limit if more else None)
+
+
+def versioned(body: dict[str, Any], resource_id: str, version: int) -> Reply:
+    """A reply with the resource's etag."""
+    return Reply(body, etag=etag_of(resource_id, version))
 
 
 def compartment(c: Compartment) -> dict[str, Any]:
@@ -69,9 +103,10 @@ def membership(m: Membership) -> dict[str, Any]:
     }
 
 
-def api_key(key_id: str, k: ApiKey) -> dict[str, Any]:
+def api_key(registered: RegisteredApiKey) -> dict[str, Any]:
+    k: ApiKey = registered.key
     return {
-        "keyId": key_id,
+        "keyId": registered.key_id,
         "keyValue": k.public_key_pem,
         "fingerprint": k.fingerprint,
         "userId": k.user_id,
@@ -120,3 +155,8 @@ def oauth_credential(a: Application) -> dict[str, Any]:
         "timeCreated": rfc3339(a.time_created),
         "expiresOn": rfc3339(a.expires_on),
     }
+
+
+def created_oauth_credential(made: CreatedOAuthClientCredential) -> dict[str, Any]:
+    """A new credential with its secret, shown this once."""
+    return {**oauth_credential(made.application), "password": made.secret}

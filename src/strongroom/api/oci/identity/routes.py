@@ -5,6 +5,8 @@ from __future__ import annotations
 from strongroom.api.oci.endpoint import ApiRoute
 from strongroom.api.oci.identity import handlers as h
 
+__all__ = ["ID", "ROUTES"]
+
 ID = "/20160918"
 
 ROUTES: list[ApiRoute] = [
@@ -31,20 +33,20 @@ ROUTES: list[ApiRoute] = [
         "CreateOAuthClientCredential",
         "POST",
         ID + "/users/{userId}/oauth2ClientCredentials",
-        h.create_oauth_credential,
+        h.create_oauth_client_credential,
         True,
     ),
     ApiRoute(
         "ListOAuthClientCredentials",
         "GET",
         ID + "/users/{userId}/oauth2ClientCredentials",
-        h.list_oauth_credentials,
+        h.list_oauth_client_credentials,
     ),
     ApiRoute(
         "DeleteOAuthClientCredential",
         "DELETE",
         ID + "/users/{userId}/oauth2ClientCredentials/{credentialId}",
-        h.delete_oauth_credential,
+        h.delete_oauth_client_credential,
     ),
     ApiRoute("CreateGroup", "POST", ID + "/groups", h.create_group, True),
     ApiRoute("ListGroups", "GET", ID + "/groups", h.list_groups),
@@ -52,12 +54,17 @@ ROUTES: list[ApiRoute] = [
     ApiRoute("UpdateGroup", "PUT", ID + "/groups/{groupId}", h.update_group),
     ApiRoute("DeleteGroup", "DELETE", ID + "/groups/{groupId}", h.delete_group),
     ApiRoute("AddUserToGroup", "POST", ID + "/userGroupMemberships", h.add_user_to_group, True),
-    ApiRoute("ListUserGroupMemberships", "GET", ID + "/userGroupMemberships", h.list_memberships),
+    ApiRoute(
+        "ListUserGroupMemberships",
+        "GET",
+        ID + "/userGroupMemberships",
+        h.list_user_group_memberships,
+    ),
     ApiRoute(
         "GetUserGroupMembership",
         "GET",
         ID + "/userGroupMemberships/{membershipId}",
-        h.get_membership,
+        h.get_user_group_membership,
     ),
     ApiRoute(
         "RemoveUserFromGroup",
