@@ -45,7 +45,7 @@ def new_vault(
     deps: Deps, call: Call, compartment_id: str | None = None, name: str | None = None
 ) -> Vault:
     """An ACTIVE DEFAULT vault in ``compartment_id`` (default: the caller's root compartment)."""
-    request = vaults.NewVault(
+    request = vaults.CreateVaultRequest(
         compartment_id=compartment_id or call.principal.tenancy_id,
         display_name=name or f"vault-{uuid.uuid4().hex[:8]}",
         vault_type=VaultType.DEFAULT,
@@ -59,12 +59,14 @@ def new_aes_key(
     deps: Deps, call: Call, vault: Vault, name: str | None = None
 ) -> tuple[Key, KeyVersion]:
     """An ENABLED software AES-256 key in ``vault`` (its compartment) and its first version."""
-    request = keys.NewKey(
+    request = keys.CreateKeyRequest(
+        vault_id=vault.id,
         compartment_id=vault.compartment_id,
         display_name=name or f"key-{uuid.uuid4().hex[:8]}",
-        shape=make_shape("AES", 32, None),
+        key_shape=make_shape("AES", 32, None),
         protection_mode=ProtectionMode.SOFTWARE,
         freeform_tags={},
         defined_tags={},
     )
-    return keys.create_key(deps, call, vault.id, request)
+    created = keys.create_key(deps, call, request)
+    return created.key, created.version

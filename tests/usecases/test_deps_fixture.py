@@ -27,7 +27,10 @@ def test_admin_lists_the_vaults_of_the_root_compartment(
     deps: Deps, admin_call: Call, new_vault: Callable[..., Vault]
 ) -> None:
     vault = new_vault(name="listed")
-    page = vaults.list_vaults(deps, admin_call, admin_call.principal.tenancy_id, PageRequest())
+    request = vaults.ListVaultsRequest(
+        compartment_id=admin_call.principal.tenancy_id, page=PageRequest()
+    )
+    page = vaults.list_vaults(deps, admin_call, request)
     assert vault.id in [v.id for v in page.items]
     assert vault.lifecycle_state is State.ACTIVE
 
@@ -41,7 +44,8 @@ def test_new_aes_key_is_enabled(
     vault = new_vault()
     key, version = new_aes_key(vault)
     assert key.current_version_id == version.id
-    assert keys.get_key(deps, admin_call, vault.id, key.id).lifecycle_state is State.ENABLED
+    request = keys.GetKeyRequest(vault_id=vault.id, key_id=key.id)
+    assert keys.get_key(deps, admin_call, request).lifecycle_state is State.ENABLED
 
 
 def test_clock_is_the_manual_clock_in_deps(

@@ -1,15 +1,14 @@
-"""Domain objects to OCI JSON shapes (the models of the ``oci`` SDK)."""
+"""Helpers every context's rendering shares: OCI timestamps and base64.
+
+The OCI JSON shapes of each context are its adapter's ``render`` module.
+"""
 
 from __future__ import annotations
 
 import binascii
 from datetime import datetime
-from typing import Any
 
-from strongroom.domain.ekm import EkmHealth
-from strongroom.domain.key import Key, KeyVersion
-from strongroom.domain.vault import Vault
-from strongroom.services.etags import etag_of
+__all__ = ["b64", "rfc3339"]
 
 
 def rfc3339(value: datetime | None) -> str | None:
@@ -22,148 +21,5 @@ def rfc3339(value: datetime | None) -> str | None:
 
 
 def b64(data: bytes) -> str:
+    """Standard base64, as OCI's binary fields are."""
     return binascii.b2a_base64(data, newline=False).decode("ascii")
-
-
-def vault_endpoints(public_url: str, vault_id: str) -> dict[str, str]:
-    """The URLs the SDK's KmsManagementClient and KmsCryptoClient use for this vault."""
-    base = f"{public_url.rstrip('/')}/kms/{vault_id}"
-    return {"managementEndpoint": f"{base}/management", "cryptoEndpoint": f"{base}/crypto"}
-
-
-def vault_summary(vault: Vault, public_url: str) -> dict[str, Any]:
-    return {
-        "id": vault.id,
-        "compartmentId": vault.compartment_id,
-        "displayName": vault.display_name,
-        "vaultType": vault.vault_type.value,
-        "lifecycleState": vault.lifecycle_state.value,
-        "timeCreated": rfc3339(vault.time_created),
-        "freeformTags": vault.freeform_tags,
-        "definedTags": vault.defined_tags,
-        **vault_endpoints(public_url, vault.id),
-    }
-
-
-def vault(vault: Vault, public_url: str) -> dict[str, Any]:
-    return {
-        **vault_summary(vault, public_url),
-        "timeOfDeletion": rfc3339(vault.time_of_deletion),
-        "wrappingkeyId": None,
-        "isPrimary": True,
-        "isVaultReplicable": False,
-    }
-
-
-def vault_etag(vault: Vault) -> str:
-    return etag_of(vault.id, vault.version)
-
-
-def key_shape(key: Key) -> dict[str, Any]:
-    shape: dict[str, Any] = {"algorithm": key.shape.algorithm.value, "length": key.shape.length}
-    if key.shape.curve_id is not None:
-        shape["curveId"] = key.shape.curve_id.value
-    return shape
-
-
-def key_summary(key: Key) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "compartmentId": key.compartment_id,
-        "vaultId": key.vault_id,
-        "displayName": key.display_name,
-        "lifecycleState": key.lifecycle_state.value,
-        "protectionMode": key.protection_mode.value,
-        "algorithm": key.shape.algorithm.value,
-        "timeCreated": rfc3339(key.time_created),
-        "freeformTags": key.freeform_tags,
-        "definedTags": key.defined_tags,
-        "isAutoRotationEnabled": False,
-        **_key_ekm_fields(key),
-    }
-
-
-def key(key: Key) -> dict[str, Any]:
-    summary = key_summary(key)
-    del summary["algorithm"]
-    return {
-        **summary,
-        "keyShape": key_shape(key),
-        "currentKeyVersion": key.current_version_id,
-        "timeOfDeletion": rfc3339(key.time_of_deletion),
-        "isPrimary": True,
-    }
-
-
-def key_etag(key: Key) -> str:
-    return etag_of(key.id, key.version)
-
-
-def key_version_summary(kv: KeyVersion) -> dict[str, Any]:
-    return {
-        "id": kv.id,
-        "keyId": kv.key_id,
-        "compartmentId": kv.compartment_id,
-        "vaultId": kv.vault_id,
-        "lifecycleState": kv.lifecycle_state.value,
-        "origin": kv.origin.value,
-        "timeCreated": rfc3339(kv.time_created),
-        "timeOfDeletion": rfc3339(kv.time_of_deletion),
-        "isAutoRotated": False,
-        **_key_version_ekm_fields(kv),
-    }
-
-
-def key_version(kv: KeyVersion) -> dict[str, Any]:
-    return {**key_version_summary(kv), "publicKey": kv.public_key_pem, "isPrimary": True}
-
-
-def key_version_etag(kv: KeyVersion) -> str:
-    return etag_of(kv.id, kv.version)
-
-
-def vault_ekm_fields(vault: Vault, health: EkmHealth | None) -> dict[str, Any]:
-    """externalKeyManagerMetadataSummary (never the secret) and Strongroom's health extension."""
-    ekm = vault.external
-    if ekm is None:
-        return {}
-    fields: dict[str, Any] = {
-        "externalKeyManagerMetadataSummary": {
-            "externalVaultEndpointUrl": ekm.endpoint_url,
-            "privateEndpointId": ekm.private_endpoint_id,
-            "vendor": None,
-            "oauthMetadataSummary": {
-                "idcsAccountNameUrl": ekm.idp_url,
-                "clientAppId": ekm.client_app_id,
-            },
-        },
-    }
-    if health is not None:
-        fields["externalKeyManagerHealth"] = {
-            "state": health.state.value,
-            "detail": health.detail,
-            "timeChecked": rfc3339(health.time_checked),
-            "protocol": ekm.protocol.value,
-        }
-    return fields
-
-
-def _key_ekm_fields(key: Key) -> dict[str, Any]:
-    """Key(Summary).externalKeyReferenceDetails of an EXTERNAL key."""
-    if key.external_key_id is None:
-        return {}
-    details = {"externalKeyId": key.external_key_id}
-    if key.external_key_version_id is not None:
-        details["externalKeyVersionId"] = key.external_key_version_id
-    return {"externalKeyReferenceDetails": details}
-
-
-def _key_version_ekm_fields(kv: KeyVersion) -> dict[str, Any]:
-    """KeyVersion(Summary).externalKeyReferenceDetails of an EXTERNAL key's version."""
-    if kv.external_key_id is None:
-        return {}
-    details = {
-        "externalKeyId": kv.external_key_id,
-        "externalKeyVersionId": kv.external_key_version_id,
-    }
-    return {"externalKeyReferenceDetails": details}

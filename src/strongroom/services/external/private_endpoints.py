@@ -23,11 +23,26 @@ from strongroom.services.lookup import NOT_FOUND, require_compartment
 from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
 
+__all__ = [
+    "CreateEkmsPrivateEndpointRequest",
+    "DeleteEkmsPrivateEndpointRequest",
+    "GetEkmsPrivateEndpointRequest",
+    "ListEkmsPrivateEndpointsRequest",
+    "UpdateEkmsPrivateEndpointRequest",
+    "create_private_endpoint",
+    "delete_private_endpoint",
+    "dial_for_vault",
+    "endpoint_for",
+    "get_private_endpoint",
+    "list_private_endpoints",
+    "target_of",
+    "update_private_endpoint",
+]
 
-@dataclass(frozen=True)
-class NewPrivateEndpoint:
-    """Validated input of CreateEkmsPrivateEndpoint (the CA bundle's certificates are checked
-    by :func:`create_private_endpoint`)."""
+
+@dataclass(frozen=True, kw_only=True)
+class CreateEkmsPrivateEndpointRequest:
+    """Input of CreateEkmsPrivateEndpoint (the CA bundle's certificates are checked there)."""
 
     compartment_id: str
     subnet_id: str
@@ -35,17 +50,42 @@ class NewPrivateEndpoint:
     external_key_manager_ip: str
     port: int
     ca_bundle_pem: str = field(repr=False)
-    freeform_tags: tags.FreeformTags
-    defined_tags: tags.DefinedTags
+    freeform_tags: tags.FreeformTags = field(default_factory=dict)
+    defined_tags: tags.DefinedTags = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class PrivateEndpointChanges:
-    """Validated input of UpdateEkmsPrivateEndpoint; None leaves a field as it is."""
+@dataclass(frozen=True, kw_only=True)
+class GetEkmsPrivateEndpointRequest:
+    """Input of GetEkmsPrivateEndpoint."""
 
+    private_endpoint_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListEkmsPrivateEndpointsRequest:
+    """Input of ListEkmsPrivateEndpoints: the endpoints of a compartment, a window at a time."""
+
+    compartment_id: str
+    page: PageRequest = field(default_factory=PageRequest)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateEkmsPrivateEndpointRequest:
+    """Input of UpdateEkmsPrivateEndpoint; a field left None stays as it is."""
+
+    private_endpoint_id: str
     display_name: str | None = None
     freeform_tags: tags.FreeformTags | None = None
     defined_tags: tags.DefinedTags | None = None
+    if_match: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteEkmsPrivateEndpointRequest:
+    """Input of DeleteEkmsPrivateEndpoint."""
+
+    private_endpoint_id: str
+    if_match: str | None = None
 
 
 def target_of(endpoint: EkmsPrivateEndpoint) -> Target:
@@ -55,30 +95,32 @@ def target_of(endpoint: EkmsPrivateEndpoint) -> Target:
     )
 
 
-def create_private_endpoint(deps: Deps, call: Call, new: NewPrivateEndpoint) -> EkmsPrivateEndpoint:
+def create_private_endpoint(
+    deps: Deps, call: Call, request: CreateEkmsPrivateEndpointRequest
+) -> EkmsPrivateEndpoint:
     """Create an ACTIVE private endpoint."""
     try:
-        check_ca_bundle(new.ca_bundle_pem)
+        check_ca_bundle(request.ca_bundle_pem)
     except ValueError as error:
         raise InvalidParameter(f"caBundle {error}") from None
     now = deps.clock.now()
     endpoint = EkmsPrivateEndpoint(
         id=new_ocid("ekmsprivateendpoint", deps.region, deps.random_bytes),
         tenancy_id=call.principal.tenancy_id,
-        compartment_id=new.compartment_id,
-        subnet_id=new.subnet_id,
-        display_name=new.display_name,
-        external_key_manager_ip=new.external_key_manager_ip,
-        port=new.port,
-        ca_bundle_pem=new.ca_bundle_pem,
+        compartment_id=request.compartment_id,
+        subnet_id=request.subnet_id,
+        display_name=request.display_name,
+        external_key_manager_ip=request.external_key_manager_ip,
+        port=request.port,
+        ca_bundle_pem=request.ca_bundle_pem,
         lifecycle_state=State.ACTIVE,
         time_created=now,
         time_updated=now,
-        freeform_tags=new.freeform_tags,
-        defined_tags=new.defined_tags,
+        freeform_tags=request.freeform_tags,
+        defined_tags=request.defined_tags,
     )
     with deps.db.transaction() as tx:
-        require_compartment(deps, tx, call, new.compartment_id)
+        require_compartment(deps, tx, call, request.compartment_id)
         target = Target(endpoint.tenancy_id, endpoint.compartment_id)
         authorize(deps, call, "CreateEkmsPrivateEndpoint", target)
         tx.private_endpoints.add(endpoint)
@@ -96,16 +138,20 @@ def endpoint_for(
     return endpoint
 
 
-def get_private_endpoint(deps: Deps, call: Call, endpoint_id: str) -> EkmsPrivateEndpoint:
+def get_private_endpoint(
+    deps: Deps, call: Call, request: GetEkmsPrivateEndpointRequest
+) -> EkmsPrivateEndpoint:
     """One private endpoint."""
     with deps.db.transaction(read_only=True) as tx:
+        endpoint_id = request.private_endpoint_id
         return endpoint_for(deps, tx, call, endpoint_id, "GetEkmsPrivateEndpoint")
 
 
 def list_private_endpoints(
-    deps: Deps, call: Call, compartment_id: str, page: PageRequest
+    deps: Deps, call: Call, request: ListEkmsPrivateEndpointsRequest
 ) -> Page[EkmsPrivateEndpoint]:
     """Private endpoints in a compartment, one window at a time."""
+    compartment_id, page = request.compartment_id, request.page
     with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, compartment_id)
         target = Target(call.principal.tenancy_id, compartment_id)
@@ -115,32 +161,32 @@ def list_private_endpoints(
 
 
 def update_private_endpoint(
-    deps: Deps,
-    call: Call,
-    endpoint_id: str,
-    changes: PrivateEndpointChanges,
-    if_match: str | None,
+    deps: Deps, call: Call, request: UpdateEkmsPrivateEndpointRequest
 ) -> EkmsPrivateEndpoint:
     """Change the display name or tags (address, port and CA bundle cannot change)."""
+    endpoint_id = request.private_endpoint_id
     with deps.db.transaction() as tx:
         endpoint = endpoint_for(deps, tx, call, endpoint_id, "UpdateEkmsPrivateEndpoint")
-        check_etag(endpoint.id, endpoint.version, if_match)
-        if changes.display_name is not None:
-            endpoint.display_name = changes.display_name
-        if changes.freeform_tags is not None:
-            endpoint.freeform_tags = changes.freeform_tags
-        if changes.defined_tags is not None:
-            endpoint.defined_tags = changes.defined_tags
+        check_etag(endpoint.id, endpoint.version, request.if_match)
+        if request.display_name is not None:
+            endpoint.display_name = request.display_name
+        if request.freeform_tags is not None:
+            endpoint.freeform_tags = request.freeform_tags
+        if request.defined_tags is not None:
+            endpoint.defined_tags = request.defined_tags
         endpoint.time_updated = deps.clock.now()
         tx.private_endpoints.save(endpoint)
     return endpoint
 
 
-def delete_private_endpoint(deps: Deps, call: Call, endpoint_id: str, if_match: str | None) -> None:
-    """Delete a private endpoint that no vault (not deleted) uses."""
+def delete_private_endpoint(
+    deps: Deps, call: Call, request: DeleteEkmsPrivateEndpointRequest
+) -> EkmsPrivateEndpoint:
+    """Delete a private endpoint that no vault (not deleted) uses; the deleted one is returned."""
+    endpoint_id = request.private_endpoint_id
     with deps.db.transaction() as tx:
         endpoint = endpoint_for(deps, tx, call, endpoint_id, "DeleteEkmsPrivateEndpoint")
-        check_etag(endpoint.id, endpoint.version, if_match)
+        check_etag(endpoint.id, endpoint.version, request.if_match)
         now = deps.clock.now()
         users = [
             v.id
@@ -153,6 +199,7 @@ def delete_private_endpoint(deps: Deps, call: Call, endpoint_id: str, if_match: 
                 "deletion first"
             )
         tx.private_endpoints.delete(endpoint)
+    return endpoint
 
 
 def dial_for_vault(

@@ -19,10 +19,55 @@ from strongroom.services.kms.key_use import (
 from strongroom.services.pending import Pending
 from strongroom.services.ports import Deps
 
+__all__ = [
+    "AES_GCM",
+    "DataKey",
+    "DecryptRequest",
+    "Decrypted",
+    "EncryptRequest",
+    "Encrypted",
+    "GenerateDataEncryptionKeyRequest",
+    "decrypt",
+    "encrypt",
+    "generate_data_key",
+]
+
 AES_GCM = "AES_256_GCM"
-# Decoded bodies a little over the limit are let through so the size error names the limit.
-MAX_PLAINTEXT_WIRE = 8192
-MAX_PLAINTEXT = 4096
+
+
+@dataclass(frozen=True, kw_only=True)
+class EncryptRequest:
+    """Input of Encrypt: up to 4 KB under the key's current version, or ``key_version_id``."""
+
+    vault_id: str
+    key_id: str
+    key_version_id: str | None = None
+    plaintext: bytes
+    associated_data: dict[str, str] | None = None
+    algorithm: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecryptRequest:
+    """Input of Decrypt: a ciphertext from Encrypt, with the same associated data."""
+
+    vault_id: str
+    key_id: str
+    key_version_id: str | None = None
+    ciphertext: bytes
+    associated_data: dict[str, str] | None = None
+    algorithm: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerateDataEncryptionKeyRequest:
+    """Input of GenerateDataEncryptionKey: an AES data key of ``key_shape`` under the key."""
+
+    vault_id: str
+    key_id: str
+    key_shape: KeyShape
+    associated_data: dict[str, str] | None = None
+    include_plaintext_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,24 +130,16 @@ def _seal(usable: UsableKey, algorithm: str, plaintext: bytes, associated: bytes
     return header + aead.seal(usable.material, plaintext, header + associated)
 
 
-def encrypt(
-    deps: Deps,
-    call: Call,
-    vault_id: str,
-    key_id: str,
-    plaintext: bytes,
-    associated: dict[str, str] | None,
-    key_version_id: str | None,
-    algorithm: str | None,
-) -> Encrypted | Pending[Encrypted]:
+def encrypt(deps: Deps, call: Call, request: EncryptRequest) -> Encrypted | Pending[Encrypted]:
     """Encrypt up to 4 KB under the key's current (or named) version.
 
     EXTERNAL keys give a :class:`Pending` (the EKM call), to be awaited on the event loop.
     """
+    plaintext, key_id = request.plaintext, request.key_id
     check_plaintext(plaintext)
-    usable = use_key(deps, call, vault_id, key_id, key_version_id, "Encrypt")
-    chosen = _algorithm_for(usable, algorithm)
-    associated_bytes = canonical_associated_data(associated)
+    usable = use_key(deps, call, request.vault_id, key_id, request.key_version_id, "Encrypt")
+    chosen = _algorithm_for(usable, request.algorithm)
+    associated_bytes = canonical_associated_data(request.associated_data)
     version_id = usable.version.id
     if usable.key.is_external:
         sealing = crypto.seal(deps, usable, plaintext, associated_bytes)
@@ -111,40 +148,32 @@ def encrypt(
     return Encrypted(blob, key_id, version_id, chosen)
 
 
-def decrypt(
-    deps: Deps,
-    call: Call,
-    vault_id: str,
-    key_id: str,
-    blob: bytes,
-    associated: dict[str, str] | None,
-    key_version_id: str | None,
-    algorithm: str | None,
-) -> Decrypted | Pending[Decrypted]:
+def decrypt(deps: Deps, call: Call, request: DecryptRequest) -> Decrypted | Pending[Decrypted]:
     """Decrypt a ciphertext from Encrypt; an AES ciphertext says which version made it.
 
     RSA ciphertexts are plain RSA-OAEP: they open with ``key_version_id``, else the current one.
     EXTERNAL keys give a :class:`Pending` (the EKM call).
     """
+    vault_id, key_id, key_version_id = request.vault_id, request.key_id, request.key_version_id
     probe = use_key(deps, call, vault_id, key_id, key_version_id, "Decrypt")
     if probe.key.shape.algorithm is Algorithm.RSA:
-        chosen = _algorithm_for(probe, algorithm)
-        plaintext = asymmetric.decrypt(probe.material, chosen, blob)
+        chosen = _algorithm_for(probe, request.algorithm)
+        plaintext = asymmetric.decrypt(probe.material, chosen, request.ciphertext)
         return Decrypted(plaintext, key_id, probe.version.id, chosen)
-    envelope = ciphertext.unpack(blob)
+    envelope = ciphertext.unpack(request.ciphertext)
     if key_version_id is not None and key_version_id != envelope.key_version_id:
         raise DecryptionFailed()
     if envelope.key_version_id == probe.version.id:
         usable = probe
     else:
         usable = _version_named_by(deps, call, vault_id, key_id, envelope.key_version_id)
-    chosen = _algorithm_for(usable, algorithm)
+    chosen = _algorithm_for(usable, request.algorithm)
     version_id = usable.version.id
+    associated = canonical_associated_data(request.associated_data)
     if usable.key.is_external:
-        opening = crypto.open_sealed(deps, usable, envelope, canonical_associated_data(associated))
+        opening = crypto.open_sealed(deps, usable, envelope, associated)
         return opening.then(lambda plain: Decrypted(plain, key_id, version_id, chosen))
-    aad = envelope.header + canonical_associated_data(associated)
-    plaintext = aead.open_sealed(usable.material, envelope.payload, aad)
+    plaintext = aead.open_sealed(usable.material, envelope.payload, envelope.header + associated)
     return Decrypted(plaintext, key_id, version_id, chosen)
 
 
@@ -161,27 +190,25 @@ def _version_named_by(
 
 
 def generate_data_key(
-    deps: Deps,
-    call: Call,
-    vault_id: str,
-    key_id: str,
-    shape: KeyShape,
-    associated: dict[str, str] | None,
-    include_plaintext: bool,
+    deps: Deps, call: Call, request: GenerateDataEncryptionKeyRequest
 ) -> DataKey | Pending[DataKey]:
     """A fresh AES data key, encrypted under an AES master key (and optionally in the clear).
 
     The data key is made here; an EXTERNAL master key wraps it in the EKM (a :class:`Pending`).
     """
+    shape = request.key_shape
     if shape.algorithm is not Algorithm.AES:
         raise InvalidParameter("keyShape for a data encryption key must be AES")
-    usable = use_key(deps, call, vault_id, key_id, None, "GenerateDataEncryptionKey")
+    usable = use_key(
+        deps, call, request.vault_id, request.key_id, None, "GenerateDataEncryptionKey"
+    )
     if usable.key.shape.algorithm is not Algorithm.AES:
         raise InvalidParameter("GenerateDataEncryptionKey needs an AES master key")
     data_key = deps.random_bytes(shape.length)
-    shown = data_key if include_plaintext else None
+    shown = data_key if request.include_plaintext_key else None
+    associated = canonical_associated_data(request.associated_data)
     if usable.key.is_external:
-        sealing = crypto.seal(deps, usable, data_key, canonical_associated_data(associated))
+        sealing = crypto.seal(deps, usable, data_key, associated)
         return sealing.then(lambda blob: DataKey(blob, shown))
-    blob = _seal(usable, AES_GCM, data_key, canonical_associated_data(associated))
+    blob = _seal(usable, AES_GCM, data_key, associated)
     return DataKey(blob, shown)

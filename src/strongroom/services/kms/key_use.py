@@ -17,6 +17,17 @@ from strongroom.services.nonblocking import require_may_block
 from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
 
+__all__ = [
+    "EXTERNAL_OPERATIONS",
+    "MAX_PLAINTEXT",
+    "UsableKey",
+    "canonical_associated_data",
+    "check_plaintext",
+    "load_key_for_service",
+    "use_key",
+]
+
+# OCI accepts at most 4 KB of plaintext (or of a RAW message to sign) per call.
 MAX_PLAINTEXT = 4096
 
 

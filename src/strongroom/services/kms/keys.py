@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,8 @@ from strongroom.domain.errors import InvalidParameter, NotFound
 from strongroom.domain.ids import new_ocid
 from strongroom.domain.key import (
     KEY_DELETION_DAYS,
+    Algorithm,
+    Curve,
     Key,
     KeyShape,
     KeyVersion,
@@ -37,27 +39,132 @@ from strongroom.services.lookup import (
 from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
 
+__all__ = [
+    "CancelKeyDeletionRequest",
+    "CreateKeyRequest",
+    "CreatedKey",
+    "DisableKeyRequest",
+    "EnableKeyRequest",
+    "GetKeyRequest",
+    "ListKeysRequest",
+    "ScheduleKeyDeletionRequest",
+    "UpdateKeyRequest",
+    "cancel_key_deletion",
+    "create_key",
+    "disable_key",
+    "enable_key",
+    "get_key",
+    "list_keys",
+    "new_version",
+    "provider_for",
+    "schedule_key_deletion",
+    "update_key",
+]
 
-@dataclass(frozen=True)
-class NewKey:
-    """Validated input of CreateKey."""
 
+@dataclass(frozen=True, kw_only=True)
+class CreateKeyRequest:
+    """Input of CreateKey: an EXTERNAL key names its key in the vault's EKM."""
+
+    vault_id: str
     compartment_id: str
     display_name: str
-    shape: KeyShape
+    key_shape: KeyShape
     protection_mode: ProtectionMode
-    freeform_tags: tags.FreeformTags
-    defined_tags: tags.DefinedTags
     external_key_id: str | None = None
+    freeform_tags: tags.FreeformTags = field(default_factory=dict)
+    defined_tags: tags.DefinedTags = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class KeyChanges:
-    """Validated input of UpdateKey; None leaves a field as it is."""
+class CreatedKey:
+    """Result of CreateKey: the key and its first version."""
 
+    key: Key
+    version: KeyVersion
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetKeyRequest:
+    """Input of GetKey."""
+
+    vault_id: str
+    key_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListKeysRequest:
+    """Input of ListKeys: a vault's keys in a compartment, optionally filtered by shape and mode."""
+
+    vault_id: str
+    compartment_id: str
+    protection_mode: ProtectionMode | None = None
+    algorithm: Algorithm | None = None
+    curve_id: Curve | None = None
+    length: int | None = None
+    page: PageRequest = field(default_factory=PageRequest)
+
+    def filters(self) -> dict[str, Any]:
+        """The filters given, as the key repository takes them."""
+        found: dict[str, Any] = {}
+        if self.protection_mode is not None:
+            found["protection_mode"] = self.protection_mode.value
+        if self.algorithm is not None:
+            found["algorithm"] = self.algorithm.value
+        if self.curve_id is not None:
+            found["curve_id"] = self.curve_id.value
+        if self.length is not None:
+            found["length"] = self.length
+        return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateKeyRequest:
+    """Input of UpdateKey; a field left None stays as it is."""
+
+    vault_id: str
+    key_id: str
     display_name: str | None = None
     freeform_tags: tags.FreeformTags | None = None
     defined_tags: tags.DefinedTags | None = None
+    if_match: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnableKeyRequest:
+    """Input of EnableKey."""
+
+    vault_id: str
+    key_id: str
+    if_match: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisableKeyRequest:
+    """Input of DisableKey."""
+
+    vault_id: str
+    key_id: str
+    if_match: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleKeyDeletionRequest:
+    """Input of ScheduleKeyDeletion; no ``time_of_deletion`` means in 30 days."""
+
+    vault_id: str
+    key_id: str
+    time_of_deletion: datetime | None = None
+    if_match: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelKeyDeletionRequest:
+    """Input of CancelKeyDeletion."""
+
+    vault_id: str
+    key_id: str
+    if_match: str | None = None
 
 
 def provider_for(deps: Deps, mode: ProtectionMode) -> KeyMaterialProvider:
@@ -101,36 +208,37 @@ def _vault_in_tenancy(deps: Deps, tx: Transaction, call: Call, vault_id: str) ->
     return as_of(vault, deps.clock.now())
 
 
-def create_key(deps: Deps, call: Call, vault_id: str, new: NewKey) -> tuple[Key, KeyVersion]:
+def create_key(deps: Deps, call: Call, request: CreateKeyRequest) -> CreatedKey:
     """Create an ENABLED key with its first version in an ACTIVE vault.
 
     An EXTERNAL key's external key must exist and be enabled in the vault's EKM.
     """
-    if new.protection_mode is not ProtectionMode.EXTERNAL:
-        provider_for(deps, new.protection_mode)
+    vault_id = request.vault_id
+    if request.protection_mode is not ProtectionMode.EXTERNAL:
+        provider_for(deps, request.protection_mode)
     with deps.db.transaction() as tx:
-        require_compartment(deps, tx, call, new.compartment_id)
+        require_compartment(deps, tx, call, request.compartment_id)
         vault = _vault_in_tenancy(deps, tx, call, vault_id)
-        target = Target(vault.tenancy_id, new.compartment_id, vault_id=vault.id)
+        target = Target(vault.tenancy_id, request.compartment_id, vault_id=vault.id)
         authorize(deps, call, "CreateKey", target, ("KEY_CREATE",))
         authorize(deps, call, "CreateKey", vault_target(vault), ("VAULT_CREATE_KEY",))
         require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
-    check_placement(vault, new.protection_mode, new.shape, new.external_key_id)
+    check_placement(vault, request.protection_mode, request.key_shape, request.external_key_id)
     now = deps.clock.now()
     key = Key(
         id=new_ocid("key", deps.region, deps.random_bytes),
         tenancy_id=vault.tenancy_id,
-        compartment_id=new.compartment_id,
+        compartment_id=request.compartment_id,
         vault_id=vault.id,
-        display_name=new.display_name,
-        shape=new.shape,
-        protection_mode=new.protection_mode,
+        display_name=request.display_name,
+        shape=request.key_shape,
+        protection_mode=request.protection_mode,
         lifecycle_state=State.ENABLED,
         current_version_id="",
         time_created=now,
-        freeform_tags=new.freeform_tags,
-        defined_tags=new.defined_tags,
-        external_key_id=new.external_key_id,
+        freeform_tags=request.freeform_tags,
+        defined_tags=request.defined_tags,
+        external_key_id=request.external_key_id,
     )
     if key.is_external:
         version = new_external_version(deps, vault, key, now)
@@ -143,96 +251,91 @@ def create_key(deps: Deps, call: Call, vault_id: str, new: NewKey) -> tuple[Key,
         require_state(live.lifecycle_state, (State.ACTIVE,), "vault")
         tx.keys.add(key)
         tx.keys.add_version(version)
-    return key, version
+    return CreatedKey(key, version)
 
 
-def get_key(deps: Deps, call: Call, vault_id: str, key_id: str) -> Key:
+def get_key(deps: Deps, call: Call, request: GetKeyRequest) -> Key:
     """One key, with its state as of now."""
     with deps.db.transaction(read_only=True) as tx:
-        return key_for(deps, tx, call, vault_id, key_id, "GetKey")[1]
+        return key_for(deps, tx, call, request.vault_id, request.key_id, "GetKey")[1]
 
 
-def list_keys(
-    deps: Deps,
-    call: Call,
-    vault_id: str,
-    compartment_id: str,
-    page: PageRequest,
-    filters: dict[str, Any],
-) -> Page[Key]:
+def list_keys(deps: Deps, call: Call, request: ListKeysRequest) -> Page[Key]:
     """Keys of a vault in a compartment, optionally filtered by shape and protection mode."""
+    vault_id, compartment_id, page = request.vault_id, request.compartment_id, request.page
     with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, compartment_id)
         vault = _vault_in_tenancy(deps, tx, call, vault_id)
         target = Target(vault.tenancy_id, compartment_id, vault_id=vault.id)
         authorize(deps, call, "ListKeys", target)
-        found = tx.keys.list(vault_id, compartment_id, page, filters)
+        found = tx.keys.list(vault_id, compartment_id, page, request.filters())
     now = deps.clock.now()
     return cut([key_as_of(k, vault, now) for k in found], page)
 
 
-def update_key(
-    deps: Deps, call: Call, vault_id: str, key_id: str, changes: KeyChanges, if_match: str | None
-) -> Key:
+def update_key(deps: Deps, call: Call, request: UpdateKeyRequest) -> Key:
     """Change display name or tags of a key that is ENABLED or DISABLED."""
     with deps.db.transaction() as tx:
-        _, key = key_for(deps, tx, call, vault_id, key_id, "UpdateKey")
-        check_etag(key.id, key.version, if_match)
+        _, key = key_for(deps, tx, call, request.vault_id, request.key_id, "UpdateKey")
+        check_etag(key.id, key.version, request.if_match)
         require_state(key.lifecycle_state, (State.ENABLED, State.DISABLED), "key")
-        if changes.display_name is not None:
-            key.display_name = changes.display_name
-        if changes.freeform_tags is not None:
-            key.freeform_tags = changes.freeform_tags
-        if changes.defined_tags is not None:
-            key.defined_tags = changes.defined_tags
+        if request.display_name is not None:
+            key.display_name = request.display_name
+        if request.freeform_tags is not None:
+            key.freeform_tags = request.freeform_tags
+        if request.defined_tags is not None:
+            key.defined_tags = request.defined_tags
         tx.keys.save(key)
     return key
 
 
-def set_key_enabled(
-    deps: Deps, call: Call, vault_id: str, key_id: str, enabled: bool, if_match: str | None
+def enable_key(deps: Deps, call: Call, request: EnableKeyRequest) -> Key:
+    """EnableKey. Enabling an ENABLED key is accepted (idempotent)."""
+    return _set_enabled(deps, call, request, State.ENABLED, "EnableKey")
+
+
+def disable_key(deps: Deps, call: Call, request: DisableKeyRequest) -> Key:
+    """DisableKey. Disabling a DISABLED key is accepted (idempotent)."""
+    return _set_enabled(deps, call, request, State.DISABLED, "DisableKey")
+
+
+def _set_enabled(
+    deps: Deps,
+    call: Call,
+    request: EnableKeyRequest | DisableKeyRequest,
+    wanted: State,
+    operation: str,
 ) -> Key:
-    """EnableKey / DisableKey. Repeating the current state is accepted (idempotent)."""
-    operation = "EnableKey" if enabled else "DisableKey"
     with deps.db.transaction() as tx:
-        vault, key = key_for(deps, tx, call, vault_id, key_id, operation)
-        check_etag(key.id, key.version, if_match)
+        vault, key = key_for(deps, tx, call, request.vault_id, request.key_id, operation)
+        check_etag(key.id, key.version, request.if_match)
         require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
         require_state(key.lifecycle_state, (State.ENABLED, State.DISABLED), "key")
-        target = State.ENABLED if enabled else State.DISABLED
-        if key.lifecycle_state is not target:
-            key.lifecycle_state = target
+        if key.lifecycle_state is not wanted:
+            key.lifecycle_state = wanted
             tx.keys.save(key)
     return key
 
 
-def schedule_key_deletion(
-    deps: Deps,
-    call: Call,
-    vault_id: str,
-    key_id: str,
-    requested: datetime | None,
-    if_match: str | None,
-) -> Key:
+def schedule_key_deletion(deps: Deps, call: Call, request: ScheduleKeyDeletionRequest) -> Key:
     """Move an ENABLED or DISABLED key to PENDING_DELETION for 7-30 days."""
     with deps.db.transaction() as tx:
-        _, key = key_for(deps, tx, call, vault_id, key_id, "ScheduleKeyDeletion")
-        check_etag(key.id, key.version, if_match)
+        _, key = key_for(deps, tx, call, request.vault_id, request.key_id, "ScheduleKeyDeletion")
+        check_etag(key.id, key.version, request.if_match)
         require_state(key.lifecycle_state, (State.ENABLED, State.DISABLED), "key")
         low, high = KEY_DELETION_DAYS
-        key.time_of_deletion = deletion_time(deps.clock.now(), requested, low, high)
+        when = request.time_of_deletion
+        key.time_of_deletion = deletion_time(deps.clock.now(), when, low, high)
         key.lifecycle_state = State.PENDING_DELETION
         tx.keys.save(key)
     return key
 
 
-def cancel_key_deletion(
-    deps: Deps, call: Call, vault_id: str, key_id: str, if_match: str | None
-) -> Key:
+def cancel_key_deletion(deps: Deps, call: Call, request: CancelKeyDeletionRequest) -> Key:
     """Bring a PENDING_DELETION key back; it returns ENABLED, as in OCI."""
     with deps.db.transaction() as tx:
-        vault, key = key_for(deps, tx, call, vault_id, key_id, "CancelKeyDeletion")
-        check_etag(key.id, key.version, if_match)
+        vault, key = key_for(deps, tx, call, request.vault_id, request.key_id, "CancelKeyDeletion")
+        check_etag(key.id, key.version, request.if_match)
         require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
         require_state(key.lifecycle_state, (State.PENDING_DELETION,), "key")
         key.lifecycle_state = State.ENABLED

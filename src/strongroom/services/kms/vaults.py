@@ -22,9 +22,26 @@ from strongroom.services.external import private_endpoints
 from strongroom.services.lookup import as_of, require_compartment, vault_for
 from strongroom.services.ports import Deps
 
+__all__ = [
+    "CancelVaultDeletionRequest",
+    "CreateVaultRequest",
+    "ExternalKeyManagerMetadata",
+    "GetVaultRequest",
+    "ListVaultsRequest",
+    "ScheduleVaultDeletionRequest",
+    "UpdateVaultRequest",
+    "VaultView",
+    "cancel_vault_deletion",
+    "create_vault",
+    "get_vault",
+    "list_vaults",
+    "schedule_vault_deletion",
+    "update_vault",
+]
 
-@dataclass(frozen=True)
-class NewExternalKeyManager:
+
+@dataclass(frozen=True, kw_only=True)
+class ExternalKeyManagerMetadata:
     """Validated externalKeyManagerMetadata of CreateVault; the secret is sealed at once."""
 
     endpoint_url: str
@@ -34,16 +51,59 @@ class NewExternalKeyManager:
     private_endpoint_id: str | None = None
 
 
-@dataclass(frozen=True)
-class NewVault:
-    """Validated input of CreateVault."""
+@dataclass(frozen=True, kw_only=True)
+class CreateVaultRequest:
+    """Input of CreateVault: DEFAULT, VIRTUAL_PRIVATE, or EXTERNAL with its EKM's metadata."""
 
     compartment_id: str
     display_name: str
     vault_type: VaultType
-    freeform_tags: tags.FreeformTags
-    defined_tags: tags.DefinedTags
-    external: NewExternalKeyManager | None = None
+    external_key_manager: ExternalKeyManagerMetadata | None = None
+    freeform_tags: tags.FreeformTags = field(default_factory=dict)
+    defined_tags: tags.DefinedTags = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetVaultRequest:
+    """Input of GetVault."""
+
+    vault_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListVaultsRequest:
+    """Input of ListVaults: the vaults of a compartment, one window at a time."""
+
+    compartment_id: str
+    page: PageRequest = field(default_factory=PageRequest)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateVaultRequest:
+    """Input of UpdateVault; a field left None stays as it is."""
+
+    vault_id: str
+    display_name: str | None = None
+    freeform_tags: tags.FreeformTags | None = None
+    defined_tags: tags.DefinedTags | None = None
+    if_match: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleVaultDeletionRequest:
+    """Input of ScheduleVaultDeletion; no ``time_of_deletion`` means in 30 days."""
+
+    vault_id: str
+    time_of_deletion: datetime | None = None
+    if_match: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelVaultDeletionRequest:
+    """Input of CancelVaultDeletion."""
+
+    vault_id: str
+    if_match: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,46 +114,38 @@ class VaultView:
     health: EkmHealth | None = None
 
 
-@dataclass(frozen=True)
-class VaultChanges:
-    """Validated input of UpdateVault; None leaves a field as it is."""
-
-    display_name: str | None = None
-    freeform_tags: tags.FreeformTags | None = None
-    defined_tags: tags.DefinedTags | None = None
-
-
-def create_vault(deps: Deps, call: Call, new: NewVault) -> Vault:
+def create_vault(deps: Deps, call: Call, request: CreateVaultRequest) -> Vault:
     """Create an ACTIVE vault: DEFAULT, VIRTUAL_PRIVATE, or EXTERNAL with its EKM's metadata."""
-    _check_external(new)
+    _check_external(request)
     vault_id = new_ocid("vault", deps.region, deps.random_bytes)
     with deps.db.transaction() as tx:
-        require_compartment(deps, tx, call, new.compartment_id)
+        require_compartment(deps, tx, call, request.compartment_id)
+        external = request.external_key_manager
         dial = None
-        if new.external is not None and new.external.private_endpoint_id is not None:
-            endpoint_id = new.external.private_endpoint_id
+        if external is not None and external.private_endpoint_id is not None:
+            endpoint_id = external.private_endpoint_id
             dial = private_endpoints.dial_for_vault(deps, tx, call, endpoint_id).dial()
-        target = Target(call.principal.tenancy_id, new.compartment_id)
+        target = Target(call.principal.tenancy_id, request.compartment_id)
         authorize(deps, call, "CreateVault", target)
         vault = Vault(
             id=vault_id,
             tenancy_id=call.principal.tenancy_id,
-            compartment_id=new.compartment_id,
-            display_name=new.display_name,
-            vault_type=new.vault_type,
+            compartment_id=request.compartment_id,
+            display_name=request.display_name,
+            vault_type=request.vault_type,
             lifecycle_state=State.ACTIVE,
             time_created=deps.clock.now(),
-            freeform_tags=new.freeform_tags,
-            defined_tags=new.defined_tags,
-            external=_sealed(deps, vault_id, new.external, dial),
+            freeform_tags=request.freeform_tags,
+            defined_tags=request.defined_tags,
+            external=_sealed(deps, vault_id, external, dial),
         )
         tx.vaults.add(vault)
     return vault
 
 
-def _check_external(new: NewVault) -> None:
-    external = new.external
-    if new.vault_type is not VaultType.EXTERNAL:
+def _check_external(request: CreateVaultRequest) -> None:
+    external = request.external_key_manager
+    if request.vault_type is not VaultType.EXTERNAL:
         if external is not None:
             raise InvalidParameter("externalKeyManagerMetadata is only valid for EXTERNAL vaults")
         return
@@ -114,7 +166,7 @@ def _check_external(new: NewVault) -> None:
 
 
 def _sealed(
-    deps: Deps, vault_id: str, external: NewExternalKeyManager | None, dial: EkmDial | None
+    deps: Deps, vault_id: str, external: ExternalKeyManagerMetadata | None, dial: EkmDial | None
 ) -> ExternalKeyManager | None:
     if external is None:
         return None
@@ -129,14 +181,15 @@ def _sealed(
     )
 
 
-def get_vault(deps: Deps, call: Call, vault_id: str) -> Vault:
+def get_vault(deps: Deps, call: Call, request: GetVaultRequest) -> Vault:
     """One vault, with its state as of now."""
     with deps.db.transaction(read_only=True) as tx:
-        return vault_for(deps, tx, call, vault_id, "GetVault")
+        return vault_for(deps, tx, call, request.vault_id, "GetVault")
 
 
-def list_vaults(deps: Deps, call: Call, compartment_id: str, page: PageRequest) -> Page[Vault]:
+def list_vaults(deps: Deps, call: Call, request: ListVaultsRequest) -> Page[Vault]:
     """Vaults in a compartment, one window at a time."""
+    compartment_id, page = request.compartment_id, request.page
     with deps.db.transaction(read_only=True) as tx:
         require_compartment(deps, tx, call, compartment_id)
         target = Target(call.principal.tenancy_id, compartment_id)
@@ -146,44 +199,41 @@ def list_vaults(deps: Deps, call: Call, compartment_id: str, page: PageRequest) 
     return cut([as_of(v, now) for v in found], page)
 
 
-def update_vault(
-    deps: Deps, call: Call, vault_id: str, changes: VaultChanges, if_match: str | None
-) -> Vault:
+def update_vault(deps: Deps, call: Call, request: UpdateVaultRequest) -> Vault:
     """Change display name or tags of an ACTIVE vault."""
     with deps.db.transaction() as tx:
-        vault = vault_for(deps, tx, call, vault_id, "UpdateVault")
-        check_etag(vault.id, vault.version, if_match)
+        vault = vault_for(deps, tx, call, request.vault_id, "UpdateVault")
+        check_etag(vault.id, vault.version, request.if_match)
         require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
-        if changes.display_name is not None:
-            vault.display_name = changes.display_name
-        if changes.freeform_tags is not None:
-            vault.freeform_tags = changes.freeform_tags
-        if changes.defined_tags is not None:
-            vault.defined_tags = changes.defined_tags
+        if request.display_name is not None:
+            vault.display_name = request.display_name
+        if request.freeform_tags is not None:
+            vault.freeform_tags = request.freeform_tags
+        if request.defined_tags is not None:
+            vault.defined_tags = request.defined_tags
         tx.vaults.save(vault)
     return vault
 
 
-def schedule_vault_deletion(
-    deps: Deps, call: Call, vault_id: str, requested: datetime | None, if_match: str | None
-) -> Vault:
+def schedule_vault_deletion(deps: Deps, call: Call, request: ScheduleVaultDeletionRequest) -> Vault:
     """Move an ACTIVE vault to PENDING_DELETION for 7-30 days; its keys go with it."""
     with deps.db.transaction() as tx:
-        vault = vault_for(deps, tx, call, vault_id, "ScheduleVaultDeletion")
-        check_etag(vault.id, vault.version, if_match)
+        vault = vault_for(deps, tx, call, request.vault_id, "ScheduleVaultDeletion")
+        check_etag(vault.id, vault.version, request.if_match)
         require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
         low, high = VAULT_DELETION_DAYS
-        vault.time_of_deletion = deletion_time(deps.clock.now(), requested, low, high)
+        when = request.time_of_deletion
+        vault.time_of_deletion = deletion_time(deps.clock.now(), when, low, high)
         vault.lifecycle_state = State.PENDING_DELETION
         tx.vaults.save(vault)
     return vault
 
 
-def cancel_vault_deletion(deps: Deps, call: Call, vault_id: str, if_match: str | None) -> Vault:
+def cancel_vault_deletion(deps: Deps, call: Call, request: CancelVaultDeletionRequest) -> Vault:
     """Bring a PENDING_DELETION vault back to ACTIVE before its time comes."""
     with deps.db.transaction() as tx:
-        vault = vault_for(deps, tx, call, vault_id, "CancelVaultDeletion")
-        check_etag(vault.id, vault.version, if_match)
+        vault = vault_for(deps, tx, call, request.vault_id, "CancelVaultDeletion")
+        check_etag(vault.id, vault.version, request.if_match)
         require_state(vault.lifecycle_state, (State.PENDING_DELETION,), "vault")
         vault.lifecycle_state = State.ACTIVE
         vault.time_of_deletion = None

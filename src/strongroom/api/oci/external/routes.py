@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from strongroom.api.oci.endpoint import ApiRoute
-from strongroom.api.oci.external import private_endpoints as h
+from strongroom.api.oci.external import handlers as h
 
 ENDPOINTS = "/20180608/ekmsPrivateEndpoints"
 ONE = f"{ENDPOINTS}/{{ekmsPrivateEndpointId}}"
 
 ROUTES: list[ApiRoute] = [
-    ApiRoute("CreateEkmsPrivateEndpoint", "POST", ENDPOINTS, h.create, True),
-    ApiRoute("ListEkmsPrivateEndpoints", "GET", ENDPOINTS, h.list_),
-    ApiRoute("GetEkmsPrivateEndpoint", "GET", ONE, h.get),
-    ApiRoute("UpdateEkmsPrivateEndpoint", "PUT", ONE, h.update),
-    ApiRoute("DeleteEkmsPrivateEndpoint", "DELETE", ONE, h.delete),
+    ApiRoute("CreateEkmsPrivateEndpoint", "POST", ENDPOINTS, h.create_ekms_private_endpoint, True),
+    ApiRoute("ListEkmsPrivateEndpoints", "GET", ENDPOINTS, h.list_ekms_private_endpoints),
+    ApiRoute("GetEkmsPrivateEndpoint", "GET", ONE, h.get_ekms_private_endpoint),
+    ApiRoute("UpdateEkmsPrivateEndpoint", "PUT", ONE, h.update_ekms_private_endpoint),
+    ApiRoute("DeleteEkmsPrivateEndpoint", "DELETE", ONE, h.delete_ekms_private_endpoint),
 ]
