@@ -10,6 +10,8 @@ from strongroom.barrier.master_key import MasterKeyProvider
 from strongroom.crypto import aead
 from strongroom.domain.errors import DecryptionFailed
 
+__all__ = ["Barrier", "KeyringStore", "SealedBarrier"]
+
 
 class KeyringStore(Protocol):
     """Port: where the wrapped keyring is persisted (the database, shared by all processes)."""

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+__all__ = ["Keyring"]
+
 
 @dataclass
 class Keyring:

@@ -9,6 +9,8 @@ from typing import Protocol
 
 from strongroom.crypto import aead
 
+__all__ = ["InternalMasterKey", "MasterKeyProvider"]
+
 _KEYRING_AAD = b"strongroom/keyring/v1"
 
 

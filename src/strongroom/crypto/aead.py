@@ -9,6 +9,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from strongroom.domain.errors import DecryptionFailed
 
+__all__ = ["NONCE_BYTES", "TAG_BYTES", "Cipher", "cipher", "open_sealed", "seal"]
+
 NONCE_BYTES = 12
 TAG_BYTES = 16
 

@@ -8,6 +8,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from strongroom.crypto.keymaterial import load_private
 from strongroom.domain.errors import DecryptionFailed, InvalidParameter
 
+__all__ = ["OAEP_HASHES", "decrypt", "encrypt"]
+
 OAEP_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "RSA_OAEP_SHA_1": hashes.SHA1,
     "RSA_OAEP_SHA_256": hashes.SHA256,

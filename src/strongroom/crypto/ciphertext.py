@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from strongroom.domain.errors import DecryptionFailed
 
+__all__ = ["MAGIC", "Envelope", "header_for", "pack", "unpack"]
+
 MAGIC = b"SRC1"
 _MAX_ID = 512
 

@@ -12,6 +12,19 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from strongroom.domain.errors import InvalidParameter
 
+__all__ = [
+    "BYTES_BITS",
+    "PASSPHRASE_RANGE",
+    "PASSPHRASE_TEMPLATES",
+    "PLACEHOLDERS",
+    "SSH_KEY_BITS",
+    "check_template",
+    "generate",
+    "passphrase",
+    "random_bytes",
+    "ssh_key_pair",
+]
+
 PASSPHRASE_TEMPLATES: dict[str, tuple[str, ...]] = {
     # Each template is the character classes a passphrase draws from; at least one of each.
     "SECRETS_DEFAULT_PASSWORD": (

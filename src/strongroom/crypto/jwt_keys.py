@@ -11,6 +11,14 @@ import os
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+__all__ = [
+    "hash_secret",
+    "load_signing_key",
+    "new_client_secret",
+    "new_signing_key",
+    "secret_matches",
+]
+
 
 def _b64url_uint(value: int) -> str:
     raw = value.to_bytes((value.bit_length() + 7) // 8, "big")

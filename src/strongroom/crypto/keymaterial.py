@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from strongroom.domain.key import Algorithm, Curve, KeyShape
 
+__all__ = ["CURVES", "generate", "load_private", "public_pem"]
+
 CURVES: dict[Curve, ec.EllipticCurve] = {
     Curve.NIST_P256: ec.SECP256R1(),
     Curve.NIST_P384: ec.SECP384R1(),

@@ -10,6 +10,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from strongroom.domain.errors import InvalidParameter
 
+__all__ = [
+    "fingerprint",
+    "load_api_public_key",
+    "new_api_key_pair",
+    "public_pem",
+    "verify_signature",
+]
+
 
 def load_api_public_key(pem: str) -> rsa.RSAPublicKey:
     """Parse an uploaded API public key; only RSA keys of 2048 bits or more are accepted."""

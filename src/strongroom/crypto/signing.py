@@ -13,6 +13,8 @@ from strongroom.crypto.keymaterial import load_private
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.key import Algorithm, Curve
 
+__all__ = ["ECDSA_PAIRS", "SCHEMES", "MessageType", "Scheme", "scheme_for", "sign", "verify"]
+
 
 class MessageType(StrEnum):
     """Whether the message is the data itself or its digest."""

@@ -23,6 +23,17 @@ from botocore.auth import SIGNED_HEADERS_BLACKLIST, SIGV4_TIMESTAMP, SigV4Auth, 
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+__all__ = [
+    "ALGORITHM",
+    "DEFAULT_MAX_SKEW",
+    "DEFAULT_SERVICE",
+    "SigV4Credential",
+    "SigV4Error",
+    "SigV4Signer",
+    "sign",
+    "verify",
+]
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 DEFAULT_SERVICE = "kms-xks-proxy"
 DEFAULT_MAX_SKEW = timedelta(minutes=5)

@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 from strongroom.domain.errors import InvalidParameter
 
+__all__ = ["ALGORITHMS", "load_wrapping_key", "wrap"]
+
 ALGORITHMS = ("RSA_OAEP_AES_SHA256", "RSA_OAEP_SHA256")
 _OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 

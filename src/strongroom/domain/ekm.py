@@ -11,6 +11,23 @@ from strongroom.domain.ekms_private_endpoint import EkmDial
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.hosts import is_loopback
 
+__all__ = [
+    "EXTERNAL_KEY_ID_MAX",
+    "MAX_CLIENT_ID",
+    "MAX_CLIENT_SECRET",
+    "MAX_URL",
+    "XKS_PATH_SUFFIX",
+    "EkmHealth",
+    "EkmHealthState",
+    "EkmProtocolName",
+    "ExternalKeyManager",
+    "protocol_of",
+    "require_endpoint_url",
+    "require_external_id",
+    "require_text",
+    "secret_identity",
+]
+
 XKS_PATH_SUFFIX = "/kms/xks/v1"
 MAX_URL = 1024
 MAX_CLIENT_ID = 255

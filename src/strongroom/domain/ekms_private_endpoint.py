@@ -17,6 +17,16 @@ from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.lifecycle import State
 from strongroom.domain.tags import DefinedTags, FreeformTags
 
+__all__ = [
+    "DEFAULT_PORT",
+    "MAX_CA_BUNDLE",
+    "EkmDial",
+    "EkmsPrivateEndpoint",
+    "require_ca_bundle_text",
+    "require_ip",
+    "require_port",
+]
+
 DEFAULT_PORT = 443
 MAX_CA_BUNDLE = 64 * 1024
 

@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "Conflict",
+    "DecryptionFailed",
+    "ExternalKeyManagerAuthenticationFailed",
+    "ExternalKeyManagerError",
+    "ExternalKeyManagerUnavailable",
+    "IncorrectState",
+    "InvalidParameter",
+    "LimitExceeded",
+    "NotAuthenticated",
+    "NotAuthorized",
+    "NotFound",
+    "PayloadTooLarge",
+    "PreconditionFailed",
+    "ServiceUnavailable",
+    "StrongroomError",
+]
+
 
 class StrongroomError(Exception):
     """Base of every error Strongroom reports to a caller; the message is safe to show."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
+__all__ = ["is_loopback"]
+
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (a name or an IP address) names only this machine."""

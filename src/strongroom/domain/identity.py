@@ -5,6 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+__all__ = [
+    "ApiKey",
+    "Application",
+    "AuditEvent",
+    "AuditRow",
+    "Compartment",
+    "DynamicGroup",
+    "Group",
+    "Membership",
+    "PolicyRecord",
+    "Principal",
+    "Tenancy",
+    "User",
+]
+
 
 @dataclass(frozen=True)
 class Tenancy:

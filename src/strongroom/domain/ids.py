@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from strongroom.domain.errors import InvalidParameter
 
+__all__ = ["REALM", "new_ocid", "ocid_type", "require_ocid"]
+
 REALM = "oc1"
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 _OCID_RE = re.compile(

@@ -10,6 +10,18 @@ from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.lifecycle import State, effective_state
 from strongroom.domain.tags import DefinedTags, FreeformTags
 
+__all__ = [
+    "KEY_DELETION_DAYS",
+    "Algorithm",
+    "Curve",
+    "Key",
+    "KeyShape",
+    "KeyVersion",
+    "Origin",
+    "ProtectionMode",
+    "make_shape",
+]
+
 
 class Algorithm(StrEnum):
     """Key algorithms the OCI KMS knows."""

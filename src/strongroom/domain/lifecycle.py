@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from strongroom.domain.errors import IncorrectState, InvalidParameter
 
+__all__ = ["DEFAULT_DELETION_DAYS", "State", "deletion_time", "effective_state", "require_state"]
+
 
 class State(StrEnum):
     """Lifecycle states used by vaults, keys and key versions (OCI's names)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+__all__ = ["MAX_LIMIT", "Page", "PageRequest", "cut"]
+
 T = TypeVar("T")
 
 MAX_LIMIT = 1000

@@ -12,6 +12,23 @@ from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.lifecycle import State, effective_state
 from strongroom.domain.tags import DefinedTags, FreeformTags
 
+__all__ = [
+    "MAX_ACTIVE_VERSIONS",
+    "MAX_CONTENT",
+    "SECRET_DELETION_DAYS",
+    "VERSION_DELETION_DAYS",
+    "ExpiryRule",
+    "GenerationContext",
+    "ReuseRule",
+    "RotationConfig",
+    "Secret",
+    "SecretRules",
+    "SecretVersion",
+    "Stage",
+    "check_content",
+    "secret_name",
+]
+
 MAX_CONTENT = 25 * 1024  # bytes of decoded content, as OCI
 MAX_ACTIVE_VERSIONS = 30
 SECRET_DELETION_DAYS = (1, 30)

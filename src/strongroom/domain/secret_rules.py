@@ -16,6 +16,23 @@ from strongroom.domain.secret import (
     Stage,
 )
 
+__all__ = [
+    "ABSOLUTE_EXPIRY_DAYS",
+    "EXPIRY_INTERVAL_DAYS",
+    "ROTATION_INTERVAL_DAYS",
+    "Promotion",
+    "check_retrievable",
+    "check_rotation",
+    "check_rules",
+    "days_text",
+    "needs_pruning",
+    "next_rotation",
+    "parse_days",
+    "promote",
+    "stages_of",
+    "version_expiry",
+]
+
 EXPIRY_INTERVAL_DAYS = (1, 90)
 ABSOLUTE_EXPIRY_DAYS = (1, 365)
 ROTATION_INTERVAL_DAYS = (1, 360)

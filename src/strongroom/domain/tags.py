@@ -6,6 +6,18 @@ from typing import Any
 
 from strongroom.domain.errors import InvalidParameter
 
+__all__ = [
+    "MAX_DISPLAY_NAME",
+    "MAX_TAGS",
+    "MAX_TAG_KEY",
+    "MAX_TAG_VALUE",
+    "DefinedTags",
+    "FreeformTags",
+    "defined_tags",
+    "display_name",
+    "freeform_tags",
+]
+
 MAX_TAGS = 64
 MAX_TAG_KEY = 100
 MAX_TAG_VALUE = 256

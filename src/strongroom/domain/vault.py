@@ -10,6 +10,8 @@ from strongroom.domain.ekm import ExternalKeyManager
 from strongroom.domain.lifecycle import State, effective_state
 from strongroom.domain.tags import DefinedTags, FreeformTags
 
+__all__ = ["VAULT_DELETION_DAYS", "Vault", "VaultType"]
+
 
 class VaultType(StrEnum):
     """OCI vault types; EXTERNAL vaults forward crypto to an external key manager."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+__all__ = ["MAX_DEPTH", "CompartmentTree"]
+
 MAX_DEPTH = 10  # OCI allows six levels below the root; a little headroom, and a stop for cycles
 
 

@@ -17,6 +17,8 @@ from strongroom.iam.policy_ast import (
     Subject,
 )
 
+__all__ = ["Actor", "Decision", "Hit", "Policy", "PolicySet", "Question", "holds"]
+
 
 @dataclass(frozen=True)
 class Policy:

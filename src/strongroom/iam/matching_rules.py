@@ -8,6 +8,8 @@ from strongroom.iam.evaluator import holds
 from strongroom.iam.policy_ast import Condition, PolicySyntaxError
 from strongroom.iam.policy_parser import parse_condition
 
+__all__ = ["ALLOWED_PREFIXES", "matches", "parse_matching_rule"]
+
 ALLOWED_PREFIXES = ("resource.", "instance.", "tag.")
 
 

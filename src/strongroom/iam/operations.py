@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+__all__ = ["OPERATION_PERMISSIONS", "permissions_for"]
+
 OPERATION_PERMISSIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     {
         # Vaults

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+__all__ = [
+    "ALL_PERMISSIONS",
+    "ALL_RESOURCES",
+    "FAMILIES",
+    "PERMISSIONS",
+    "VERBS",
+    "granted",
+    "resource_types",
+]
+
 VERBS = ("inspect", "read", "use", "manage")
 
 # Per resource type: the permissions *added* at each verb, in VERBS order.

@@ -5,6 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+__all__ = [
+    "Combination",
+    "Compare",
+    "Condition",
+    "Location",
+    "Membership",
+    "PolicySyntaxError",
+    "Statement",
+    "Subject",
+]
+
 
 class PolicySyntaxError(Exception):
     """A statement does not parse; says where (1-based line and column) and what was expected."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from strongroom.iam.policy_ast import PolicySyntaxError
 
+__all__ = ["Token", "tokenize"]
+
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)

@@ -17,6 +17,8 @@ from strongroom.iam.policy_ast import (
 )
 from strongroom.iam.policy_lexer import Token, tokenize
 
+__all__ = ["MAX_CONDITION_DEPTH", "parse_condition", "parse_policy", "parse_statement"]
+
 _OCID = re.compile(r"^ocid1\.[a-z0-9]+\.[a-z0-9]+\.[a-z0-9-]*(\.[a-z0-9-]*)?\.[a-z0-9]+$")
 _NAME = re.compile(r"^[A-Za-z0-9_.\-@+]+$")
 _VARIABLE = re.compile(r"^(request|target|resource|instance|tag)\.[A-Za-z0-9_.\-]+$", re.IGNORECASE)

@@ -8,6 +8,8 @@ from strongroom.iam.target import Target
 from strongroom.services.context import Call
 from strongroom.services.ports import Deps
 
+__all__ = ["authorize"]
+
 
 def authorize(
     deps: Deps,

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from strongroom.domain.identity import Principal
 
+__all__ = ["AuditNote", "Call"]
+
 
 @dataclass
 class AuditNote:

@@ -12,6 +12,8 @@ from strongroom.crypto.providers.ekm_client.connection import (
     VaultHealth,
 )
 
+__all__ = ["EkmSettings", "ExternalKeyManagerPort"]
+
 
 class ExternalKeyManagerPort(Protocol):
     """Port: the EKMs of EXTERNAL vaults, reached over EKMS or XKS (async, pooled, bounded).

@@ -7,6 +7,8 @@ import hashlib
 
 from strongroom.domain.errors import PreconditionFailed
 
+__all__ = ["check_etag", "etag_of"]
+
 
 @functools.lru_cache(maxsize=4096)
 def etag_of(resource_id: str, version: int) -> str:

@@ -11,6 +11,8 @@ from strongroom.services.context import Call
 from strongroom.services.ports import Deps
 from strongroom.storage.idempotency_repository import StoredResponse
 
+__all__ = ["MAX_TOKEN", "RETENTION", "check_token", "remember", "replay", "request_fingerprint"]
+
 RETENTION = timedelta(hours=24)
 MAX_TOKEN = 64
 

@@ -19,6 +19,22 @@ from strongroom.services.context import Call
 from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
 
+__all__ = [
+    "NOT_FOUND",
+    "as_of",
+    "key_as_of",
+    "key_for",
+    "key_in_vault",
+    "key_target",
+    "require_compartment",
+    "vault_for",
+    "vault_target",
+    "version_as_of",
+    "version_for",
+    "version_of",
+    "visible_key",
+]
+
 NOT_FOUND = "The resource does not exist or you are not authorized to access it"
 
 

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+__all__ = ["Pending"]
+
 T = TypeVar("T")
 U = TypeVar("U")
 

@@ -30,6 +30,8 @@ from strongroom.services.external import health as ekm_health
 from strongroom.services.ports import Deps
 from strongroom.services.secrets.rotation import run_scheduled_work
 
+__all__ = ["ROUTES", "SCHEDULER_INTERVAL", "build_app", "scheduler_loop"]
+
 SCHEDULER_INTERVAL = 30.0  # seconds between rounds of scheduled rotations and deletions
 log = logging.getLogger("strongroom.scheduler")
 

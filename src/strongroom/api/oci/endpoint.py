@@ -29,6 +29,20 @@ from strongroom.services.identity.authn import authenticate
 from strongroom.services.nonblocking import WouldBlock, forbid_blocking
 from strongroom.services.ports import Deps
 
+__all__ = [
+    "DEFAULT_MAX_BODY",
+    "Api",
+    "ApiRoute",
+    "Endpoint",
+    "Handler",
+    "OciRequest",
+    "RawHeaders",
+    "Reply",
+    "endpoint",
+    "json_response",
+    "routes",
+]
+
 log = logging.getLogger("strongroom.api")
 
 DEFAULT_MAX_BODY = 64 * 1024

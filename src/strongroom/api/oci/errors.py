@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from strongroom.domain import errors
 
+__all__ = ["ERROR_TABLE", "message_for", "status_and_code"]
+
 # Most specific first: NotAuthorized is a NotFound and must look exactly like it.
 ERROR_TABLE: tuple[tuple[type[errors.StrongroomError], int, str], ...] = (
     (errors.LimitExceeded, 400, "LimitExceeded"),

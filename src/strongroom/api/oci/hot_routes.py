@@ -19,6 +19,8 @@ from starlette.convertors import StringConvertor
 from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+__all__ = ["HotRoutes", "OciApp"]
+
 
 class HotRoutes:
     """Exact route templates per method, each with the ASGI app serving it."""

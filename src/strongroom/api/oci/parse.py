@@ -16,6 +16,26 @@ from strongroom.domain import tags
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.paging import MAX_LIMIT, PageRequest
 
+__all__ = [
+    "MAX_OFFSET",
+    "Body",
+    "NameAndTags",
+    "b64",
+    "boolean",
+    "decode_page",
+    "encode_page",
+    "enum",
+    "json_object",
+    "name_and_tags",
+    "obj",
+    "page_request",
+    "required_b64",
+    "required_string",
+    "string",
+    "string_map",
+    "timestamp",
+]
+
 E = TypeVar("E", bound=StrEnum)
 Body = dict[str, Any]
 MAX_OFFSET = 2**31 - 1

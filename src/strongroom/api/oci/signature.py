@@ -14,6 +14,8 @@ from email.utils import parsedate_to_datetime
 from strongroom.domain.errors import NotAuthenticated
 from strongroom.services.identity.authn import SignedRequest
 
+__all__ = ["parse_authorization", "signed_request"]
+
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
 _BASE_HEADERS = ("(request-target)", "host")
 _BODY_HEADERS = ("content-length", "content-type", "x-content-sha256")
