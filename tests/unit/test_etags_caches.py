@@ -286,3 +286,25 @@ def test_fetch_on_a_miss_where_blocking_is_forbidden_would_block(fake_time: Fake
     cache: TTLCache[str] = TTLCache(ttl_seconds=2.0)
     with forbid_blocking(), pytest.raises(WouldBlock):
         cache.fetch("k", Loader("v"))
+
+
+def test_fetch_without_a_refresher_reloads_in_the_caller(fake_time: FakeTime) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0)
+    load = Loader("v", "v2")
+    cache.fetch("k", load)
+    fake_time.now += 1.1
+    with forbid_blocking():
+        with pytest.raises(WouldBlock):
+            cache.fetch("k", load)  # one event-loop caller is sent to reload it
+        assert cache.fetch("k", load) == "v"  # the others keep the entry meanwhile
+    assert cache.fetch("k", load) == "v2"  # a caller that may block reloads it itself
+    assert load.loads == 2
+
+
+def test_the_cache_refresher_runs_reloads_until_closed() -> None:
+    refresher = caches.CacheRefresher()
+    done = threading.Event()
+    refresher.submit(done.set)
+    assert done.wait(5)
+    refresher.close()
+    refresher.submit(lambda: None)  # dropped, not an error
