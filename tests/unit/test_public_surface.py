@@ -34,7 +34,7 @@ PACKAGES: dict[ModuleType, bool] = {
 
 
 def _module_names() -> list[str]:
-    names = []
+    names: list[str] = []
     for package, recursive in PACKAGES.items():
         prefix = f"{package.__name__}."
         if recursive:
