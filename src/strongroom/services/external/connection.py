@@ -37,6 +37,8 @@ from strongroom.services.ports import Deps
 
 T = TypeVar("T")
 
+__all__ = ["connection_for", "manager", "run_blocking", "translate"]
+
 
 def manager(deps: Deps) -> ExternalKeyManagerPort:
     """The EKM client, or a clear error when this server has none."""

@@ -25,6 +25,8 @@ from strongroom.services.ports import Deps
 
 T = TypeVar("T")
 
+__all__ = ["UsableKey", "open_sealed", "seal"]
+
 
 class UsableKey(Protocol):
     """What this module needs of a key resolved for one operation (see ``kms.key_use``, which

@@ -32,6 +32,22 @@ from strongroom.services.external.connection import connection_for, run_blocking
 from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
 
+__all__ = [
+    "FAIL_FAST_SECONDS",
+    "check",
+    "check_blocking",
+    "is_stale",
+    "known",
+    "note",
+    "note_blocked",
+    "poll_forever",
+    "poll_once",
+    "require_usable",
+    "store",
+    "stored",
+    "unknown",
+]
+
 FAIL_FAST_SECONDS = 2.0
 log = logging.getLogger("strongroom.ekm_health")
 

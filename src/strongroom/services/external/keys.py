@@ -21,6 +21,8 @@ from strongroom.domain.vault import Vault, VaultType
 from strongroom.services.external.connection import connection_for, manager, run_blocking, translate
 from strongroom.services.ports import Deps
 
+__all__ = ["EXTERNAL_LENGTH", "check_placement", "key_info", "new_external_version"]
+
 EXTERNAL_LENGTH = 32
 
 

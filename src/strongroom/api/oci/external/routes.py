@@ -5,6 +5,8 @@ from __future__ import annotations
 from strongroom.api.oci.endpoint import ApiRoute
 from strongroom.api.oci.external import handlers as h
 
+__all__ = ["ENDPOINTS", "ONE", "ROUTES"]
+
 ENDPOINTS = "/20180608/ekmsPrivateEndpoints"
 ONE = f"{ENDPOINTS}/{{ekmsPrivateEndpointId}}"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from strongroom.api.oci.endpoint import ApiRoute
 from strongroom.api.oci.kms import handlers as h
 
+__all__ = ["CRYPTO", "KMS", "MGMT", "ROUTES"]
+
 KMS = "/20180608"
 MGMT = "/kms/{vaultId}/management/20180608"
 CRYPTO = "/kms/{vaultId}/crypto/20180608"
