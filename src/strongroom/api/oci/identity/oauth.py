@@ -16,6 +16,8 @@ from strongroom.services.identity import token_issuer
 from strongroom.services.identity.token_issuer import OAuthError
 from strongroom.services.ports import Deps
 
+__all__ = ["MAX_FORM", "oauth_routes"]
+
 MAX_FORM = 8192
 
 
