@@ -36,8 +36,7 @@ LIFETIME = timedelta(days=365)
 
 @dataclass(frozen=True)
 class CreateOAuthClientCredentialRequest:
-    """CreateOAuthClientCredential's input; ``scopes`` ({audience, scope} objects) are checked
-    by the use case."""
+    """CreateOAuthClientCredential's input; the use case checks the {audience, scope} scopes."""
 
     user_id: str
     name: str
