@@ -95,7 +95,7 @@ class LocalIdp:
         """The same claims with ``alg: none`` and no signature."""
         now = int(time.time())
         claims = {"iss": self.issuer, "aud": audience, "scope": scope, "exp": now + 300}
-        return jwt.encode(claims, None, algorithm="none", headers={"kid": self.kid})
+        return jwt.encode(claims, "", algorithm="none", headers={"kid": self.kid})  # "": no key
 
     def __enter__(self) -> LocalIdp:
         self.start()

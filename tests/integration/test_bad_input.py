@@ -378,7 +378,11 @@ def test_unknown_paths_are_json_404s(server: Server, raw: Raw, path: str) -> Non
 
 def test_oversized_bodies_are_refused(raw: Raw, vault: m.Vault, aes_key: m.Key) -> None:
     before = raw.count_vaults()
-    big = {"compartmentId": raw.server.tenancy, "displayName": "x", "vaultType": "DEFAULT"}
+    big: dict[str, Any] = {
+        "compartmentId": raw.server.tenancy,
+        "displayName": "x",
+        "vaultType": "DEFAULT",
+    }
     big["freeformTags"] = {f"k{i}": "v" * 200 for i in range(400)}  # ~ 85 KB
     response = raw.post("/20180608/vaults", big)
     assert_oci_error(response, 413, "RequestEntityTooLarge")

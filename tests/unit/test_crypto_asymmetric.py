@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -68,7 +70,7 @@ def test_wrong_algorithm_on_decrypt_fails(rsa_material: bytes) -> None:
         lambda b: b"\x00" * len(b),
     ],
 )
-def test_tampered_ciphertext_fails(mangle, rsa_material: bytes) -> None:  # type: ignore[no-untyped-def]
+def test_tampered_ciphertext_fails(mangle: Callable[[bytes], bytes], rsa_material: bytes) -> None:
     blob = asymmetric.encrypt(rsa_material, "RSA_OAEP_SHA_256", b"m")
     with pytest.raises(DecryptionFailed):
         asymmetric.decrypt(rsa_material, "RSA_OAEP_SHA_256", mangle(blob))
@@ -120,6 +122,7 @@ def test_public_pem_is_spki_of_the_private_key(rsa_material: bytes) -> None:
     pem = keymaterial.public_pem(rsa_material)
     assert pem.startswith("-----BEGIN PUBLIC KEY-----\n")
     private = keymaterial.load_private(rsa_material)
+    assert isinstance(private, rsa.RSAPrivateKey)
     assert _public(rsa_material).public_numbers() == private.public_key().public_numbers()
-    signature = private.sign(b"x", padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr, call-arg]
+    signature = private.sign(b"x", padding.PKCS1v15(), hashes.SHA256())
     _public(rsa_material).verify(signature, b"x", padding.PKCS1v15(), hashes.SHA256())

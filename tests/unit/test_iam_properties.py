@@ -228,7 +228,7 @@ def questions(draw: st.DrawFn, world: World, near: tuple[Located, ...] = ()) -> 
     )
     operation = draw(st.sampled_from(OPERATIONS))
     reached = sorted({c for s in near if s.target for c in world.subtree(s.target)})
-    if reached and draw(st.booleans()):
+    if bool(reached) and draw(st.booleans()):
         compartment = draw(st.sampled_from(reached))
     else:
         compartment = draw(st.sampled_from((*world.ids, UNKNOWN)))

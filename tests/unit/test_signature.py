@@ -8,6 +8,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 import requests
@@ -52,10 +53,11 @@ def _sign(
     """What a server sees: method, raw target, lower-cased headers and body bytes."""
     prepared = requests.Request(method, url, data=body).prepare()
     signer(prepared)
-    headers = {k.lower(): v for k, v in prepared.headers.items()}
+    headers = {k.lower(): cast(str, v) for k, v in prepared.headers.items()}  # str, as sent
     raw = prepared.body or b""
     if isinstance(raw, str):
         raw = raw.encode()
+    assert isinstance(raw, bytes)
     return prepared.method or method, prepared.path_url, headers, raw
 
 

@@ -97,7 +97,7 @@ def test_rfc6979_signature_verifies_raw(
 def test_rfc6979_signature_verifies_as_digest(
     scheme: str, message: bytes, r: str, s: str, material: bytes
 ) -> None:
-    digest = hashlib.new(SCHEMES[scheme].hash.name, message).digest()
+    digest = hashlib.new(SCHEMES[scheme].hash().name, message).digest()
     assert verify(material, SCHEMES[scheme], digest, MessageType.DIGEST, _der(r, s))
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from strongroom.crypto.providers.ekm_client import (
     EkmBadResponse,
+    EkmConnection,
     EkmKeyNotFound,
     EkmProtocol,
     EkmUnavailable,
@@ -56,12 +57,12 @@ def _failing(fakes: Fakes, status: int = 500) -> list[int]:
 
 
 @pytest.mark.parametrize("conn", [EKMS, XKS], ids=["ekms", "xks"])
-async def test_a_slow_ekm_is_unavailable_within_the_budget(conn: object) -> None:
+async def test_a_slow_ekm_is_unavailable_within_the_budget(conn: EkmConnection) -> None:
     fakes = Fakes()
     _slow(fakes, EKMS_URL if conn is EKMS else XKS_URL, 5.0)
     started = time.monotonic()
     with pytest.raises(EkmUnavailable, match="did not answer within 250 ms"):
-        await managers(fakes).encrypt(conn, "k1", None, b"x", b"")  # type: ignore[arg-type]
+        await managers(fakes).encrypt(conn, "k1", None, b"x", b"")
     assert time.monotonic() - started < 0.6
 
 
@@ -136,21 +137,23 @@ async def test_errors_are_not_retried() -> None:
 
 
 @pytest.mark.parametrize("conn", [EKMS, XKS], ids=["ekms", "xks"])
-async def test_the_breaker_opens_after_five_failures_then_lets_one_probe(conn: object) -> None:
+async def test_the_breaker_opens_after_five_failures_then_lets_one_probe(
+    conn: EkmConnection,
+) -> None:
     fakes, clock = Fakes(), Clock()
     client = managers(fakes, clock)
     calls = _failing(fakes)
     for _ in range(5):
         with pytest.raises(EkmUnavailable, match="HTTP 500"):
-            await client.key_info(conn, "k1")  # type: ignore[arg-type]
+            await client.key_info(conn, "k1")
     with pytest.raises(EkmUnavailable, match="circuit open"):
-        await client.key_info(conn, "k1")  # type: ignore[arg-type]
+        await client.key_info(conn, "k1")
     assert len(calls) == 5
     clock.now += 2.1
     with pytest.raises(EkmUnavailable, match="HTTP 500"):  # the probe fails: open again
-        await client.key_info(conn, "k1")  # type: ignore[arg-type]
+        await client.key_info(conn, "k1")
     with pytest.raises(EkmUnavailable, match="circuit open"):
-        await client.key_info(conn, "k1")  # type: ignore[arg-type]
+        await client.key_info(conn, "k1")
     assert len(calls) == 6
     clock.now += 2.1
     fakes.hook = None
@@ -212,16 +215,16 @@ async def test_the_breaker_is_per_origin() -> None:
 
 
 @pytest.mark.parametrize("conn", [EKMS, XKS], ids=["ekms", "xks"])
-async def test_health_never_raises(conn: object) -> None:
+async def test_health_never_raises(conn: EkmConnection) -> None:
     fakes, clock = Fakes(), Clock()
     client = managers(fakes, clock)
-    healthy = await client.vault_health(conn)  # type: ignore[arg-type]
+    healthy = await client.vault_health(conn)
     assert healthy.state == "ACTIVE"
     _failing(fakes, 503)
-    sick = await client.vault_health(conn)  # type: ignore[arg-type]
+    sick = await client.vault_health(conn)
     assert (sick.state, "HTTP 503" in sick.detail) == ("UNREACHABLE", True)
     _slow(fakes, EKMS_URL if conn is EKMS else XKS_URL, 1.0)
-    slow = await client.vault_health(conn)  # type: ignore[arg-type]
+    slow = await client.vault_health(conn)
     assert slow.state == "UNREACHABLE"
     assert "within 250 ms" in slow.detail
 
