@@ -50,10 +50,11 @@ def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
     providers: dict[ProtectionMode, KeyMaterialProvider] = {
         ProtectionMode.SOFTWARE: SoftwareProvider(barrier),
     }
+    refresher = CacheRefresher()
     deps = Deps(
         db=db,
         barrier=barrier,
-        authorizer=PolicyAuthorizer(db, state["region"]),
+        authorizer=PolicyAuthorizer(db, state["region"], refresher=refresher),
         audit=AuditLog(db),
         providers=providers,
         region=state["region"],
@@ -61,7 +62,7 @@ def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
         clock=clock or SystemClock(),
         ekm=ExternalKeyManagers(client_cert=_ekm_client_cert(settings)),
         ekm_settings=_ekm_settings(settings),
-        refresher=CacheRefresher(),
+        refresher=refresher,
     )
     ensure_tenancy(deps, AdminIdentity(**state["admin"]))
     return deps

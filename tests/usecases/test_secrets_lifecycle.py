@@ -154,10 +154,10 @@ def test_only_a_deprecated_version_is_deleted_one_to_thirty_days_ahead(
     )
     s.add_content(deps, admin_call, made.id, b"v3")  # version 1 is DEPRECATED now
     for wrong in (timedelta(hours=23), timedelta(days=31)):
-        with pytest.raises(InvalidParameter) as refused:
+        with pytest.raises(InvalidParameter) as bad_window:
             request = schedule(made.id, 1, clock.now() + wrong)
             deletion.schedule_secret_version_deletion(deps, admin_call, request)
-        assert refused.value.message == WINDOW
+        assert bad_window.value.message == WINDOW
 
     when = clock.now() + timedelta(days=1)
     scheduled = deletion.schedule_secret_version_deletion(

@@ -6,7 +6,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
+
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from strongroom.barrier.barrier import Barrier
 from strongroom.crypto import aead
@@ -23,16 +25,12 @@ from strongroom.services.caches import CacheRefresher, TTLCache
 from strongroom.services.ekm_port import EkmSettings, ExternalKeyManagerPort
 from strongroom.storage.unit_of_work import Database
 
-if TYPE_CHECKING:
-    # Only the type of the credentials cache's values, which authn makes and reads (the
-    # import-linter contract of the kernel ignores this one import).
-    from strongroom.services.identity.authn import _Verifier
-
 __all__ = [
     "KEY_TABLES",
     "SECRET_TABLES",
     "AuditSink",
     "Authorizer",
+    "Credential",
     "Deps",
     "KeyRows",
     "SecretRows",
@@ -44,6 +42,14 @@ SECRET_TABLES = frozenset({"secrets", "secret_versions"})
 # What ``Deps.keys_in_use`` and ``Deps.secrets_in_use`` hold: rows as read (None: not found).
 KeyRows = tuple[Key | None, Vault | None, KeyVersion | None]
 SecretRows = tuple[Secret | None, SecretVersion | None]
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An API signing key in use: its public key and who signs with it (cached per key id)."""
+
+    public_key: rsa.RSAPublicKey
+    principal: Principal
 
 
 class Authorizer(Protocol):
@@ -110,7 +116,7 @@ class Deps:
     # The hot-path caches, made in __post_init__ with the refresher; they are reloaded after
     # 1 second, ahead of their expiry (see TTLCache).
     # API key verifiers by signature keyId (see services.identity.authn).
-    credentials: TTLCache[_Verifier] = field(init=False)
+    credentials: TTLCache[Credential] = field(init=False)
     # Vault, key and key-version rows for crypto calls (see services.kms.key_use); dropped
     # whenever this process writes any of them, and re-read from storage at least every 2 s.
     keys_in_use: TTLCache[KeyRows] = field(init=False)

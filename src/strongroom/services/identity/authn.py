@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
-
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from strongroom.crypto.request_signing import load_api_public_key, verify_signature
 from strongroom.domain.errors import InvalidParameter, NotAuthenticated
 from strongroom.domain.identity import Principal
-from strongroom.services.ports import Deps
+from strongroom.services.ports import Credential, Deps
 
 __all__ = ["MAX_SKEW", "SignedRequest", "authenticate", "forget_credentials"]
 
@@ -34,18 +31,12 @@ class SignedRequest(NamedTuple):
     date: datetime
 
 
-@dataclass(frozen=True)
-class _Verifier:
-    public_key: rsa.RSAPublicKey
-    principal: Principal
-
-
 def authenticate(deps: Deps, request: SignedRequest) -> Principal:
     """Return the caller, or raise NotAuthenticated without saying which check failed."""
     if abs(deps.wall_clock.now() - request.date) > MAX_SKEW:
         raise NotAuthenticated("The request date is more than 5 minutes from the server's clock")
     key_id = request.key_id
-    verifier: _Verifier = deps.credentials.fetch(key_id, lambda: _load_verifier(deps, key_id))
+    verifier: Credential = deps.credentials.fetch(key_id, lambda: _load_verifier(deps, key_id))
     if not verify_signature(verifier.public_key, request.signing_string, request.signature):
         raise NotAuthenticated("The request signature is not valid")
     return verifier.principal
@@ -56,7 +47,7 @@ def forget_credentials(deps: Deps) -> None:
     deps.credentials.clear()
 
 
-def _load_verifier(deps: Deps, key_id: str) -> _Verifier:
+def _load_verifier(deps: Deps, key_id: str) -> Credential:
     match = _KEY_ID.match(key_id)
     if match is None:
         raise NotAuthenticated("The keyId of the signature is malformed")
@@ -83,4 +74,4 @@ def _load_verifier(deps: Deps, key_id: str) -> _Verifier:
         group_ids=frozenset(g.id for g in groups),
         group_names=frozenset(g.name for g in groups),
     )
-    return _Verifier(public_key, principal)
+    return Credential(public_key, principal)

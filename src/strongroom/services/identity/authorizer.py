@@ -11,7 +11,7 @@ from strongroom.iam.evaluator import Actor, Decision, Policy, PolicySet, Questio
 from strongroom.iam.policy_ast import PolicySyntaxError
 from strongroom.iam.policy_parser import parse_statement
 from strongroom.iam.target import Target
-from strongroom.services.caches import TTLCache
+from strongroom.services.caches import Refresher, TTLCache
 from strongroom.storage.unit_of_work import Database
 
 __all__ = ["PolicyAuthorizer"]
@@ -28,15 +28,23 @@ class PolicyAuthorizer:
     Another process sharing the database sees a policy or compartment change within the TTL.
     """
 
-    def __init__(self, db: Database, region: str, ttl_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        region: str,
+        ttl_seconds: float = 2.0,
+        refresher: Refresher | None = None,
+    ) -> None:
         self._db = db
         self._region = region
         refresh = ttl_seconds / 2  # reloaded ahead of expiry under load (see TTLCache)
-        self._sets: TTLCache[PolicySet] = TTLCache(ttl_seconds, refresh_after=refresh)
+        self._sets: TTLCache[PolicySet] = TTLCache(
+            ttl_seconds, refresh_after=refresh, refresher=refresher
+        )
         # Decisions repeat (the same caller, operation and key, many times a second); they are
         # a pure function of the compiled policies, so they live and die with them.
         self._decisions: TTLCache[Decision] = TTLCache(
-            ttl_seconds, max_entries=50_000, refresh_after=refresh
+            ttl_seconds, max_entries=50_000, refresh_after=refresh, refresher=refresher
         )
 
     def invalidate(self) -> None:
