@@ -24,7 +24,17 @@ from strongroom.services.kms.vaults import (
 )
 from strongroom.services.ports import Deps
 
+# The request types are those of .vaults and .moves, re-exported so this module is the whole
+# surface of the vault operations.
 __all__ = [
+    "CancelVaultDeletionRequest",
+    "ChangeVaultCompartmentRequest",
+    "CreateVaultRequest",
+    "GetVaultRequest",
+    "ListVaultsRequest",
+    "ScheduleVaultDeletionRequest",
+    "UpdateVaultRequest",
+    "VaultView",
     "cancel_vault_deletion",
     "change_vault_compartment",
     "create_vault",
