@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.ekm_support import REQUEST_METADATA, EkmProxy, b64e, init_proxy
+from tests.ekm_support import REQUEST_METADATA, EkmProxy, init_proxy
+from tests.helpers import b64e
 from tests.idp_support import LocalIdp
 
 import loadgen

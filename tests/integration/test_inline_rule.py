@@ -10,7 +10,6 @@ loop would block and the rerun in a thread does the work) and warm (done on the 
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -34,6 +33,7 @@ from strongroom.services.nonblocking import WouldBlock, blocking_forbidden
 from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
 from tests.clock import ManualClock
+from tests.helpers import b64e
 from tests.integration import support
 
 INLINE = [route for route in ROUTES if route.inline]
@@ -87,14 +87,10 @@ class Setup:
         invalidate()
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 # One driver per inline operation: a successful call through the SDK.
 DRIVERS: dict[str, Callable[[Setup], None]] = {
     "Encrypt": lambda s: s.crypto.encrypt(
-        km.EncryptDataDetails(key_id=s.key_id, plaintext=_b64(b"inline"))
+        km.EncryptDataDetails(key_id=s.key_id, plaintext=b64e(b"inline"))
     ),
     "Decrypt": lambda s: s.crypto.decrypt(
         km.DecryptDataDetails(key_id=s.key_id, ciphertext=s.ciphertext)
@@ -156,6 +152,52 @@ def _record_attempts(recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(endpoint, "_process", recorded)
 
 
+class _Made(NamedTuple):
+    crypto: KmsCryptoClient
+    vault_id: str
+    key_id: str
+    ciphertext: str
+    secret_id: str
+    secret_name: str
+
+
+def _make_key_and_secret(server: support.Server) -> _Made:
+    """A vault, an AES key, one ciphertext and one secret, through the SDK."""
+    config, tenancy = server.config, server.tenancy
+    vaults = KmsVaultClient(config, service_endpoint=server.url, retry_strategy=NO_RETRY)
+    vault = vaults.create_vault(
+        km.CreateVaultDetails(compartment_id=tenancy, display_name="v", vault_type="DEFAULT")
+    ).data
+    kms = KmsManagementClient(
+        config, service_endpoint=vault.management_endpoint, retry_strategy=NO_RETRY
+    )
+    key = kms.create_key(
+        km.CreateKeyDetails(
+            compartment_id=tenancy,
+            display_name="aes",
+            key_shape=km.KeyShape(algorithm="AES", length=32),
+            protection_mode="SOFTWARE",
+        )
+    ).data
+    crypto = KmsCryptoClient(
+        config, service_endpoint=vault.crypto_endpoint, retry_strategy=NO_RETRY
+    )
+    plain = km.EncryptDataDetails(key_id=key.id, plaintext=b64e(b"secret"))
+    ciphertext = crypto.encrypt(plain).data.ciphertext
+    name = f"inline-{uuid.uuid4().hex[:8]}"
+    content = vm.Base64SecretContentDetails(content_type="BASE64", content=b64e(b"v1"))
+    details = vm.CreateSecretDetails(
+        compartment_id=tenancy,
+        vault_id=vault.id,
+        key_id=key.id,
+        secret_name=name,
+        secret_content=content,
+    )
+    secrets = VaultsClient(config, service_endpoint=server.url, retry_strategy=NO_RETRY)
+    secret = secrets.create_secret(details).data
+    return _Made(crypto, vault.id, key.id, ciphertext, secret.id, name)
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     data_dir: Path = tmp_path_factory.mktemp("inline") / "data"
@@ -166,57 +208,20 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         recorder = Recorder()
         _record_writes(server.deps, recorder, monkeypatch)
         _record_attempts(recorder, monkeypatch)
-        config, tenancy = server.config, server.tenancy
-        vaults = KmsVaultClient(config, service_endpoint=server.url, retry_strategy=NO_RETRY)
-        vault = vaults.create_vault(
-            km.CreateVaultDetails(compartment_id=tenancy, display_name="v", vault_type="DEFAULT")
-        ).data
-        kms = KmsManagementClient(
-            config, service_endpoint=vault.management_endpoint, retry_strategy=NO_RETRY
-        )
-        key = kms.create_key(
-            km.CreateKeyDetails(
-                compartment_id=tenancy,
-                display_name="aes",
-                key_shape=km.KeyShape(algorithm="AES", length=32),
-                protection_mode="SOFTWARE",
-            )
-        ).data
-        crypto = KmsCryptoClient(
-            config, service_endpoint=vault.crypto_endpoint, retry_strategy=NO_RETRY
-        )
-        ciphertext = crypto.encrypt(
-            km.EncryptDataDetails(key_id=key.id, plaintext=_b64(b"secret"))
-        ).data.ciphertext
-        name = f"inline-{uuid.uuid4().hex[:8]}"
-        secret = (
-            VaultsClient(config, service_endpoint=server.url, retry_strategy=NO_RETRY)
-            .create_secret(
-                vm.CreateSecretDetails(
-                    compartment_id=tenancy,
-                    vault_id=vault.id,
-                    key_id=key.id,
-                    secret_name=name,
-                    secret_content=vm.Base64SecretContentDetails(
-                        content_type="BASE64", content=_b64(b"v1")
-                    ),
-                )
-            )
-            .data
-        )
-        bundles = SecretsClient(config, service_endpoint=server.url, retry_strategy=NO_RETRY)
+        made = _make_key_and_secret(server)
+        bundles = SecretsClient(server.config, service_endpoint=server.url, retry_strategy=NO_RETRY)
         assert recorder.writes, "the recorder saw none of the setup's writes"
         assert recorder.forbidden_writes() == []
         yield Setup(
             server.deps,
             recorder,
-            crypto,
+            made.crypto,
             bundles,
-            vault.id,
-            key.id,
-            ciphertext,
-            secret.id,
-            name,
+            made.vault_id,
+            made.key_id,
+            made.ciphertext,
+            made.secret_id,
+            made.secret_name,
         )
 
 

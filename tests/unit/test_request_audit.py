@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +25,8 @@ class _Queue:
 
 
 def _deps(queue: _Queue) -> Any:
-    return SimpleNamespace(audit=queue, wall_clock=SimpleNamespace(now=lambda: NOW))
+    clock = SimpleNamespace(now=lambda: NOW)
+    return SimpleNamespace(audit=queue, wall_clock=clock, random_bytes=os.urandom)
 
 
 def test_an_authenticated_call_is_queued_as_an_audit_event() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 import re
 
 from strongroom.services.context import AuditNote
@@ -11,9 +10,10 @@ from strongroom.services.ports import Deps
 
 __all__ = ["record_request"]
 
-# Unique across processes (random per-process prefix) and cheap per request (no urandom call).
-_PREFIX = os.urandom(8).hex()
+# Event ids: unique across processes (a random per-process prefix, drawn once from the
+# injected source) and cheap per request (a counter, no random bytes per event).
 _SEQUENCE = itertools.count()
+_prefix: list[str] = []
 _KEY_ID = re.compile(r"^(ocid1\.tenancy\.[a-z0-9.-]+)/(ocid1\.user\.[a-z0-9.-]+)/")
 
 
@@ -43,7 +43,7 @@ def record_request(
         decision = "unauthenticated"
     deps.audit.record(
         (  # AuditEvent's fields, in order
-            f"{_PREFIX}{next(_SEQUENCE):016x}",
+            f"{_event_prefix(deps)}{next(_SEQUENCE):016x}",
             deps.wall_clock.now(),
             tenancy_id,
             principal_id,
@@ -57,3 +57,9 @@ def record_request(
             source,
         )
     )
+
+
+def _event_prefix(deps: Deps) -> str:
+    if not _prefix:
+        _prefix.append(deps.random_bytes(8).hex())
+    return _prefix[0]

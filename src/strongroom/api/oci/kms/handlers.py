@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from strongroom.api.oci import parse
 from strongroom.api.oci.endpoint import Api, OciRequest, Reply
-from strongroom.api.oci.external import parse as ekm_parse
 from strongroom.api.oci.kms import parse as kp
 from strongroom.api.oci.kms import render
 from strongroom.domain.errors import InvalidParameter
@@ -289,7 +288,7 @@ def change_key_compartment(api: Api, req: OciRequest) -> Reply:
 
 # key versions --------------------------------------------------------------------------------
 def create_key_version(api: Api, req: OciRequest) -> Reply:
-    external_version_id = ekm_parse.external_version_id(req.body)
+    external_version_id = kp.external_version_id(req.body)
     vault_id, key_id = kp.path_ids(req)
     request = key_versions.CreateKeyVersionRequest(
         vault_id=vault_id, key_id=key_id, external_key_version_id=external_version_id

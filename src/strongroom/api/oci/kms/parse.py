@@ -1,18 +1,25 @@
-"""Parsing the fields of the KMS requests (paths, query strings and bodies)."""
+"""Parsing the fields of the KMS requests (paths, query strings and bodies), EXTERNAL vaults' and
+keys' fields included."""
 
 from __future__ import annotations
 
 from strongroom.api.oci import parse
 from strongroom.api.oci.endpoint import OciRequest
-from strongroom.api.oci.external import parse as ekm_parse
 from strongroom.crypto.signing import MessageType
 from strongroom.domain import tags
+from strongroom.domain.ekm import (
+    MAX_CLIENT_ID,
+    MAX_CLIENT_SECRET,
+    require_endpoint_url,
+    require_external_id,
+    require_text,
+)
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.ids import require_ocid
 from strongroom.domain.key import Algorithm, Curve, KeyShape, ProtectionMode, make_shape
 from strongroom.domain.vault import VaultType
 from strongroom.services.kms.keys import CreateKeyRequest, ListKeysRequest
-from strongroom.services.kms.vaults import CreateVaultRequest
+from strongroom.services.kms.vaults import CreateVaultRequest, ExternalKeyManagerMetadata
 
 __all__ = [
     "MAX_CIPHERTEXT",
@@ -22,6 +29,9 @@ __all__ = [
     "compartment_id",
     "create_key_request",
     "create_vault_request",
+    "external_key_id",
+    "external_key_manager",
+    "external_version_id",
     "list_keys_request",
     "message_type",
     "path_ids",
@@ -119,7 +129,7 @@ def create_vault_request(body: parse.Body) -> CreateVaultRequest:
         vault_type=parse.enum(VaultType, body.get("vaultType"), "vaultType"),
         freeform_tags=tags.freeform_tags(body.get("freeformTags")),
         defined_tags=tags.defined_tags(body.get("definedTags")),
-        external_key_manager=ekm_parse.external_key_manager(body),
+        external_key_manager=external_key_manager(body),
     )
 
 
@@ -130,8 +140,8 @@ def create_key_request(body: parse.Body, vault_id: str, has_hsm: bool) -> Create
     HSM asked for explicitly is refused with a clear error. A key referencing an external key
     is EXTERNAL.
     """
-    external_key_id = ekm_parse.external_key_id(body)
-    default = "EXTERNAL" if external_key_id else ("HSM" if has_hsm else "SOFTWARE")
+    external_id = external_key_id(body)
+    default = "EXTERNAL" if external_id else ("HSM" if has_hsm else "SOFTWARE")
     mode = body.get("protectionMode") or default
     return CreateKeyRequest(
         vault_id=vault_id,
@@ -141,5 +151,53 @@ def create_key_request(body: parse.Body, vault_id: str, has_hsm: bool) -> Create
         protection_mode=parse.enum(ProtectionMode, mode, "protectionMode"),
         freeform_tags=tags.freeform_tags(body.get("freeformTags")),
         defined_tags=tags.defined_tags(body.get("definedTags")),
-        external_key_id=external_key_id,
+        external_key_id=external_id,
     )
+
+
+EKM = "externalKeyManagerMetadata"
+
+
+def external_key_manager(body: parse.Body) -> ExternalKeyManagerMetadata | None:
+    """CreateVaultDetails.externalKeyManagerMetadata (ExternalKeyManagerMetadata), if given."""
+    raw = parse.obj(body, EKM, required=False)
+    if raw is None:
+        return None
+    oauth = parse.obj(raw, "oauthMetadata", required=False)
+    if oauth is None:
+        raise InvalidParameter(f"{EKM}.oauthMetadata is required")
+    private_endpoint = raw.get("privateEndpointId")
+    idp = oauth.get("idcsAccountNameUrl")
+    return ExternalKeyManagerMetadata(
+        endpoint_url=require_endpoint_url(
+            raw.get("externalVaultEndpointUrl"), f"{EKM}.externalVaultEndpointUrl"
+        ),
+        idp_url=None
+        if idp is None
+        else require_endpoint_url(idp, f"{EKM}.oauthMetadata.idcsAccountNameUrl"),
+        client_app_id=require_text(
+            oauth.get("clientAppId"), f"{EKM}.oauthMetadata.clientAppId", MAX_CLIENT_ID
+        ),
+        client_secret=require_text(
+            oauth.get("clientAppSecret"), f"{EKM}.oauthMetadata.clientAppSecret", MAX_CLIENT_SECRET
+        ),
+        private_endpoint_id=None
+        if private_endpoint is None
+        else require_ocid(private_endpoint, f"{EKM}.privateEndpointId"),
+    )
+
+
+def external_key_id(body: parse.Body) -> str | None:
+    """CreateKeyDetails.externalKeyReference.externalKeyId, if given."""
+    raw = parse.obj(body, "externalKeyReference", required=False)
+    if raw is None:
+        return None
+    return require_external_id(raw.get("externalKeyId"), "externalKeyReference.externalKeyId")
+
+
+def external_version_id(body: parse.Body) -> str | None:
+    """CreateKeyVersion's optional ExternalKeyVersionReference.externalKeyVersionId."""
+    value = body.get("externalKeyVersionId")
+    if value is None:
+        return None
+    return require_external_id(value, "externalKeyVersionId")
