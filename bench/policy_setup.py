@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -463,7 +463,7 @@ def explain_decision(data_dir: Path, user_id: str, key_id: str, rounds: int = 20
     started = time.perf_counter()
     for i in range(rounds):
         # A target variable no statement reads (target.group.id on a key) makes each a miss.
-        distinct = replace(found.target, group_id=f"bench-nonce-{i}")
+        distinct = found.target._replace(group_id=f"bench-nonce-{i}")
         if authorizer.decide(*ask, distinct).allowed is not found.decision.allowed:
             raise RuntimeError("the nonce changed the decision; pick another target variable")
     uncached = (time.perf_counter() - started) / rounds

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["Target"]
 
@@ -21,13 +20,13 @@ _OTHER = (("compartment_id", "compartment.id"), ("secret_name", "secret.name"))
 _VARIABLES = {name: field for field, name in (*_RESOURCES, *_OTHER)}
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """A call's target: its tenancy, its compartment and the resources it names.
 
     ``tenancy_id`` None means "the caller's tenancy" (no cross-tenancy check is needed);
-    ``compartment_id`` None means the tenancy's root compartment. Frozen and hashable, so a
-    decision can be cached by it.
+    ``compartment_id`` None means the tenancy's root compartment. Immutable and hashable, so a
+    decision can be cached by it. (A named tuple: one is made on every authorized call, and
+    it is made and hashed in a third of the time of a frozen dataclass.)
     """
 
     tenancy_id: str | None = None
@@ -68,4 +67,4 @@ class Target:
 
     def moved_to(self, compartment_id: str) -> Target:
         """The same target in another compartment (the destination of a move)."""
-        return dataclasses.replace(self, compartment_id=compartment_id)
+        return self._replace(compartment_id=compartment_id)
