@@ -11,7 +11,7 @@ from strongroom.services.identity import api_keys, groups, memberships, users
 from strongroom.services.identity.bootstrap import ADMINISTRATORS, AdminIdentity
 from strongroom.services.identity.common import Deleted
 from strongroom.services.ports import Deps
-from tests.usecases.identity_support import api_key_pem, new_group, new_user
+from tests.usecases.identity_support import api_key_pem, call_of, grant, new_group, new_user
 
 
 def _upload(deps: Deps, call: Call, user_id: str, pem: str) -> api_keys.RegisteredApiKey:
@@ -118,3 +118,18 @@ def test_the_administrators_group_keeps_a_member(
     assert memberships.remove_user_from_group(deps, admin_call, remove) == Deleted(made.id)
     group = groups.get_group(deps, admin_call, groups.GetGroupRequest(admin.group_id))
     assert group.name == ADMINISTRATORS
+
+
+def test_deleting_the_last_administrator_is_refused_and_changes_nothing(
+    deps: Deps, admin_call: Call, admin: AdminIdentity
+) -> None:
+    manager = new_user(deps, admin_call)
+    managers = new_group(deps, admin_call, manager)
+    grant(deps, admin_call, f"Allow group {managers.name} to manage users in tenancy")
+    as_manager = call_of(deps, manager)
+    with pytest.raises(IncorrectState, match="must keep at least one member"):
+        users.delete_user(deps, as_manager, users.DeleteUserRequest(admin.user_id))
+    still = users.get_user(deps, admin_call, users.GetUserRequest(admin.user_id))
+    assert still.lifecycle_state == "ACTIVE"
+    of_admin = memberships.ListUserGroupMembershipsRequest(admin.user_id, admin.group_id)
+    assert len(memberships.list_user_group_memberships(deps, admin_call, of_admin).items) == 1
