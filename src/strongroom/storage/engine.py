@@ -8,13 +8,23 @@ from sqlalchemy import Engine, create_engine, event
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with the pragmas/pool settings each backend needs."""
+    """An engine for ``url`` with the pragmas/pool settings each backend needs.
+
+    ``hide_parameters``: SQL parameters (descriptions, tags, metadata, sealed values) are kept
+    out of log lines and of database errors' messages, which do get logged.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
