@@ -14,23 +14,26 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
   fi
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
-
-# The official oci CLI pins its own oci SDK version, so it lives in a virtualenv of its own.
-if [ ! -x .cache/oci-cli/bin/oci ]; then
-  python3 -m venv .cache/oci-cli
-  .cache/oci-cli/bin/pip install -q --disable-pip-version-check oci-cli
+# The tests run in the repository's own virtualenv (.venv, made once and reused), with the
+# project and its test extra installed there: what the machine happens to have installed
+# elsewhere cannot hide a dependency the project forgot to declare. The test extra includes
+# the official oci SDK and CLI; the CLI tests run .venv/bin/oci.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv --clear .venv
 fi
-export STRONGROOM_OCI_CLI="$PWD/.cache/oci-cli/bin/oci"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+export PATH="$PWD/.venv/bin:$PATH"
+export STRONGROOM_OCI_CLI="$PWD/.venv/bin/oci"
+PY="$PWD/.venv/bin/python"
 
-echo "== ruff"; python3 -m ruff check src tests bench
-echo "== ruff format"; python3 -m ruff format --check src tests bench
-echo "== mypy"; python3 -m mypy
+echo "== ruff"; "$PY" -m ruff check src tests bench
+echo "== ruff format"; "$PY" -m ruff format --check src tests bench
+echo "== mypy"; "$PY" -m mypy
 echo "== import-linter"; lint-imports --no-cache | grep -E "KEPT|BROKEN" ; lint-imports --no-cache >/dev/null
 
 echo "== pytest"
 set +e
-python3 -m pytest -n 2 -q -p no:cacheprovider "$@"
+"$PY" -m pytest -n 2 -q -p no:cacheprovider "$@"
 status=$?
 set -e
 if [ "$status" = "5" ]; then

@@ -31,6 +31,9 @@ from strongroom.storage.engine import make_engine
 from strongroom.storage.migrate import upgrade
 from strongroom.storage.unit_of_work import Database
 
+# The last line of an API key file as ``oci setup keys`` writes it; the oci CLI warns without it.
+OCI_API_KEY_LABEL = "OCI_API_KEY"
+
 
 def _open_storage(settings: Settings, master: InternalMasterKey) -> tuple[Database, Barrier]:
     """Connect the database of ``settings``, migrate it, and unseal the barrier with ``master``."""
@@ -124,21 +127,30 @@ def initialize(data_dir: Path, region: str, database_url: str | None = None) -> 
 
 
 def write_oci_config(data_dir: Path, admin: AdminIdentity, region: str, private_pem: str) -> Path:
-    """DIR/oci/config (profile DEFAULT) and the 0600 private key beside it."""
+    """DIR/oci/config (profile DEFAULT) and the private key beside it, as the oci CLI expects.
+
+    Both files are 0600 and the key file ends with the line ``OCI_API_KEY`` as ``oci setup
+    keys`` writes it, so the CLI warns neither about permissions nor about the key's label.
+    """
     oci_dir = data_dir / "oci"
     oci_dir.mkdir(mode=0o700, exist_ok=True)
     key_file = oci_dir / "oci_api_key.pem"
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(private_pem)
+    _write_private(key_file, private_pem.rstrip("\n") + "\n" + OCI_API_KEY_LABEL)
     config = oci_dir / "config"
-    config.write_text(
+    _write_private(
+        config,
         "[DEFAULT]\n"
         f"user={admin.user_id}\n"
         f"fingerprint={admin.fingerprint}\n"
         f"key_file={key_file.resolve()}\n"
         f"tenancy={admin.tenancy_id}\n"
         f"region={region}\n",
-        "utf-8",
     )
     return config
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` readable and writable by its owner only (0600 from the start)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
