@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from strongroom.domain.ekms_private_endpoint import EkmDial
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.hosts import is_loopback
+from strongroom.domain.tags import no_controls
 
 __all__ = [
     "EXTERNAL_KEY_ID_MAX",
@@ -98,6 +99,7 @@ def require_endpoint_url(value: object, name: str) -> str:
     """An https URL (plain http only to this machine, for tests and development)."""
     if not isinstance(value, str) or not value or len(value) > MAX_URL:
         raise InvalidParameter(f"{name} must be a URL of at most {MAX_URL} characters")
+    no_controls(value, name)
     try:
         parts = urlsplit(value)
         host = parts.hostname

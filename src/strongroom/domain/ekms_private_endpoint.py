@@ -15,7 +15,7 @@ from datetime import datetime
 
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.lifecycle import State
-from strongroom.domain.tags import DefinedTags, FreeformTags
+from strongroom.domain.tags import DefinedTags, FreeformTags, no_controls
 
 __all__ = [
     "DEFAULT_PORT",
@@ -90,4 +90,4 @@ def require_ca_bundle_text(value: object, name: str) -> str:
         raise InvalidParameter(f"{name} must be one or more PEM certificates")
     if len(value) > MAX_CA_BUNDLE:
         raise InvalidParameter(f"{name} must be at most {MAX_CA_BUNDLE} characters")
-    return value
+    return no_controls(value, name, free_text=True)

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any, TypedDict, TypeVar
 
 import orjson
+from starlette.datastructures import QueryParams
 
 from strongroom.domain import tags
 from strongroom.domain.errors import InvalidParameter
@@ -27,8 +28,11 @@ __all__ = [
     "enum",
     "json_object",
     "name_and_tags",
+    "no_controls_in",
     "obj",
     "page_request",
+    "params",
+    "query",
     "required_b64",
     "required_string",
     "string",
@@ -55,8 +59,15 @@ def json_object(raw: bytes) -> Body:
     return doc
 
 
-def string(body: Body, name: str, *, required: bool = True, max_len: int = 4096) -> str | None:
-    """A string field."""
+def string(
+    body: Body, name: str, *, required: bool = True, max_len: int = 4096, free_text: bool = False
+) -> str | None:
+    """A string field without control characters (tab, LF and CR allowed in ``free_text``)."""
+    value = _bounded(body, name, required, max_len)
+    return None if value is None else tags.no_controls(value, name, free_text=free_text)
+
+
+def _bounded(body: Body, name: str, required: bool, max_len: int) -> str | None:
     value = body.get(name)
     if value is None:
         if required:
@@ -69,9 +80,9 @@ def string(body: Body, name: str, *, required: bool = True, max_len: int = 4096)
     return value
 
 
-def required_string(body: Body, name: str, max_len: int = 4096) -> str:
+def required_string(body: Body, name: str, max_len: int = 4096, free_text: bool = False) -> str:
     """A string field that must be present."""
-    value = string(body, name, required=True, max_len=max_len)
+    value = string(body, name, required=True, max_len=max_len, free_text=free_text)
     assert value is not None
     return value
 
@@ -98,8 +109,8 @@ def enum(kind: type[E], value: object, name: str) -> E:
 
 
 def b64(body: Body, name: str, *, required: bool = True, max_bytes: int = 65536) -> bytes | None:
-    """A standard base64 field, strictly decoded."""
-    value = string(body, name, required=required, max_len=max_bytes * 2)
+    """A standard base64 field, strictly decoded (which refuses control characters)."""
+    value = _bounded(body, name, required, max_bytes * 2)
     if value is None:
         return None
     try:
@@ -156,6 +167,39 @@ def obj(body: Body, name: str, *, required: bool = True) -> Body | None:
     if not isinstance(value, dict):
         raise InvalidParameter(f"{name} must be an object")
     return value
+
+
+def no_controls_in(value: object, name: str, *, free_text: bool = False) -> None:
+    """Refuse a control character in any string (object keys included) inside a JSON value,
+    naming ``name``; tab, LF and CR are allowed in ``free_text``. Walks without recursion, so
+    however deep the value, no RecursionError."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            tags.no_controls(item, name, free_text=free_text)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def params(values: Mapping[str, str]) -> Mapping[str, str]:
+    """Path or query parameters, each refused (naming it) when it holds a control character."""
+    for key, value in values.items():
+        tags.no_controls(key, "parameter names")
+        tags.no_controls(value, key)
+    return values
+
+
+def query(query_string: str) -> dict[str, str]:
+    """The query parameters of a request (none when empty), checked by :func:`params`."""
+    if not query_string:
+        return {}
+    values = dict(QueryParams(query_string))
+    params(values)
+    return values
 
 
 def page_request(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from strongroom.domain.errors import InvalidParameter, NotFound
 from strongroom.domain.identity import Group, User
+from strongroom.domain.tags import no_controls
 from strongroom.iam.target import Target
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
@@ -36,7 +37,7 @@ class Deleted:
 
 def identity_name(value: object, field: str = "name") -> str:
     """Names usable inside policy statements without quoting: no spaces, quotes or operators."""
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise InvalidParameter(f"{field} must be 1-100 characters of letters, digits and _ . - @ +")
     if value.lower() in ("to", "in", "where", "id", "any-user", "any-group", "tenancy"):
         raise InvalidParameter(f"{field} may not be the policy keyword {value!r}")
@@ -44,12 +45,12 @@ def identity_name(value: object, field: str = "name") -> str:
 
 
 def description(value: object, field: str = "description") -> str:
-    """A free-text description of at most 400 characters."""
+    """A free-text description of at most 400 characters (tab, LF and CR its only controls)."""
     if value is None:
         return ""
     if not isinstance(value, str) or len(value) > 400:
         raise InvalidParameter(f"{field} must be a string of at most 400 characters")
-    return value
+    return no_controls(value, field, free_text=True)
 
 
 def tenancy_target(call: Call, compartment_id: str | None = None, **ids: str) -> Target:

@@ -148,7 +148,7 @@ def delete_user(api: Api, req: OciRequest) -> Reply:
 
 def upload_api_key(api: Api, req: OciRequest) -> Reply:
     request = api_keys.UploadApiKeyRequest(
-        ip.user_id(req), parse.required_string(req.body, "key", max_len=16384)
+        ip.user_id(req), parse.required_string(req.body, "key", max_len=16384, free_text=True)
     )
     return Reply(ir.api_key(api_keys.upload_api_key(api.deps, req.call, request)))
 
@@ -260,7 +260,7 @@ def create_policy(api: Api, req: OciRequest) -> Reply:
         compartment_id=ip.tenancy_or_compartment(b.get("compartmentId")),
         name=identity_name(b.get("name")),
         description=description(b.get("description")),
-        statements=ip.as_sent(b, "statements"),
+        statements=ip.as_sent(b, "statements", free_text=True),
     )
     p = policies.create_policy(api.deps, req.call, request)
     return ir.versioned(ir.policy(p), p.id, p.version)
@@ -283,7 +283,7 @@ def update_policy(api: Api, req: OciRequest) -> Reply:
     request = policies.UpdatePolicyRequest(
         policy_id=ip.policy_id(req),
         description=ip.optional(b, "description", description),
-        statements=ip.as_sent(b, "statements"),
+        statements=ip.as_sent(b, "statements", free_text=True),
         if_match=req.if_match,
     )
     p = policies.update_policy(api.deps, req.call, request)
@@ -302,7 +302,7 @@ def create_dynamic_group(api: Api, req: OciRequest) -> Reply:
     request = dynamic_groups.CreateDynamicGroupRequest(
         name=identity_name(b.get("name")),
         description=description(b.get("description")),
-        matching_rule=ip.as_sent(b, "matchingRule"),
+        matching_rule=ip.as_sent(b, "matchingRule", free_text=True),
     )
     g = dynamic_groups.create_dynamic_group(api.deps, req.call, request)
     return ir.versioned(ir.dynamic_group(g), g.id, g.version)
@@ -326,7 +326,7 @@ def update_dynamic_group(api: Api, req: OciRequest) -> Reply:
     request = dynamic_groups.UpdateDynamicGroupRequest(
         dynamic_group_id=ip.dynamic_group_id(req),
         description=ip.optional(b, "description", description),
-        matching_rule=ip.as_sent(b, "matchingRule"),
+        matching_rule=ip.as_sent(b, "matchingRule", free_text=True),
         if_match=req.if_match,
     )
     g = dynamic_groups.update_dynamic_group(api.deps, req.call, request)

@@ -83,9 +83,13 @@ def optional(body: parse.Body, name: str, check: Callable[[Any], T]) -> T | None
     return check(body[name]) if name in body else None
 
 
-def as_sent(body: parse.Body, name: str) -> Any:
-    """A field as JSON sent it (None when absent), for a use case that checks it in full."""
-    return body.get(name)
+def as_sent(body: parse.Body, name: str, *, free_text: bool = False) -> Any:
+    """A field as JSON sent it (None when absent), for a use case that checks its shape in
+    full; a control character in any string inside it is refused here (tab, LF and CR
+    allowed in ``free_text``: statements, matching rules)."""
+    value = body.get(name)
+    parse.no_controls_in(value, name, free_text=free_text)
+    return value
 
 
 def page(req: OciRequest) -> PageRequest:

@@ -161,7 +161,7 @@ def export_key(api: Api, req: OciRequest) -> Reply:
         key_id=kp.body_key_id(body),
         key_version_id=kp.body_key_version_id(body),
         algorithm=parse.required_string(body, "algorithm", max_len=64),
-        public_key=parse.required_string(body, "publicKey", max_len=16384),
+        public_key=parse.required_string(body, "publicKey", max_len=16384, free_text=True),
     )
     return Reply(render.exported(export.export_key(api.deps, req.call, request)))
 
@@ -240,7 +240,7 @@ def list_keys(api: Api, req: OciRequest) -> Reply:
 
 def update_key(api: Api, req: OciRequest) -> Reply:
     body = req.body
-    if body.get("isAutoRotationEnabled"):
+    if parse.boolean(body, "isAutoRotationEnabled"):
         raise InvalidParameter("Automatic key rotation is not supported yet")
     changes = parse.name_and_tags(body)
     vault_id, key_id = kp.path_ids(req)

@@ -142,7 +142,9 @@ def create_key_request(body: parse.Body, vault_id: str, has_hsm: bool) -> Create
     """
     external_id = external_key_id(body)
     default = "EXTERNAL" if external_id else ("HSM" if has_hsm else "SOFTWARE")
-    mode = body.get("protectionMode") or default
+    mode = body.get("protectionMode")
+    if mode is None:
+        mode = default
     return CreateKeyRequest(
         vault_id=vault_id,
         compartment_id=compartment_id(body.get("compartmentId")),

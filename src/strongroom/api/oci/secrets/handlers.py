@@ -135,16 +135,13 @@ def list_secrets(api: Api, req: OciRequest) -> Reply:
 def update_secret(api: Api, req: OciRequest) -> Reply:
     body = req.body
     sp.no_replication(body)
-    current = body.get("currentVersionNumber")
     changes = updates.SecretChanges(
         description=sp.description(body),
         metadata=sp.metadata(body),
         freeform_tags=tags.freeform_tags(body["freeformTags"]) if "freeformTags" in body else None,
         defined_tags=tags.defined_tags(body["definedTags"]) if "definedTags" in body else None,
         content=sp.new_content(body),
-        current_version=None
-        if current is None
-        else sp.version_number(current, "currentVersionNumber"),
+        current_version=sp.current_version(body),
         rules=sp.rules(body),
         rotation=sp.rotation(body),
         generation=sp.generation(body),

@@ -37,6 +37,7 @@ __all__ = [
     "MAX_METADATA",
     "compartment_id",
     "content",
+    "current_version",
     "description",
     "generation",
     "list_filters",
@@ -126,6 +127,10 @@ def rules(body: parse.Body) -> SecretRules | None:
     found: dict[str, Any] = {}
     for rule in value:
         kind = rule.get("ruleType")
+        if not isinstance(kind, str):
+            raise InvalidParameter(
+                "secretRules[].ruleType must be SECRET_EXPIRY_RULE or SECRET_REUSE_RULE"
+            )
         if kind in found:
             raise InvalidParameter(f"secretRules may hold one {kind} only")
         if kind == "SECRET_EXPIRY_RULE":
@@ -163,7 +168,9 @@ def generation(body: parse.Body) -> GenerationContext | None:
         generation_type=parse.required_string(raw, "generationType", max_len=32),
         generation_template=parse.required_string(raw, "generationTemplate", max_len=64),
         passphrase_length=length,
-        secret_template=parse.string(raw, "secretTemplate", required=False, max_len=10_000),
+        secret_template=parse.string(
+            raw, "secretTemplate", required=False, max_len=10_000, free_text=True
+        ),
     )
 
 
@@ -188,17 +195,31 @@ def rotation(body: parse.Body) -> RotationConfig | None:
 
 
 def metadata(body: parse.Body) -> dict[str, Any] | None:
-    """metadata: a JSON object of modest size."""
+    """metadata: a JSON object of modest size, its strings free text (no other controls)."""
     value = body.get("metadata")
     if value is None:
         return None
     if not isinstance(value, dict) or len(orjson.dumps(value)) > MAX_METADATA:
         raise InvalidParameter(f"metadata must be a JSON object of at most {MAX_METADATA} bytes")
+    parse.no_controls_in(value, "metadata", free_text=True)
     return value
 
 
 def description(body: parse.Body) -> str | None:
-    return parse.string(body, "description", required=False, max_len=MAX_DESCRIPTION)
+    """description: free text (tab, LF and CR allowed) of at most 400 characters."""
+    return parse.string(
+        body, "description", required=False, max_len=MAX_DESCRIPTION, free_text=True
+    )
+
+
+def current_version(body: parse.Body) -> int | None:
+    """UpdateSecret's currentVersionNumber: a positive JSON integer, when given."""
+    value = body.get("currentVersionNumber")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameter("currentVersionNumber must be a positive integer")
+    return version_number(value, "currentVersionNumber")
 
 
 def no_replication(body: parse.Body) -> None:
