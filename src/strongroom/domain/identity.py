@@ -173,6 +173,7 @@ class AuditEvent:
     status: int
     request_id: str
     source: str | None
+    reason: str | None = None  # why a request was refused before authorization (never secret)
 
 
 # An AuditEvent's fields in declaration order: what the request path queues (a tuple is far
@@ -189,5 +190,6 @@ AuditRow = tuple[
     str,
     int,
     str,
+    str | None,
     str | None,
 ]

@@ -17,6 +17,7 @@ class AuditNote:
     compartment_id: str | None = None
     decision: str = "none"
     principal: Principal | None = None
+    reason: str | None = None  # why authentication refused the call (for operators only)
 
 
 @dataclass(frozen=True)

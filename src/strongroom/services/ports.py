@@ -74,9 +74,18 @@ class AuditSink(Protocol):
         ...
 
     def events(
-        self, tenancy_id: str, start: datetime, end: datetime, limit: int, offset: int
+        self,
+        tenancy_id: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        offset: int,
+        *,
+        compartment_id: str | None = None,
+        newest_first: bool = False,
     ) -> list[AuditEvent]:
-        """Stored events of a tenancy in [start, end), everything recorded so far included."""
+        """Up to ``limit + 1`` stored events of a tenancy in [start, end) from ``offset`` on
+        (of one compartment if given), everything recorded so far included."""
         ...
 
     def close(self) -> None:

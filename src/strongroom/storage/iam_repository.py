@@ -29,7 +29,7 @@ from strongroom.storage.repositories import update_versioned
 T = TypeVar("T")
 _AUDIT_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEvent))
 _AUDIT_COLUMNS = ", ".join(_AUDIT_FIELDS)
-_AUDIT_CHUNK = 512  # x 12 columns stays under SQLite's 32,766 bound parameters
+_AUDIT_CHUNK = 512  # x 13 columns stays under SQLite's 32,766 bound parameters
 
 
 _audit_row = cast(Callable[[AuditEvent], AuditRow], operator.attrgetter(*_AUDIT_FIELDS))
@@ -297,14 +297,23 @@ class IamRepository:
             self._conn.exec_driver_sql(_insert_audit_sql(size, marker), tuple(values))
 
     def audit_events(
-        self, tenancy_id: str, start: datetime, end: datetime, limit: int, offset: int
+        self,
+        tenancy_id: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        offset: int,
+        *,
+        compartment_id: str | None = None,
+        newest_first: bool = False,
     ) -> list[AuditEvent]:
+        """Up to ``limit + 1`` events of a tenancy in [start, end) from ``offset`` on (the
+        extra one tells the caller there is a next page), of one compartment if given; in
+        time order, or newest first."""
         t = schema.audit_events
-        query = (
-            select(t)
-            .where(t.c.tenancy_id == tenancy_id, t.c.time >= start, t.c.time < end)
-            .order_by(t.c.time, t.c.id)
-            .offset(offset)
-            .limit(limit + 1)
-        )
+        where = [t.c.tenancy_id == tenancy_id, t.c.time >= start, t.c.time < end]
+        if compartment_id is not None:
+            where.append(t.c.compartment_id == compartment_id)
+        order = (t.c.time.desc(), t.c.id.desc()) if newest_first else (t.c.time, t.c.id)
+        query = select(t).where(*where).order_by(*order).offset(offset).limit(limit + 1)
         return [_make(AuditEvent, r) for r in self._conn.execute(query)]

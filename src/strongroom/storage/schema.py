@@ -354,5 +354,7 @@ audit_events = Table(
     Column("status", Integer, nullable=False),
     Column("request_id", String(64), nullable=False),
     Column("source", String(64), nullable=True),
+    Column("reason", String(64), nullable=True),
     Index("ix_audit_tenancy_time", "tenancy_id", "time"),
+    Index("ix_audit_compartment_time", "compartment_id", "time"),
 )

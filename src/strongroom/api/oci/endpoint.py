@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from strongroom.domain.errors import PayloadTooLarge, StrongroomError
 from strongroom.services import idempotency
 from strongroom.services.audit.requests import record_request
 from strongroom.services.context import AuditNote, Call
-from strongroom.services.identity.authn import authenticate
+from strongroom.services.identity.authn import SignatureRefused, authenticate
 from strongroom.services.nonblocking import WouldBlock, forbid_blocking
 from strongroom.services.ports import Deps
 
@@ -44,6 +45,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("strongroom.api")
+# One line per request at INFO (``record.fields`` holds them for a structured formatter), and
+# a warning for each refused signature, saying why (the caller is never told).
+access_log = logging.getLogger("strongroom.access")
+_INFO = logging.INFO
 
 DEFAULT_MAX_BODY = 64 * 1024
 _KEY_ID = re.compile(r'keyId="([^"]{1,600})"')
@@ -187,6 +192,7 @@ class Endpoint:
             name.decode("latin-1"): value.decode("latin-1")
             for name, value in reversed(scope["headers"])
         }
+        started = time.perf_counter() if access_log.isEnabledFor(_INFO) else 0.0
         request_id = _request_id(headers, scope["headers"])
         note = AuditNote()
         try:
@@ -197,6 +203,10 @@ class Endpoint:
         except ClientDisconnect:
             status, body, raw_headers = 400, b"", [(b"content-length", b"0")]
         self._audit(scope, headers, request_id, note, status)
+        if note.reason is not None:
+            _log_refusal(scope, headers, request_id, note.reason)
+        if started:
+            self._log_access(scope, status, request_id, note, started)
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -256,6 +266,30 @@ class Endpoint:
             key_id,
         )
 
+    def _log_access(
+        self, scope: Scope, status: int, request_id: str, note: AuditNote, started: float
+    ) -> None:
+        """The request's access log line (never a body, a query string or a header)."""
+        ms = (time.perf_counter() - started) * 1000
+        principal = note.principal.user_id if note.principal is not None else "-"
+        fields: dict[str, object] = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "operation": self.operation,
+            "status": status,
+            "duration_ms": round(ms, 3),
+            "principal": principal,
+            "request_id": request_id,
+        }
+        message = "%s %s %s %d %.1fms principal=%s request=%s"
+        args: tuple[object, ...] = (scope["method"], scope["path"], self.operation, status, ms)
+        args += (principal, request_id)
+        if note.reason is not None:
+            fields["reason"] = note.reason
+            message += " reason=%s"
+            args += (note.reason,)
+        access_log.info(message, *args, extra={"fields": fields})
+
 
 def _error_parts(error: StrongroomError) -> tuple[int, bytes, dict[str, str]]:
     status, code = status_and_code(error)
@@ -285,6 +319,19 @@ def _signature_key_id(headers: dict[str, str]) -> str | None:
     value = headers.get("authorization")
     found = None if value is None else _KEY_ID.search(value)
     return found.group(1) if found else None
+
+
+def _log_refusal(scope: Scope, headers: dict[str, str], request_id: str, reason: str) -> None:
+    """Why a signature was refused, for the operator: the claimed keyId, never the signature."""
+    access_log.warning(
+        "signature refused (%s): %s %s keyId=%s request=%s",
+        reason,
+        scope["method"],
+        scope["path"],
+        _signature_key_id(headers) or "-",
+        request_id,
+        extra={"fields": {"reason": reason, "request_id": request_id}},
+    )
 
 
 def _request_id(headers: dict[str, str], raw: RawHeaders) -> str:
@@ -348,7 +395,11 @@ def _process(
     query_string = scope.get("query_string", b"").decode("latin-1")
     if query_string:
         target = f"{target}?{query_string}"
-    principal = authenticate(api.deps, signed_request(method, target, headers, raw))
+    try:
+        principal = authenticate(api.deps, signed_request(method, target, headers, raw))
+    except SignatureRefused as refused:
+        note.reason = refused.reason
+        raise
     note.principal = principal
     call = Call(principal, request_id, note)
     token = headers.get("opc-retry-token") if idempotent else None

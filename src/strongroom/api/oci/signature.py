@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from strongroom.domain.errors import NotAuthenticated
-from strongroom.services.identity.authn import SignedRequest
+from strongroom.services.identity.authn import SignatureRefused, SignedRequest
 
 __all__ = ["parse_authorization", "signed_request"]
 
@@ -25,15 +24,21 @@ _BODY_METHODS = ("POST", "PUT", "PATCH")
 def parse_authorization(value: str | None) -> dict[str, str]:
     """The parameters of a ``Signature ...`` Authorization header."""
     if not value or not value.startswith("Signature "):
-        raise NotAuthenticated("The request is not signed (missing Signature authorization)")
+        raise SignatureRefused(
+            "The request is not signed (missing Signature authorization)", "missing-signature"
+        )
     params = dict(_PARAM.findall(value[len("Signature ") :]))
     for required in ("keyId", "signature", "headers"):
         if required not in params:
-            raise NotAuthenticated(f"The Signature authorization has no {required}")
+            raise SignatureRefused(
+                f"The Signature authorization has no {required}", "missing-headers"
+            )
     if params.get("algorithm", "rsa-sha256") != "rsa-sha256":
-        raise NotAuthenticated("Only the rsa-sha256 signature algorithm is supported")
+        raise SignatureRefused(
+            "Only the rsa-sha256 signature algorithm is supported", "unsupported-signature"
+        )
     if params.get("version", "1") != "1":
-        raise NotAuthenticated("Only version 1 signatures are supported")
+        raise SignatureRefused("Only version 1 signatures are supported", "unsupported-signature")
     return params
 
 
@@ -59,11 +64,15 @@ def signed_request(
         elif name in headers:
             lines.append(f"{name}: {headers[name]}")
         else:
-            raise NotAuthenticated(f"The signed header {name} is missing from the request")
+            raise SignatureRefused(
+                f"The signed header {name} is missing from the request", "missing-headers"
+            )
     try:
         signature = binascii.a2b_base64(params["signature"], strict_mode=True)
     except (binascii.Error, ValueError):
-        raise NotAuthenticated("The request signature is not valid base64") from None
+        raise SignatureRefused(
+            "The request signature is not valid base64", "malformed-signature"
+        ) from None
     return SignedRequest(params["keyId"], "\n".join(lines).encode("utf-8"), signature, date)
 
 
@@ -79,7 +88,9 @@ def _signed_names(method: str, signed: str) -> tuple[str, ...]:
     if "date" not in names and "x-date" not in names:
         missing.append("date")
     if missing:
-        raise NotAuthenticated(f"The signature must cover the headers: {', '.join(missing)}")
+        raise SignatureRefused(
+            f"The signature must cover the headers: {', '.join(missing)}", "missing-headers"
+        )
     return names
 
 
@@ -88,7 +99,9 @@ def _date(headers: Mapping[str, str], names: tuple[str, ...]) -> datetime:
     try:
         return _parse_date(raw or "")
     except (TypeError, ValueError):
-        raise NotAuthenticated("The request's date header is missing or malformed") from None
+        raise SignatureRefused(
+            "The request's date header is missing or malformed", "malformed-date"
+        ) from None
 
 
 @functools.lru_cache(maxsize=256)
@@ -101,6 +114,10 @@ def _parse_date(raw: str) -> datetime:
 def _check_body(headers: Mapping[str, str], body: bytes) -> None:
     expected = base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
     if headers.get("x-content-sha256") != expected:
-        raise NotAuthenticated("x-content-sha256 does not match the request body")
+        raise SignatureRefused(
+            "x-content-sha256 does not match the request body", "body-hash-mismatch"
+        )
     if headers.get("content-length") != str(len(body)):
-        raise NotAuthenticated("content-length does not match the request body")
+        raise SignatureRefused(
+            "content-length does not match the request body", "body-hash-mismatch"
+        )

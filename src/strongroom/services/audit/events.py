@@ -30,7 +30,12 @@ class ListEventsRequest:
 
 
 def list_events(deps: Deps, call: Call, request: ListEventsRequest) -> Page[AuditEvent]:
-    """Events in [start, end): all of the tenancy's for the root, else those in the compartment."""
+    """Events in [start, end), oldest first: all of the tenancy's for the root compartment
+    (the tenancy's whole trail, failed sign-ins included), else those in the compartment.
+
+    The compartment is filtered in the query, so every page is full and ``offset`` counts
+    only the compartment's events: walking the pages yields each event once.
+    """
     compartment_id, start, end = request.compartment_id, request.start_time, request.end_time
     limit, offset = request.page.limit, request.page.offset
     if end <= start or end - start > MAX_WINDOW:
@@ -40,8 +45,8 @@ def list_events(deps: Deps, call: Call, request: ListEventsRequest) -> Page[Audi
     authorize(deps, call, "ListEvents", tenancy_target(call, compartment_id))
     if deps.audit is None:
         return Page([], None)
-    found = deps.audit.events(call.principal.tenancy_id, start, end, limit, offset)
-    if compartment_id != call.principal.tenancy_id:
-        found = [e for e in found if e.compartment_id == compartment_id]
+    tenancy_id = call.principal.tenancy_id
+    only = None if compartment_id == tenancy_id else compartment_id
+    found = deps.audit.events(tenancy_id, start, end, limit, offset, compartment_id=only)
     more = len(found) > limit
     return Page(found[:limit], offset + limit if more else None)

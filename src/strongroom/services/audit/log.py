@@ -87,9 +87,26 @@ class AuditLog:
                 continue
 
     def events(
-        self, tenancy_id: str, start: datetime, end: datetime, limit: int, offset: int
+        self,
+        tenancy_id: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        offset: int,
+        *,
+        compartment_id: str | None = None,
+        newest_first: bool = False,
     ) -> list[AuditEvent]:
-        """Stored events of a tenancy in [start, end), after flushing."""
+        """Up to ``limit + 1`` stored events of a tenancy in [start, end), after flushing (see
+        :meth:`~strongroom.storage.iam_repository.IamRepository.audit_events`)."""
         self.flush()
         with self._db.transaction(read_only=True) as tx:
-            return tx.iam.audit_events(tenancy_id, start, end, limit, offset)
+            return tx.iam.audit_events(
+                tenancy_id,
+                start,
+                end,
+                limit,
+                offset,
+                compartment_id=compartment_id,
+                newest_first=newest_first,
+            )

@@ -29,7 +29,8 @@ def record_request(
     """Queue the audit event of one request.
 
     An unauthenticated request is attributed to the tenancy and user its signature claimed,
-    so failed attempts show up in that tenancy's audit trail.
+    so failed attempts show up in that tenancy's audit trail, with the reason it was refused
+    (``note.reason``; see :class:`~strongroom.services.identity.authn.SignatureRefused`).
     """
     if deps.audit is None:
         return
@@ -55,6 +56,7 @@ def record_request(
             status,
             request_id[:64],
             source,
+            note.reason,
         )
     )
 

@@ -32,6 +32,12 @@ def event(e: AuditEvent) -> dict[str, Any]:
             },
             "request": {"id": e.request_id, "action": e.operation},
             "response": {"status": str(e.status)},
-            "additionalDetails": {"decision": e.decision},
+            "additionalDetails": _details(e),
         },
     }
+
+
+def _details(e: AuditEvent) -> dict[str, str]:
+    if e.reason is None:
+        return {"decision": e.decision}
+    return {"decision": e.decision, "reason": e.reason}
