@@ -6,11 +6,12 @@ import os
 
 import pytest
 
+from strongroom.api.oci.errors import status_and_code
 from strongroom.barrier.barrier import Barrier
 from strongroom.barrier.master_key import InternalMasterKey
 from strongroom.crypto import aead, asymmetric, ciphertext, keymaterial
 from strongroom.crypto.providers.software import SoftwareProvider
-from strongroom.domain.errors import DecryptionFailed
+from strongroom.domain.errors import DecryptionFailed, StorageIntegrityError
 from strongroom.domain.key import make_shape
 
 
@@ -44,18 +45,22 @@ def test_stored_material_never_contains_the_plaintext(barrier: Barrier) -> None:
 def test_material_moved_to_another_version_row_does_not_open(barrier: Barrier) -> None:
     provider = SoftwareProvider(barrier)
     stolen = provider.create(make_shape("AES", 32, None), "kv-victim").stored
-    with pytest.raises(DecryptionFailed):
+    with pytest.raises(StorageIntegrityError) as caught:
         provider.material(stolen, "kv-attacker")
+    # a storage failure naming the row it was read for, not the caller's bad ciphertext
+    assert status_and_code(caught.value) == (500, "InternalServerError")
+    assert status_and_code(DecryptionFailed()) == (400, "InvalidParameter")
+    assert (caught.value.table, caught.value.row) == ("key_versions", "kv-attacker/material")
     # and not via a warm cache either
     provider.material(stolen, "kv-victim")
-    with pytest.raises(DecryptionFailed):
+    with pytest.raises(StorageIntegrityError):
         SoftwareProvider(barrier).material(stolen, "kv-attacker")
 
 
 def test_material_sealed_as_another_kind_of_row_does_not_open(barrier: Barrier) -> None:
     provider = SoftwareProvider(barrier)
     blob = barrier.seal(os.urandom(32), "secret_versions/kv-1/content")
-    with pytest.raises(DecryptionFailed):
+    with pytest.raises(StorageIntegrityError):
         provider.material(blob, "kv-1")
 
 
@@ -72,19 +77,38 @@ def test_another_deployments_keyring_cannot_open_stored_material(barrier: Barrie
     stored = SoftwareProvider(barrier).create(make_shape("AES", 32, None), "kv-1").stored
     other = Barrier()
     other.unseal(InternalMasterKey(os.urandom(32), "mk-2"), _Store())
-    with pytest.raises(DecryptionFailed):
+    with pytest.raises(StorageIntegrityError):
         SoftwareProvider(other).material(stored, "kv-1")
 
 
-def test_every_decryption_failure_looks_the_same(barrier: Barrier) -> None:
-    """Wrong row, tampering, bad envelope, bad OAEP: one message, no chained cause."""
-    rsa_material = keymaterial.generate(make_shape("RSA", 256, None))
-    sealed = barrier.seal(b"value", "row")
+def test_every_stored_value_failure_looks_the_same(barrier: Barrier) -> None:
+    """Wrong row, truncated, unknown term: one storage integrity error, no chained cause,
+    naming the row only (never the value)."""
+    sealed = barrier.seal(b"value", "table/row")
     attempts = [
-        lambda: barrier.open(sealed, "other row"),
-        lambda: barrier.open(sealed[:-1], "row"),
-        lambda: barrier.open(b"\xff\xff\xff\xff" + sealed[4:], "row"),
+        lambda: barrier.open(sealed, "table/other row"),
+        lambda: barrier.open(sealed[:-1], "table/row"),
+        lambda: barrier.open(b"\xff\xff\xff\xff" + sealed[4:], "table/row"),
+        lambda: barrier.open(b"\x00", "table/row"),
+    ]
+    seen = set()
+    for attempt in attempts:
+        with pytest.raises(StorageIntegrityError) as caught:
+            attempt()
+        error = caught.value
+        seen.add((type(error), error.message, str(error), error.table))
+        assert error.__cause__ is None
+        assert error.__suppress_context__ or error.__context__ is None
+        assert b"value" not in repr(vars(error)).encode()
+    assert seen == {(StorageIntegrityError, "Internal error", "Internal error", "table")}
+
+
+def test_every_decryption_failure_looks_the_same() -> None:
+    """Bad tag, bad envelope, bad OAEP (a caller's ciphertext): one message, no chained cause."""
+    rsa_material = keymaterial.generate(make_shape("RSA", 256, None))
+    attempts = [
         lambda: aead.open_sealed(bytes(32), aead.seal(os.urandom(32), b"x", None), None),
+        lambda: aead.open_sealed(bytes(32), b"short", None),
         lambda: ciphertext.unpack(b"not an envelope"),
         lambda: asymmetric.decrypt(rsa_material, "RSA_OAEP_SHA_256", b"\x00" * 256),
     ]

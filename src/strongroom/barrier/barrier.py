@@ -8,7 +8,7 @@ from typing import Protocol
 from strongroom.barrier.keyring import Keyring
 from strongroom.barrier.master_key import MasterKeyProvider
 from strongroom.crypto import aead
-from strongroom.domain.errors import DecryptionFailed
+from strongroom.domain.errors import DecryptionFailed, StorageIntegrityError
 
 __all__ = ["Barrier", "KeyringStore", "SealedBarrier"]
 
@@ -62,14 +62,18 @@ class Barrier:
         return struct.pack(">I", term) + aead.seal(ring.cipher(term), plaintext, _aad(identity))
 
     def open(self, blob: bytes, identity: str) -> bytes:
-        """Decrypt a sealed value; tampering, a moved value or an unknown term all fail alike."""
+        """Decrypt a sealed value; tampering, a moved value or an unknown term all fail alike,
+        with :class:`StorageIntegrityError` naming the row (storage failed, not the caller)."""
         if len(blob) < 4:
-            raise DecryptionFailed()
+            raise StorageIntegrityError(identity)
         (term,) = struct.unpack(">I", blob[:4])
         ring = self.keyring
         if term not in ring.terms:
-            raise DecryptionFailed()
-        return aead.open_sealed(ring.cipher(term), blob[4:], _aad(identity))
+            raise StorageIntegrityError(identity)
+        try:
+            return aead.open_sealed(ring.cipher(term), blob[4:], _aad(identity))
+        except DecryptionFailed:
+            raise StorageIntegrityError(identity) from None
 
 
 def _aad(identity: str) -> bytes:

@@ -17,6 +17,7 @@ __all__ = [
     "PayloadTooLarge",
     "PreconditionFailed",
     "ServiceUnavailable",
+    "StorageIntegrityError",
     "StrongroomError",
 ]
 
@@ -70,6 +71,21 @@ class DecryptionFailed(StrongroomError):
 
     def __init__(self) -> None:
         super().__init__("The ciphertext or its associated data is invalid")
+
+
+class StorageIntegrityError(DecryptionFailed):
+    """A value Strongroom sealed for storage failed to open: the stored row was tampered with
+    (a sealed value moved to another row, altered, or sealed by another deployment's keyring).
+
+    A server-side failure (500 InternalServerError), not the caller's: a stored value failing
+    to decrypt, where the base :class:`DecryptionFailed` is a *caller's* ciphertext (400); error
+    tables list it first. ``table`` and ``row`` name where the value is stored, for the
+    operator's log; the message says nothing about it, and nothing here holds the value.
+    """
+
+    def __init__(self, identity: str) -> None:
+        StrongroomError.__init__(self, "Internal error")
+        self.table, _, self.row = identity.partition("/")
 
 
 class ServiceUnavailable(StrongroomError):

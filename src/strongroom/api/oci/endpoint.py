@@ -22,7 +22,7 @@ from strongroom.api.oci import parse
 from strongroom.api.oci.errors import message_for, status_and_code
 from strongroom.api.oci.hot_routes import HotRoutes
 from strongroom.api.oci.signature import signed_request
-from strongroom.domain.errors import PayloadTooLarge, StrongroomError
+from strongroom.domain.errors import PayloadTooLarge, StorageIntegrityError, StrongroomError
 from strongroom.services import idempotency
 from strongroom.services.audit.requests import record_request
 from strongroom.services.context import AuditNote, Call
@@ -232,6 +232,17 @@ class Endpoint:
             if isinstance(done, Reply):
                 return await _settle(done)
             return done
+        except StorageIntegrityError as error:
+            # Names the row, never the value; the caller learns only the request id.
+            log.error(
+                "stored value failed its integrity check: table %s, row %s (%s %s, request %s)",
+                error.table,
+                error.row,
+                scope["method"],
+                scope["path"],
+                request_id,
+            )
+            return _internal_error(request_id)
         except StrongroomError as error:
             return _error_parts(error)
         except ClientDisconnect:
@@ -243,11 +254,7 @@ class Endpoint:
                 scope["path"],
                 request_id,
             )
-            failure = {
-                "code": "InternalServerError",
-                "message": f"Internal error; request id {request_id}",
-            }
-            return 500, orjson.dumps(failure), {}
+            return _internal_error(request_id)
 
     def _audit(
         self, scope: Scope, headers: dict[str, str], request_id: str, note: AuditNote, status: int
@@ -289,6 +296,11 @@ class Endpoint:
             message += " reason=%s"
             args += (note.reason,)
         access_log.info(message, *args, extra={"fields": fields})
+
+
+def _internal_error(request_id: str) -> tuple[int, bytes, dict[str, str]]:
+    failure = {"code": "InternalServerError", "message": f"Internal error; request id {request_id}"}
+    return 500, orjson.dumps(failure), {}
 
 
 def _error_parts(error: StrongroomError) -> tuple[int, bytes, dict[str, str]]:

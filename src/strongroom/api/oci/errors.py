@@ -6,8 +6,10 @@ from strongroom.domain import errors
 
 __all__ = ["ERROR_TABLE", "message_for", "status_and_code"]
 
-# Most specific first: NotAuthorized is a NotFound and must look exactly like it.
+# Most specific first: NotAuthorized is a NotFound and must look exactly like it; a stored
+# value failing to open is the server's failure, not the caller's bad ciphertext.
 ERROR_TABLE: tuple[tuple[type[errors.StrongroomError], int, str], ...] = (
+    (errors.StorageIntegrityError, 500, "InternalServerError"),
     (errors.LimitExceeded, 400, "LimitExceeded"),
     (errors.InvalidParameter, 400, "InvalidParameter"),
     (errors.DecryptionFailed, 400, "InvalidParameter"),

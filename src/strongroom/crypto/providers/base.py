@@ -16,7 +16,8 @@ class Sealer(Protocol):
         ...
 
     def open(self, blob: bytes, identity: str) -> bytes:
-        """Decrypt what :meth:`seal` produced for the same ``identity``."""
+        """Decrypt what :meth:`seal` produced for the same ``identity``; a value that does not
+        open (tampered, moved from another row) raises ``StorageIntegrityError``."""
         ...
 
 

@@ -19,7 +19,12 @@ import hmac
 from dataclasses import dataclass
 
 from strongroom.crypto import aead
-from strongroom.domain.errors import IncorrectState, NotFound
+from strongroom.domain.errors import (
+    DecryptionFailed,
+    IncorrectState,
+    NotFound,
+    StorageIntegrityError,
+)
 from strongroom.domain.secret import Secret, SecretVersion
 from strongroom.services.kms.key_use import UsableKey, load_key_for_service
 from strongroom.services.ports import Deps
@@ -66,7 +71,17 @@ def seal_content(
 
 
 def open_content(deps: Deps, secret: Secret, version: SecretVersion) -> bytes:
-    """The plaintext content of ``version``; IncorrectState when it cannot be opened now."""
+    """The plaintext content of ``version``; IncorrectState when it cannot be opened now,
+    StorageIntegrityError when the stored content or data key does not open (tampered)."""
+    try:
+        return _open_content(deps, secret, version)
+    except StorageIntegrityError:
+        raise  # the key's material, named by its own row
+    except DecryptionFailed:
+        raise StorageIntegrityError(version.identity) from None
+
+
+def _open_content(deps: Deps, secret: Secret, version: SecretVersion) -> bytes:
     if version.content is None or version.wrapped_key is None:
         raise IncorrectState("The secret version was deleted; its content no longer exists")
     usable = _key(deps, secret, version.key_version_id)  # the key's states, checked every time
