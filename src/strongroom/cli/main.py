@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import gc
-import logging
+import socket
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,16 +15,55 @@ from rich.console import Console
 from strongroom.cli import admin, ekm
 from strongroom.config import DEFAULT_PORT, DEFAULT_REGION, ConfigError, Settings, read_state
 
+# Plain help: flags are listed bare and options with the type of their value (the rich help
+# of recent typer versions prints "<bool>" beside every flag, --help included).
 app = typer.Typer(
-    help="Strongroom: a self-hosted key management and secrets service.", no_args_is_help=True
+    help="Strongroom: a self-hosted key management and secrets service.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 console = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Strongroom's data directory")]
 
 
+class LogFormat(StrEnum):
+    """How ``serve`` writes its log: text lines or one JSON object per line."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+def _version() -> str:
+    """The installed package's version (the source tree's when it is not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("strongroom")
+    except PackageNotFoundError:
+        from strongroom import __version__
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"strongroom {_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version_flag: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print Strongroom's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """Strongroom: a self-hosted key management and secrets service."""
 
 
@@ -66,6 +107,9 @@ def serve(
     ] = False,
     region: Annotated[str, typer.Option(help="Region, used with --init")] = DEFAULT_REGION,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+    log_format: Annotated[
+        LogFormat, typer.Option(help="text lines, or json: one object per line")
+    ] = LogFormat.TEXT,
     ekm_ca_bundle: Annotated[
         Path | None, typer.Option(help="PEM CA bundle trusted for external key managers")
     ] = None,
@@ -81,8 +125,6 @@ def serve(
     ] = 30.0,
 ) -> None:
     """Serve every OCI-compatible API on one listener."""
-    from strongroom.app import create_app, initialize
-
     settings = Settings(
         data_dir,
         host,
@@ -98,27 +140,55 @@ def serve(
         ekm_health_interval=ekm_health_interval,
     )
     try:
-        settings.validate()
-        if init_missing and not (data_dir / "strongroom.json").exists():
-            initialize(data_dir, region, database_url)
-            console.print(f"Initialized a new data directory at {data_dir}")
-        asgi, _ = create_app(settings)
+        asgi = _prepare(settings, init_missing, region)
     except ConfigError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
-    _run(asgi, settings, log_level)
+    _run(asgi, settings, log_level, log_format)
 
 
-def _run(asgi: Any, settings: Settings, log_level: str) -> None:
+def _prepare(settings: Settings, init_missing: bool, region: str) -> Any:
+    """Check ``settings`` and the port, initialize the data directory if asked, build the app."""
+    from strongroom.app import create_app, initialize
+
+    data_dir = settings.data_dir
+    settings.validate()
+    if not init_missing:
+        read_state(data_dir)  # a missing data directory is named before a taken port
+    _check_port_free(settings.host, settings.port)
+    if init_missing and not (data_dir / "strongroom.json").exists():
+        initialize(data_dir, region, settings.database_url)
+        console.print(f"Initialized a new data directory at {data_dir}")
+    asgi, _ = create_app(settings)
+    return asgi
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Bind ``host:port`` as the server will, and let go: ConfigError saying why it cannot."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        where = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(f"{where} is in use; choose another --port or --host") from None
+        raise ConfigError(f"cannot listen on {where}: {error.strerror or error}") from None
+
+
+def _run(asgi: Any, settings: Settings, log_level: str, log_format: LogFormat) -> None:
     """Serve ``asgi`` as ``settings`` say until stopped (uvicorn, uvloop, one write per answer)."""
     import uvicorn
 
     from strongroom.http_protocol import OneWriteProtocol
+    from strongroom.log_format import configure_logging
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    _print_connect_help(settings)
+    configure_logging(log_level, log_format.value)
+    if log_format is LogFormat.JSON:
+        _log_connect_help(settings)
+    else:
+        _print_connect_help(settings)
     # What start-up built lives as long as the process: keep it out of the collector's full
     # passes, which otherwise walk it all (tens of ms under load, a stall for every request
     # in flight).
@@ -133,6 +203,7 @@ def _run(asgi: Any, settings: Settings, log_level: str) -> None:
         loop="uvloop",
         http=OneWriteProtocol,
         log_level=log_level,
+        log_config=None,  # uvicorn's records go to the root logger, in --log-format
         access_log=False,
         timeout_graceful_shutdown=5,
     )
@@ -151,6 +222,21 @@ def _print_connect_help(settings: Settings) -> None:
     console.print("Connect the oci Python SDK:")
     console.print(f"  config = oci.config.from_file('{config}')")
     console.print(f"  vaults = oci.key_management.KmsVaultClient(config, service_endpoint='{url}')")
+
+
+def _log_connect_help(settings: Settings) -> None:
+    """The start-up banner as one JSON log record, so that every line of the log is JSON."""
+    import logging
+
+    state = read_state(settings.data_dir)
+    url = settings.advertised_url
+    fields = {
+        "url": url,
+        "region": state["region"],
+        "oci_config": str((settings.data_dir / "oci" / "config").resolve()),
+        "tenancy": state["admin"]["tenancy_id"],
+    }
+    logging.getLogger("strongroom").info(f"Strongroom serving at {url}", extra={"fields": fields})
 
 
 app.add_typer(admin.iam, name="iam")
