@@ -23,6 +23,7 @@ ACCESS_KEY_ID = "AKIASTRONGROOMBENCH1"
 EKM_KEY_ID = "bench-key"
 REQUEST_METADATA = {
     "awsPrincipalArn": "arn:aws:iam::123456789012:user/bench",
+    "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/bench",
     "kmsOperation": "Encrypt",
     "kmsRequestId": "00000000-0000-4000-8000-000000000000",
 }

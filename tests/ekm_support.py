@@ -130,6 +130,7 @@ class EkmProxy:
     uri_prefix: str = ""
     tls: TlsFiles | None = None
     mutual_tls: bool = False  # serve with --tls-client-ca; client() presents tls.client_cert
+    client_subjects: tuple[str, ...] = ()  # serve with --tls-client-subject (each)
     env: dict[str, str] = field(default_factory=dict, repr=False)
     key_ids: list[str] = field(default_factory=list)
     softhsm: SoftHsmToken | None = None
@@ -166,8 +167,9 @@ class EkmProxy:
         )
         return result.stdout.strip()
 
-    def create_key(self, key_id: str | None = None) -> str:
+    def create_key(self, key_id: str | None = None, usage: str | None = None) -> str:
         args = ["keys", "create"] + (["--key-id", key_id] if key_id else [])
+        args += ["--usage", usage] if usage is not None else []
         created = self.cli(*args)
         self.key_ids.append(created)
         return created
@@ -282,6 +284,8 @@ class EkmProxy:
             args += ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
             if self.mutual_tls:
                 args += ["--tls-client-ca", str(self.tls.ca_file)]
+            for subject in self.client_subjects:
+                args += ["--tls-client-subject", subject]
         self.log_path = self.data_dir.parent / f"proxy-{self.port}.log"
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(

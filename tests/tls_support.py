@@ -86,6 +86,7 @@ def make_tls(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost"
             names.append(x509.DNSName(host))
     server, server_key = _issue(hosts[0], (ca.subject, ca_key), names)
     client, client_key = _issue("strongroom", (ca.subject, ca_key), None)
+    _write_pair(directory, "ca", ca, ca_key)  # ca.key: client_certificate issues more
     _write_pair(directory, "server", server, server_key)
     _write_pair(directory, "client", client, client_key)
     ca_pem = ca.public_bytes(serialization.Encoding.PEM).decode("ascii")
@@ -99,6 +100,21 @@ def make_tls(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost"
         directory / "client.pem",
         directory / "client.key",
     )
+
+
+def client_certificate(
+    tls: TlsFiles, name: str, common_name: str, dns_names: tuple[str, ...] = ()
+) -> tuple[Path, Path]:
+    """Another client certificate from ``tls``'s CA (subject CN ``common_name``, optional
+    subjectAltName DNS names), written next to it as ``name``.pem/.key; (cert, key)."""
+    directory = tls.ca_file.parent
+    ca = x509.load_pem_x509_certificate(tls.ca_pem.encode())
+    ca_key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), None)
+    assert isinstance(ca_key, rsa.RSAPrivateKey)
+    names: list[x509.GeneralName] = [x509.DNSName(dns) for dns in dns_names]
+    cert, key = _issue(common_name, (ca.subject, ca_key), names or None)
+    _write_pair(directory, name, cert, key)
+    return directory / f"{name}.pem", directory / f"{name}.key"
 
 
 def serve_tls(server: ThreadingHTTPServer, tls: TlsFiles | None) -> bool:

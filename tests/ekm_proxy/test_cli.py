@@ -182,7 +182,13 @@ def test_uri_prefix_and_pinned_region(tmp_path: Path) -> None:
     with running_proxy(
         tmp_path, "software", uri_prefix="/tenant-a", region="eu-west-1", keys=1
     ) as proxy:
-        meta = {"requestMetadata": {"kmsRequestId": "1", "kmsOperation": "DescribeKey"}}
+        meta = {
+            "requestMetadata": {
+                "kmsRequestId": "1",
+                "kmsOperation": "DescribeKey",
+                "awsPrincipalArn": "arn:aws:iam::123456789012:user/tester",
+            }
+        }
         path = f"/keys/{proxy.key_ids[0]}/metadata"
         assert proxy.xks_url.endswith("/tenant-a/kms/xks/v1")
         assert proxy.xks(path, meta, region="eu-west-1").status_code == 200

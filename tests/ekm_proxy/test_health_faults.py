@@ -18,7 +18,12 @@ from tests.idp_support import LocalIdp
 
 HEALTH = {"requestMetadata": {"kmsRequestId": "r-1", "kmsOperation": "KmsHealthCheck"}}
 META = {
-    "requestMetadata": {"kmsRequestId": "r-2", "kmsOperation": "Encrypt", "awsPrincipalArn": "a"}
+    "requestMetadata": {
+        "kmsRequestId": "r-2",
+        "kmsOperation": "Encrypt",
+        "awsPrincipalArn": "a",
+        "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k",
+    }
 }
 
 

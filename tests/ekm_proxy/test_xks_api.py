@@ -275,8 +275,9 @@ def test_invalid_uri_paths(proxy: EkmProxy) -> None:
     for path in ("/keys/k/rotate", "/keys//encrypt", "/other", "/keys/k/encrypt/extra"):
         assert_xks_error(proxy.xks(path, META), 404, "InvalidUriPathException")
     with proxy.client() as client:
+        # A GET on an XKS URI is 405 Method Not Allowed, as the spec requires (was 404).
         response = client.get(proxy.xks_url + "/health")
-        assert_xks_error(response, 404, "InvalidUriPathException")
+        assert_xks_error(response, 405, "MethodNotAllowedException")
         # Paths outside the XKS base, served through the router's catch-all, answer alike.
         elsewhere = client.post(proxy.base_url + "/elsewhere/kms/xks/v1/health", json=HEALTH)
         assert_xks_error(elsewhere, 404, "InvalidUriPathException")

@@ -27,6 +27,7 @@ from strongroom.ekm_proxy.config import (
 from strongroom.ekm_proxy.errors import ConfigurationError, EkmError
 from strongroom.ekm_proxy.files import create_secret_file, locked
 from strongroom.ekm_proxy.keystore import (
+    ALL_USAGE,
     KeyRecord,
     KeyVersion,
     check_key_id,
@@ -105,8 +106,10 @@ def list_keys(data_dir: Path) -> dict[str, KeyRecord]:
     return load_keys(data_dir / KEYS_FILE)
 
 
-def create_key(data_dir: Path, key_id: str | None = None) -> KeyRecord:
-    """A new enabled key with one version."""
+def create_key(
+    data_dir: Path, key_id: str | None = None, usage: frozenset[str] = ALL_USAGE
+) -> KeyRecord:
+    """A new enabled key with one version, usable for ``usage`` (encrypt and/or decrypt)."""
     config = load_config(data_dir)
     key_id = check_key_id(key_id) if key_id else new_key_id()
     with locked(data_dir):
@@ -115,7 +118,7 @@ def create_key(data_dir: Path, key_id: str | None = None) -> KeyRecord:
             raise ConfigurationError(f"key {key_id} already exists")
         version = _new_version(data_dir, config, key_id)
         versions = {version.version_id: version}
-        record = KeyRecord(key_id, True, version.version_id, now_text(), versions)
+        record = KeyRecord(key_id, True, version.version_id, now_text(), versions, usage)
         keys[key_id] = record
         save_keys(data_dir / KEYS_FILE, keys)
     return record

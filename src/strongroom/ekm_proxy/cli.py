@@ -34,7 +34,9 @@ from strongroom.ekm_proxy.config import (
     trust_context,
 )
 from strongroom.ekm_proxy.errors import ConfigurationError
+from strongroom.ekm_proxy.keystore import parse_usage, usage_list
 from strongroom.ekm_proxy.state import urls_for
+from strongroom.ekm_proxy.tls_subject import pinned_protocol
 from strongroom.http_protocol import OneWriteProtocol
 
 SO_PIN_ENV = "STRONGROOM_EKM_SO_PIN"
@@ -152,6 +154,13 @@ def serve(
         Path | None,
         typer.Option(help="Require client certificates issued by these CAs (PEM): mutual TLS"),
     ] = None,
+    tls_client_subject: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --tls-client-ca: also require this client certificate subject (its CN "
+            "or a subjectAltName DNS name, case-insensitive); repeatable"
+        ),
+    ] = None,
     public_url: Annotated[
         str | None, typer.Option(help="Base URL clients use (default: from host and port)")
     ] = None,
@@ -172,6 +181,7 @@ def serve(
             "a data directory keeps one back end (its keys live there)"
         )
     _check_tls(host, tls_cert, tls_key, tls_client_ca)
+    subjects = _client_subjects(tls_client_subject, tls_client_ca)
     scheme = "https" if tls_cert else "http"
     shown = f"[{host}]" if ":" in host else host
     base = (public_url or config.public_url or f"{scheme}://{shown}:{port}").rstrip("/")
@@ -192,7 +202,7 @@ def serve(
         ssl_ca_certs=str(tls_client_ca) if tls_client_ca else None,
         ssl_cert_reqs=ssl.CERT_REQUIRED if tls_client_ca else ssl.CERT_NONE,
         loop="uvloop",
-        http=OneWriteProtocol,
+        http=pinned_protocol(subjects) if subjects else OneWriteProtocol,
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=3,
@@ -217,18 +227,43 @@ def _check_tls(
         raise fail(f"cannot load the client CA bundle {client_ca}: {error.message}") from None
 
 
+def _client_subjects(subjects: list[str] | None, client_ca: Path | None) -> list[str]:
+    """The pinned client certificate subjects; they need --tls-client-ca."""
+    names = [name.strip() for name in subjects or []]
+    if not names:
+        return []
+    if client_ca is None:
+        raise fail(
+            "--tls-client-subject needs --tls-client-ca: a subject is only trusted from the "
+            "CAs that issue client certificates"
+        )
+    if not all(names):
+        raise fail("--tls-client-subject needs a name")
+    return names
+
+
 @keys_app.command("create")
 def keys_create(
     data_dir: DataDir,
     key_id: Annotated[str | None, typer.Option(help="Key id (default: random)")] = None,
+    usage: Annotated[
+        str, typer.Option(help="What the key may do: encrypt,decrypt, encrypt, decrypt or none")
+    ] = "encrypt,decrypt",
 ) -> None:
     """Create an AES-256 key; prints its id."""
     try:
-        record = admin.create_key(data_dir, key_id)
+        record = admin.create_key(data_dir, key_id, parse_usage(usage))
     except ConfigurationError as error:
         raise fail(error.message) from None
     typer.echo(record.key_id)
-    console.print(f"created key {record.key_id} (version {record.current_version})")
+    console.print(
+        f"created key {record.key_id} (version {record.current_version}, "
+        f"usage {_usage_text(record.usage)})"
+    )
+
+
+def _usage_text(usage: frozenset[str]) -> str:
+    return ",".join(usage_list(usage)) or "none"
 
 
 @keys_app.command("list")
@@ -247,6 +282,7 @@ def keys_list(
                 "keyId": r.key_id,
                 "enabled": r.enabled,
                 "currentVersion": r.current_version,
+                "usage": usage_list(r.usage),
                 "versions": [
                     {"versionId": v.version_id, "enabled": v.enabled, "created": v.created}
                     for v in r.versions.values()
@@ -256,14 +292,14 @@ def keys_list(
         ]
         typer.echo(orjson.dumps(out).decode())
         return
-    table = Table("key id", "state", "current version", "versions", "created")
+    table = Table("key id", "state", "usage", "current version", "versions", "created")
     for r in keys.values():
         versions = ", ".join(
             v.version_id + ("" if v.enabled else " (disabled)") for v in r.versions.values()
         )
-        table.add_row(
-            r.key_id, "ENABLED" if r.enabled else "DISABLED", r.current_version, versions, r.created
-        )
+        state = "ENABLED" if r.enabled else "DISABLED"
+        usage = _usage_text(r.usage)
+        table.add_row(r.key_id, state, usage, r.current_version, versions, r.created)
     Console(markup=False).print(table)
 
 

@@ -25,6 +25,7 @@ from strongroom.ekm_proxy.errors import (
     InvalidCiphertext,
     KeyDisabled,
     KeyNotFound,
+    KeyUsageNotAllowed,
     Unauthenticated,
     VaultBlocked,
     VaultNotFound,
@@ -44,6 +45,7 @@ log = logging.getLogger("strongroom.ekm_proxy")
 _STATUS: list[tuple[type[EkmError], int, str]] = [
     (BadRequest, 400, "InvalidParameter"),
     (InvalidCiphertext, 400, "InvalidCiphertext"),
+    (KeyUsageNotAllowed, 400, "InvalidKeyUsage"),
     (Unauthenticated, 401, "NotAuthenticated"),
     (VaultNotFound, 404, "VaultNotFound"),
     (KeyNotFound, 404, "KeyNotFound"),
@@ -154,7 +156,8 @@ async def decrypt(state: ProxyState, request: Request) -> Any:
     aad = optional_b64(body, "aad") or b""
     engine = state.engine
     key_id = request.path_params["key_id"]
-    engine.key(key_id)  # an unknown key is KeyNotFound even when the ciphertext is garbage
+    # An unknown key (or one that may not decrypt) is refused even when the ciphertext is garbage.
+    engine.key_for(key_id, "decrypt")
     version_id, nonce, sealed = formats.unpack_ekms(blob)
     if asked is not None and asked != version_id:
         raise InvalidCiphertext()

@@ -20,6 +20,7 @@ from strongroom.ekm_proxy.errors import (
     InvalidCiphertext,
     KeyDisabled,
     KeyNotFound,
+    KeyUsageNotAllowed,
 )
 from strongroom.ekm_proxy.files import FileStamp
 from strongroom.ekm_proxy.keystore import KeyRecord, KeyVersion, load_keys
@@ -82,6 +83,13 @@ class Engine:
                 raise KeyNotFound(f"Key {key_id} not found")
         return record
 
+    def key_for(self, key_id: str, operation: str) -> KeyRecord:
+        """The key, if its usage allows ``operation`` (encrypt or decrypt)."""
+        record = self.key(key_id)
+        if operation not in record.usage:
+            raise KeyUsageNotAllowed(key_id, operation)
+        return record
+
     @staticmethod
     def version(record: KeyRecord, version_id: str) -> KeyVersion:
         """The key's version, or KeyNotFound."""
@@ -100,14 +108,14 @@ class Engine:
 
     def for_encrypt(self, key_id: str, version_id: str | None) -> tuple[KeyRecord, KeyVersion]:
         """The enabled key and version to encrypt with (the current one unless named)."""
-        record = self.key(key_id)
+        record = self.key_for(key_id, "encrypt")
         version = self.version(record, version_id or record.current_version)
         self.check_usable(record, version)
         return record, version
 
     def for_decrypt(self, key_id: str, version_id: str) -> tuple[KeyRecord, KeyVersion]:
         """The enabled key and version a ciphertext names (unknown version: InvalidCiphertext)."""
-        record = self.key(key_id)
+        record = self.key_for(key_id, "decrypt")
         version = record.versions.get(version_id)
         if version is None:
             raise InvalidCiphertext()

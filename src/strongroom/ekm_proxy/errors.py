@@ -35,6 +35,13 @@ class KeyDisabled(EkmError):
     """The key, or the key version asked for, is disabled."""
 
 
+class KeyUsageNotAllowed(EkmError):
+    """The key's usage (``keys create --usage``) does not include the operation asked for."""
+
+    def __init__(self, key_id: str, operation: str) -> None:
+        super().__init__(f"Key {key_id} may not be used to {operation}")
+
+
 class VaultBlocked(EkmError):
     """The proxy's administrator has blocked it: every key operation is refused."""
 

@@ -22,6 +22,8 @@ from strongroom.ekm_proxy.files import atomic_write
 
 KEY_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 VERSION_ID = re.compile(r"^[0-9a-f]{16}$")
+USAGES = ("encrypt", "decrypt")  # in the order keys.json, the CLI and XKS keyUsage list them
+ALL_USAGE = frozenset(USAGES)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class KeyRecord:
     current_version: str
     created: str
     versions: dict[str, KeyVersion]
+    usage: frozenset[str] = ALL_USAGE
 
     def with_changes(self, **changes: Any) -> KeyRecord:
         """A copy with some fields replaced."""
@@ -69,6 +72,21 @@ def check_key_id(key_id: str) -> str:
     if not KEY_ID.match(key_id):
         raise ConfigurationError("a key id is 1-128 letters, digits, '.', '_' or '-'")
     return key_id
+
+
+def parse_usage(text: str) -> frozenset[str]:
+    """``encrypt,decrypt``, ``encrypt``, ``decrypt`` or ``none`` as a set of usages."""
+    words = [word.strip().lower() for word in text.split(",")]
+    if words == ["none"]:
+        return frozenset()
+    if not words or any(word not in USAGES for word in words):
+        raise ConfigurationError("a key usage is encrypt,decrypt, encrypt, decrypt or none")
+    return frozenset(words)
+
+
+def usage_list(usage: frozenset[str]) -> list[str]:
+    """The usages in their canonical order (empty for none)."""
+    return [name for name in USAGES if name in usage]
 
 
 def load_keys(path: Path) -> dict[str, KeyRecord]:
@@ -107,7 +125,17 @@ def _record(key_id: str, raw: dict[str, Any]) -> KeyRecord:
         current_version=str(raw["currentVersion"]),
         created=str(raw["created"]),
         versions=versions,
+        usage=_stored_usage(raw.get("usage")),
     )
+
+
+def _stored_usage(raw: Any) -> frozenset[str]:
+    """A key's stored usage; a key written before usages existed encrypts and decrypts."""
+    if raw is None:
+        return ALL_USAGE
+    if not isinstance(raw, list) or any(name not in USAGES for name in raw):
+        raise TypeError("bad usage")  # load_keys reports the file as malformed
+    return frozenset(raw)
 
 
 def _json(record: KeyRecord) -> dict[str, Any]:
@@ -115,6 +143,7 @@ def _json(record: KeyRecord) -> dict[str, Any]:
         "enabled": record.enabled,
         "currentVersion": record.current_version,
         "created": record.created,
+        "usage": usage_list(record.usage),
         "versions": {
             v.version_id: {"enabled": v.enabled, "created": v.created, "sealed": v.sealed}
             for v in record.versions.values()

@@ -28,9 +28,11 @@ from strongroom.ekm_proxy.errors import (
     InvalidCiphertext,
     KeyDisabled,
     KeyNotFound,
+    KeyUsageNotAllowed,
     Unauthenticated,
     VaultBlocked,
 )
+from strongroom.ekm_proxy.keystore import usage_list
 from strongroom.ekm_proxy.parse import (
     b64,
     json_object,
@@ -51,14 +53,33 @@ _ERRORS: list[tuple[type[EkmError], int, str]] = [
     (KeyDisabled, 400, "InvalidStateException"),
     (VaultBlocked, 400, "InvalidStateException"),
     (InvalidCiphertext, 400, "InvalidCiphertextException"),
+    (KeyUsageNotAllowed, 400, "InvalidKeyUsageException"),
     (Unauthenticated, 401, "AuthenticationFailedException"),
     (KeyNotFound, 404, "KeyNotFoundException"),
     (BackendUnavailable, 503, "DependencyTimeoutException"),
 ]
 
 
+# requestMetadata fields the specification marks REQUIRED, per XKS call (kmsKeyArn is OPTIONAL
+# for GetKeyMetadata: KMS omits it when the call serves CreateKey). Other fields it names must be
+# strings when present; fields it does not name are accepted whatever their type (the spec
+# reserves new ones).
+_REQUIRED_METADATA: dict[str, tuple[str, ...]] = {
+    "health": ("kmsRequestId", "kmsOperation"),
+    "metadata": ("kmsRequestId", "kmsOperation", "awsPrincipalArn"),
+    "encrypt": ("kmsRequestId", "kmsOperation", "awsPrincipalArn", "kmsKeyArn"),
+    "decrypt": ("kmsRequestId", "kmsOperation", "awsPrincipalArn", "kmsKeyArn"),
+}
+_OPTIONAL_METADATA = ("awsSourceVpc", "awsSourceVpce", "kmsViaService", "kmsKeyArn")
+_USAGE_NAMES = {"encrypt": "ENCRYPT", "decrypt": "DECRYPT"}
+
+
 class InvalidUriPath(EkmError):
     """The path is not an XKS API path of this proxy."""
+
+
+class MethodNotAllowed(EkmError):
+    """An XKS API path called with a method other than POST (the spec requires 405)."""
 
 
 def xks_error(status: int, name: str, message: str) -> Response:
@@ -71,6 +92,10 @@ def xks_error(status: int, name: str, message: str) -> Response:
 def _error_response(error: EkmError) -> Response:
     if isinstance(error, InvalidUriPath):
         return xks_error(404, "InvalidUriPathException", error.message)
+    if isinstance(error, MethodNotAllowed):
+        response = xks_error(405, "MethodNotAllowedException", error.message)
+        response.headers["allow"] = "POST"
+        return response
     for kind, status, name in _ERRORS:
         if isinstance(error, kind):
             return xks_error(status, name, error.message)
@@ -111,12 +136,16 @@ def _authenticate(state: ProxyState, request: Request, body: bytes) -> None:
         raise Unauthenticated(f"SigV4 authentication failed: {error.reason}") from None
 
 
-def _request_body(raw: bytes) -> dict[str, Any]:
+def _request_body(raw: bytes, operation: str) -> dict[str, Any]:
     body = json_object(raw)
     metadata = body.get("requestMetadata")
     if not isinstance(metadata, dict):
         raise BadRequest("requestMetadata must be an object")
-    for name, value in metadata.items():
+    for name in _REQUIRED_METADATA[operation]:
+        if not isinstance(metadata.get(name), str):
+            raise BadRequest(f"requestMetadata.{name} is required and must be a string")
+    for name in _OPTIONAL_METADATA:
+        value = metadata.get(name)
         if value is not None and not isinstance(value, str):
             raise BadRequest(f"requestMetadata.{name} must be a string")
     return body
@@ -138,7 +167,7 @@ def metadata(state: ProxyState, key_id: str, body: dict[str, Any]) -> Any:
     record = state.engine.key(key_id)
     return {
         "keySpec": "AES_256",
-        "keyUsage": ["ENCRYPT", "DECRYPT"],
+        "keyUsage": [_USAGE_NAMES[name] for name in usage_list(record.usage)],
         "keyStatus": "ENABLED" if record.enabled else "DISABLED",
     }
 
@@ -174,7 +203,7 @@ def decrypt(state: ProxyState, key_id: str, body: dict[str, Any]) -> Any:
     meta = optional_b64(body, "ciphertextMetadata")
     if meta is not None and len(meta) > MAX_METADATA:
         raise BadRequest(f"ciphertextMetadata must be at most {MAX_METADATA} bytes")
-    state.engine.key(key_id)
+    state.engine.key_for(key_id, "decrypt")
     if meta is None or len(nonce) != NONCE_BYTES or len(tag) != TAG_BYTES:
         raise InvalidCiphertext()
     record, version = state.engine.for_decrypt(key_id, formats.parse_xks_metadata(meta))
@@ -230,10 +259,10 @@ def endpoint(state: ProxyState) -> Callable[[Request], Awaitable[Response]]:
             # scope's path, not request.url: building a URL costs more than the AES-GCM.
             operation, key_id = _operation(state, request.scope["path"])
             if request.method != "POST":
-                raise InvalidUriPath("XKS API calls are POST")
+                raise MethodNotAllowed(f"XKS API calls are POST, not {request.method}")
             raw = await read_body(request)
             _authenticate(state, request, raw)
-            body = _request_body(raw)
+            body = _request_body(raw, operation)
             if key_id is None:
                 return _ok(health(state, body))
             if state.config.blocked:

@@ -62,8 +62,11 @@ async def test_requests_are_sigv4_signed_with_request_metadata() -> None:
     body = orjson.loads(request.content)
     metadata = body.pop("requestMetadata")
     assert metadata["kmsOperation"] == "Encrypt"
-    assert metadata["kmsKeyArn"] == "ocid1.key.oc1..k"
-    assert metadata["awsPrincipalArn"] == f"strongroom:vault/{CONN.vault_id}"
+    assert (
+        metadata["kmsKeyArn"]
+        == f"arn:strongroom:kms:eu-frankfurt-1:{CONN.vault_id}:key/ocid1.key.oc1..k"
+    )
+    assert metadata["awsPrincipalArn"] == f"arn:strongroom:iam::{CONN.vault_id}:service/strongroom"
     assert len(metadata["kmsRequestId"]) == 36
     assert body == {
         "plaintext": b64e(b"pt"),

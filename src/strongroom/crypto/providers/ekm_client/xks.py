@@ -141,13 +141,27 @@ def _metadata(
     key_ref: str | None = None,
     health: bool = False,
 ) -> Body:
-    """requestMetadata: who asks (the Strongroom vault), for which operation and key."""
+    """requestMetadata with every field the XKS spec marks REQUIRED for the call: who asks
+    (the Strongroom vault, as :func:`principal_arn`), for which operation and key
+    (:func:`key_arn`); health checks carry only the request id and the operation."""
     metadata: Body = {"kmsOperation": operation, "kmsRequestId": _request_id()}
     if not health:
-        metadata["awsPrincipalArn"] = f"strongroom:vault/{route.conn.vault_id}"
+        metadata["awsPrincipalArn"] = principal_arn(route.conn.vault_id)
     if key_id is not None:
-        metadata["kmsKeyArn"] = key_ref or f"strongroom:vault/{route.conn.vault_id}/key/{key_id}"
+        metadata["kmsKeyArn"] = key_arn(route.conn.region, route.conn.vault_id, key_id, key_ref)
     return metadata
+
+
+def principal_arn(vault_id: str) -> str:
+    """``arn:strongroom:iam::<vault-ocid>:service/strongroom``: Strongroom acting for a vault."""
+    return f"arn:strongroom:iam::{vault_id}:service/strongroom"
+
+
+def key_arn(region: str, vault_id: str, external_key_id: str, key_ref: str | None) -> str:
+    """``arn:strongroom:kms:<region>:<vault-ocid>:key/<key-ocid>`` for a Strongroom key, or
+    ``...:external-key/<external-key-id>`` when the Strongroom key is not known."""
+    resource = f"key/{key_ref}" if key_ref else f"external-key/{external_key_id}"
+    return f"arn:strongroom:kms:{region}:{vault_id}:{resource}"
 
 
 def _request_id() -> str:
