@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +19,16 @@ def command() -> list[str]:
     if installed.exists():
         return [str(installed)]
     return [sys.executable, "-m", "strongroom.cli.main"]
+
+
+def oci_cli() -> str | None:
+    """The official ``oci`` CLI: $STRONGROOM_OCI_CLI, beside this Python, or on PATH."""
+    beside = Path(sys.executable).parent / "oci"
+    return (
+        os.environ.get("STRONGROOM_OCI_CLI")
+        or (str(beside) if beside.exists() else None)
+        or shutil.which("oci")
+    )
 
 
 def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
