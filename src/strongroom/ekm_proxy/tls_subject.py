@@ -41,11 +41,14 @@ def pinned_protocol(subjects: Iterable[str]) -> type[OneWriteProtocol]:
     allowed = frozenset(name.lower() for name in subjects)
 
     class PinnedSubjectProtocol(OneWriteProtocol):
+        _refused = False
+
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             peercert = transport.get_extra_info("peercert")
             if subject_allowed(peercert, allowed):
                 return
+            self._refused = True  # bytes the TLS layer still hands over are never parsed
             names = ", ".join(certificate_names(peercert)) or "no names"
             log.warning(
                 "closed the TLS connection from %s before reading a request: its client "
@@ -54,5 +57,9 @@ def pinned_protocol(subjects: Iterable[str]) -> type[OneWriteProtocol]:
                 names[:300],
             )
             transport.close()
+
+        def data_received(self, data: bytes) -> None:
+            if not self._refused:
+                super().data_received(data)
 
     return PinnedSubjectProtocol
