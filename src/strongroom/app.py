@@ -26,6 +26,7 @@ from strongroom.services.caches import CacheRefresher
 from strongroom.services.ekm_port import EkmSettings
 from strongroom.services.identity.authorizer import PolicyAuthorizer
 from strongroom.services.identity.bootstrap import AdminIdentity, ensure_tenancy, new_admin_identity
+from strongroom.services.identity.policy_binding import bind_stored_policies
 from strongroom.services.ports import Deps
 from strongroom.storage.engine import make_engine
 from strongroom.storage.migrate import upgrade
@@ -68,6 +69,7 @@ def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
         refresher=refresher,
     )
     ensure_tenancy(deps, AdminIdentity(**state["admin"]))
+    bind_stored_policies(deps)  # policies stored before names were bound; logs unresolved ones
     return deps
 
 

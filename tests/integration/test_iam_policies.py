@@ -236,7 +236,9 @@ def test_deleting_a_policy_removes_its_grant_at_once(iam: Iam, setup: Setup) -> 
     refused(encrypt, crypto, key)
 
 
-def test_renaming_a_compartment_detaches_policies_that_name_its_path(iam: Iam) -> None:
+def test_renaming_a_compartment_keeps_the_grants_that_name_its_path(iam: Iam) -> None:
+    """Names are bound to OCIDs when the policy is written: the grant follows the compartment,
+    not its name, and a new compartment under the old name gets nothing."""
     apps, prod = iam.compartments("Apps", "Prod")
     vault = iam.vault(prod.id)
     key = iam.key(vault)
@@ -245,9 +247,47 @@ def test_renaming_a_compartment_detaches_policies_that_name_its_path(iam: Iam) -
     crypto = dev.crypto(vault)
     encrypt(crypto, key)
     iam.admin.update_compartment(prod.id, im.UpdateCompartmentDetails(name="Production"))
-    refused(encrypt, crypto, key)
-    iam.admin.update_compartment(prod.id, im.UpdateCompartmentDetails(name="Prod"))
     encrypt(crypto, key)
+    impostor = iam.compartment(apps.id, "Prod")
+    other_vault = iam.vault(impostor.id)
+    refused(encrypt, dev.crypto(other_vault), iam.key(other_vault))
+
+
+def test_a_policy_naming_an_unknown_group_is_refused(iam: Iam) -> None:
+    group = iam.group()
+    ghost = unique("ghost")
+    good = f"Allow group {group.name} to read vaults in tenancy"
+    bad = f"Allow group {ghost} to read vaults in tenancy"
+    before = iam.count_policies()
+    error = invalid(_create, iam, good, bad)
+    assert (
+        error.message
+        == f'Policy statement 2 "{bad}" names the group {ghost!r}, which does not exist'
+    )
+    assert iam.count_policies() == before
+    policy = iam.policy(good)
+    etag = iam.admin.get_policy(policy.id).headers["etag"]
+    error = invalid(
+        iam.admin.update_policy, policy.id, im.UpdatePolicyDetails(statements=[bad, good])
+    )
+    assert f'statement 1 "{bad}" names the group {ghost!r}' in error.message
+    after = iam.admin.get_policy(policy.id)
+    assert (after.data.statements, after.headers["etag"]) == ([good], etag)
+
+
+def test_a_group_recreated_under_the_same_name_does_not_inherit_grants(
+    iam: Iam, setup: Setup
+) -> None:
+    home, vault, key, group, dev = setup
+    iam.policy(f"Allow group {group.name} to use keys in compartment id {home.id}")
+    crypto = dev.crypto(vault)
+    encrypt(crypto, key)
+    (membership,) = iam.admin.list_user_group_memberships(iam.tenancy, user_id=dev.id).data
+    iam.admin.remove_user_from_group(membership.id)
+    iam.admin.delete_group(group.id)
+    again = iam.group(name=group.name)
+    iam.add(dev, again)
+    refused(encrypt, crypto, key)
 
 
 # --- conditions -------------------------------------------------------------------------------

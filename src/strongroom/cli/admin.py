@@ -61,6 +61,12 @@ def explain(
         )
     if not result.decision.hits:
         out.print("  no statement matches (deny by default)")
+    for policy in result.unresolved:
+        out.print(
+            f"warning: policy {policy.policy_name!r} ({policy.policy_id}) names what does not "
+            f"resolve, which grants nothing: {'; '.join(policy.names)}",
+            markup=False,
+        )
     raise typer.Exit(0 if result.decision.allowed else 1)
 
 

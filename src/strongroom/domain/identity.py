@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
 __all__ = [
     "ApiKey",
@@ -16,6 +17,7 @@ __all__ = [
     "Membership",
     "PolicyRecord",
     "Principal",
+    "StatementBinding",
     "Tenancy",
     "User",
 ]
@@ -114,6 +116,16 @@ class DynamicGroup:
     version: int = 1
 
 
+class StatementBinding(TypedDict):
+    """A statement's names bound to OCIDs: ``subjects`` has one entry per subject (the OCID a
+    ``group NAME`` / ``dynamic-group NAME`` was bound to, None for the others or for a name
+    that did not resolve), ``compartment`` the OCID of a ``compartment A:B`` location (None for
+    other locations or a path that did not resolve)."""
+
+    subjects: list[str | None]
+    compartment: str | None
+
+
 @dataclass
 class PolicyRecord:
     """A stored policy: statements in OCI policy syntax, attached to a compartment."""
@@ -127,6 +139,9 @@ class PolicyRecord:
     lifecycle_state: str
     time_created: datetime
     version: int = 1
+    # One per statement, the names it uses bound to OCIDs when it was written (see
+    # services/identity/policy_binding.py); None for a policy stored before names were bound.
+    bindings: list[StatementBinding] | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from strongroom.domain.identity import (
     Group,
     Membership,
     PolicyRecord,
+    StatementBinding,
     User,
 )
 from strongroom.storage import rows, schema
@@ -241,6 +242,17 @@ class IamRepository:
     def policies(self, tenancy_id: str) -> list[PolicyRecord]:
         t = schema.policies
         return self._where(t, PolicyRecord, t.c.tenancy_id == tenancy_id)
+
+    def bind_policy(self, policy: PolicyRecord, bindings: list[StatementBinding]) -> bool:
+        """Store the bindings of a policy stored without them, unless it changed meanwhile
+        (its version moved); the policy's version stays (what it shows is unchanged)."""
+        t = schema.policies
+        query = (
+            update(t)
+            .where(t.c.id == policy.id, t.c.version == policy.version)
+            .values(bindings=bindings)
+        )
+        return bool(self._conn.execute(query).rowcount)
 
     # applications, signing keys, audit ------------------------------------------------------
     def add_application(self, app: Application) -> None:

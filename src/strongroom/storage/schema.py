@@ -308,6 +308,9 @@ policies = Table(
     Column("name", String(100), nullable=False),
     Column("description", String(400), nullable=False),
     Column("statements", JSON, nullable=False),
+    # The statements' names bound to OCIDs when the policy was written (NULL: written before
+    # names were bound; bound at start-up). See services/identity/policy_binding.py.
+    Column("bindings", JSON, nullable=True),
     Column("lifecycle_state", String(32), nullable=False),
     Column("time_created", UTCDateTime(), nullable=False),
     Column("version", Integer, nullable=False),

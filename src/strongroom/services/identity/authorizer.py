@@ -5,13 +5,17 @@ from __future__ import annotations
 import functools
 import logging
 
-from strongroom.domain.identity import Principal
-from strongroom.iam.compartments import CompartmentTree
-from strongroom.iam.evaluator import Actor, Decision, Policy, PolicySet, Question
-from strongroom.iam.policy_ast import PolicySyntaxError
+from strongroom.domain.identity import PolicyRecord, Principal
+from strongroom.iam.evaluator import Actor, Decision, PolicySet, Question
+from strongroom.iam.policy_ast import PolicySyntaxError, Statement
 from strongroom.iam.policy_parser import parse_statement
 from strongroom.iam.target import Target
 from strongroom.services.caches import Refresher, TTLCache
+from strongroom.services.identity.policy_binding import (
+    UnresolvedPolicy,
+    compile_policy,
+    load_directory,
+)
 from strongroom.storage.unit_of_work import Database
 
 __all__ = ["PolicyAuthorizer"]
@@ -20,6 +24,17 @@ log = logging.getLogger("strongroom.iam")
 # Statements are re-read with the policies every TTL, and mostly unchanged: parse each text
 # once (the syntax tree is immutable; errors are not cached, so they are logged each time).
 _parse = functools.lru_cache(maxsize=8192)(parse_statement)
+
+
+def _parsed(record: PolicyRecord) -> list[tuple[int, Statement]]:
+    """The record's statements that parse, with their 1-based index."""
+    parsed = []
+    for index, text in enumerate(record.statements, start=1):
+        try:
+            parsed.append((index, _parse(text, index)))
+        except PolicySyntaxError:
+            log.error("policy %s statement %d no longer parses; ignored", record.id, index)
+    return parsed
 
 
 class PolicyAuthorizer:
@@ -46,6 +61,10 @@ class PolicyAuthorizer:
         self._decisions: TTLCache[Decision] = TTLCache(
             ttl_seconds, max_entries=50_000, refresh_after=refresh, refresher=refresher
         )
+        # What the last compilation of each tenancy's policies found unresolved, and the
+        # warnings already logged (one per policy version, not one per reload).
+        self._unresolved: dict[str, tuple[UnresolvedPolicy, ...]] = {}
+        self._warned: set[tuple[str, int, tuple[str, ...]]] = set()
 
     def invalidate(self) -> None:
         """Forget compiled policies (after any policy, compartment or group change)."""
@@ -56,27 +75,38 @@ class PolicyAuthorizer:
         """The tenancy's policies compiled against its compartment tree."""
         return self._sets.fetch(tenancy_id, lambda: self._load(tenancy_id))
 
+    def unresolved(self, tenancy_id: str) -> tuple[UnresolvedPolicy, ...]:
+        """The tenancy's policies that name what does not resolve (as last compiled)."""
+        self.policy_set(tenancy_id)
+        return self._unresolved.get(tenancy_id, ())
+
     def _load(self, tenancy_id: str) -> PolicySet:
         with self._db.transaction(read_only=True) as tx:
-            compartments = [
-                c for c in tx.iam.compartments(tenancy_id) if c.lifecycle_state == "ACTIVE"
-            ]
             records = [p for p in tx.iam.policies(tenancy_id) if p.lifecycle_state == "ACTIVE"]
-        parents: dict[str, str | None] = {tenancy_id: None}
-        parents.update({c.id: c.parent_id for c in compartments})
-        tree = CompartmentTree(tenancy_id, parents, {c.id: c.name for c in compartments})
+            directory = load_directory(tx, tenancy_id)
         policies = []
+        unresolved = []
         for record in records:
-            statements = []
-            for index, text in enumerate(record.statements, start=1):
-                try:
-                    statements.append(_parse(text, index))
-                except PolicySyntaxError:
-                    log.error("policy %s statement %d no longer parses; ignored", record.id, index)
-            policies.append(
-                Policy(record.id, record.name, record.compartment_id, tuple(statements))
-            )
-        return PolicySet(policies, tree)
+            policy, report = compile_policy(record, _parsed(record), directory)
+            policies.append(policy)
+            if report is not None:
+                unresolved.append(report)
+                self._warn(report, record.version)
+        self._unresolved[tenancy_id] = tuple(unresolved)
+        return PolicySet(policies, directory.tree)
+
+    def _warn(self, report: UnresolvedPolicy, version: int) -> None:
+        """One warning per policy (and version) whose names do not resolve, not one per reload."""
+        key = (report.policy_id, version, report.names)
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        log.warning(
+            "policy %r (%s) names what does not resolve, which grants nothing: %s",
+            report.policy_name,
+            report.policy_id,
+            "; ".join(report.names),
+        )
 
     def decide(
         self,

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from strongroom.crypto.request_signing import fingerprint, load_api_public_key, public_pem
-from strongroom.domain.identity import ApiKey, Group, PolicyRecord, Tenancy, User
+from strongroom.domain.identity import (
+    ApiKey,
+    Group,
+    PolicyRecord,
+    StatementBinding,
+    Tenancy,
+    User,
+)
 from strongroom.domain.ids import new_ocid
 from strongroom.services.ports import Deps
 
@@ -90,6 +97,7 @@ def ensure_tenancy(deps: Deps, admin: AdminIdentity) -> bool:
                 [ADMIN_STATEMENT],
                 "ACTIVE",
                 now,
+                bindings=[StatementBinding(subjects=[group.id], compartment=None)],
             )
         )
     return True

@@ -11,6 +11,7 @@ from strongroom.iam.evaluator import Decision
 from strongroom.iam.operations import OPERATION_PERMISSIONS
 from strongroom.iam.target import Target
 from strongroom.services.identity.authorizer import PolicyAuthorizer
+from strongroom.services.identity.policy_binding import UnresolvedPolicy
 from strongroom.services.lookup import key_target, vault_target
 from strongroom.services.ports import Deps
 
@@ -19,13 +20,16 @@ __all__ = ["Explanation", "explain"]
 
 @dataclass(frozen=True)
 class Explanation:
-    """The principal, the resource's policy variables and the decision."""
+    """The principal, the resource's policy variables and the decision; ``unresolved``: the
+    tenancy's policies naming groups, dynamic groups or compartments that resolve to nothing
+    (those names grant nothing)."""
 
     principal: Principal
     operation: str
     permissions: tuple[str, ...]
     target: Target
     decision: Decision
+    unresolved: tuple[UnresolvedPolicy, ...] = ()
 
 
 def _principal(deps: Deps, user: str) -> Principal:
@@ -75,4 +79,5 @@ def explain(deps: Deps, user: str, operation: str, resource: str) -> Explanation
         raise InvalidParameter("The user and the resource are in different tenancies")
     permissions = OPERATION_PERMISSIONS[operation]
     decision = deps.authorizer.decide(principal, operation, permissions, target)
-    return Explanation(principal, operation, permissions, target, decision)
+    unresolved = deps.authorizer.unresolved(principal.tenancy_id)
+    return Explanation(principal, operation, permissions, target, decision, unresolved)

@@ -1,6 +1,8 @@
 """Policy use cases: CreatePolicy, GetPolicy, ListPolicies, UpdatePolicy, DeletePolicy.
 
-Statements are validated in full before anything is stored.
+Statements are validated in full before anything is stored: they must parse, and every group,
+dynamic group and compartment they name must exist; the names are bound to OCIDs (see
+policy_binding) and the statements are kept as written.
 """
 
 from __future__ import annotations
@@ -8,16 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from strongroom.domain.errors import Conflict, IncorrectState, InvalidParameter, NotFound
-from strongroom.domain.identity import PolicyRecord
+from strongroom.domain.identity import PolicyRecord, StatementBinding
 from strongroom.domain.ids import new_ocid
 from strongroom.domain.paging import Page
-from strongroom.iam.policy_ast import PolicySyntaxError
+from strongroom.iam.policy_ast import PolicySyntaxError, Statement
 from strongroom.iam.policy_parser import parse_policy
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
 from strongroom.services.identity.bootstrap import TENANT_ADMIN_POLICY
 from strongroom.services.identity.common import Deleted, identity_changed, tenancy_target
+from strongroom.services.identity.policy_binding import bind_statements, load_directory
 from strongroom.services.lookup import NOT_FOUND, require_compartment
 from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
@@ -86,6 +89,10 @@ class DeletePolicyRequest:
 
 def validate_statements(statements: object) -> list[str]:
     """Every statement must parse; the error names the statement, line, column and expectation."""
+    return _parse_statements(statements)[0]
+
+
+def _parse_statements(statements: object) -> tuple[list[str], list[Statement]]:
     if not isinstance(statements, list) or not statements or len(statements) > MAX_STATEMENTS:
         raise InvalidParameter(f"statements must be a list of 1 to {MAX_STATEMENTS} strings")
     if not all(isinstance(s, str) and 0 < len(s) <= MAX_STATEMENT_LENGTH for s in statements):
@@ -93,10 +100,17 @@ def validate_statements(statements: object) -> list[str]:
             f"each statement must be a string of 1 to {MAX_STATEMENT_LENGTH} characters"
         )
     try:
-        parse_policy(statements)
+        return list(statements), parse_policy(statements)
     except PolicySyntaxError as error:
         raise InvalidParameter(f"Policy syntax error: {error}") from None
-    return list(statements)
+
+
+def _bind(
+    tx: Transaction, call: Call, compartment_id: str, parsed: list[Statement]
+) -> list[StatementBinding]:
+    """The statements' names bound to OCIDs now, in the write transaction (unknown: refused)."""
+    directory = load_directory(tx, call.principal.tenancy_id)
+    return bind_statements(parsed, compartment_id, directory)
 
 
 def _policy(
@@ -126,11 +140,12 @@ def _is_tenant_admin_policy(policy: PolicyRecord) -> bool:
 
 def create_policy(deps: Deps, call: Call, request: CreatePolicyRequest) -> PolicyRecord:
     """A new policy attached to ``compartment_id``; statements are relative to it."""
-    statements = validate_statements(request.statements)
+    statements, parsed = _parse_statements(request.statements)
     compartment_id, name = request.compartment_id, request.name
     with deps.db.transaction() as tx:
         require_compartment(deps, tx, call, compartment_id)
         authorize(deps, call, "CreatePolicy", tenancy_target(call, compartment_id))
+        bindings = _bind(tx, call, compartment_id, parsed)
         if any(
             p.name.lower() == name.lower() and p.lifecycle_state == "ACTIVE"
             for p in tx.iam.policies(call.principal.tenancy_id)
@@ -145,6 +160,7 @@ def create_policy(deps: Deps, call: Call, request: CreatePolicyRequest) -> Polic
             statements,
             "ACTIVE",
             deps.clock.now(),
+            bindings=bindings,
         )
         tx.iam.add_policy(policy)
     identity_changed(deps)
@@ -172,16 +188,17 @@ def list_policies(deps: Deps, call: Call, request: ListPoliciesRequest) -> Page[
 
 
 def update_policy(deps: Deps, call: Call, request: UpdatePolicyRequest) -> PolicyRecord:
-    """Replace description and/or statements; a syntax error changes nothing."""
-    statements = request.statements
-    checked = validate_statements(statements) if statements is not None else None
+    """Replace description and/or statements; a syntax error or an unknown name changes
+    nothing. New statements are bound anew (a name means what it names now)."""
+    checked = _parse_statements(request.statements) if request.statements is not None else None
     with deps.db.transaction() as tx:
         policy = _policy(deps, tx, call, request.policy_id, "UpdatePolicy")
         check_etag(policy.id, policy.version, request.if_match)
+        if checked is not None:
+            policy.statements, parsed = checked
+            policy.bindings = _bind(tx, call, policy.compartment_id, parsed)
         if request.description is not None:
             policy.description = request.description
-        if checked is not None:
-            policy.statements = checked
         tx.iam.save_policy(policy)
     identity_changed(deps)
     return policy
