@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from strongroom.config import ConfigError, Settings
+from strongroom.domain.identity import AuditEvent
 
 iam = typer.Typer(help="Identity and policy tools.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -73,30 +74,66 @@ def explain(
 def audit(
     data_dir: DataDir,
     since: Annotated[str, typer.Option(help="How far back: e.g. 30m, 2h, 7d")] = "1h",
-    limit: Annotated[int, typer.Option(help="At most this many events")] = 100,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many events (newest)")] = 100,
     tenancy: Annotated[
         str | None, typer.Option(help="Tenancy OCID (default: the data dir's)")
     ] = None,
+    compartment: Annotated[
+        str | None, typer.Option(help="Only the events of this compartment OCID")
+    ] = None,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="table (aligned lines) or json (one per line)")
+    ] = "table",
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Print recent audit events: time, principal, operation, resource, decision, status."""
+    """Print recent audit events, newest first: time, principal, operation, resource,
+    decision (and why a signature was refused), status. OCIDs are printed whole."""
     from strongroom.config import read_state
 
+    if output not in ("table", "json"):
+        raise typer.BadParameter("use table or json", param_hint="--output")
     deps = _deps(data_dir, database_url)
     tenancy_id = tenancy or read_state(data_dir)["admin"]["tenancy_id"]
     end = datetime.now(UTC) + timedelta(seconds=1)
-    events = deps.audit.events(tenancy_id, end - _duration(since), end, limit, 0)[:limit]
-    table = Table("time", "principal", "operation", "resource", "decision", "status")
-    for e in events:
-        table.add_row(
+    start = end - _duration(since)
+    found = deps.audit.events(
+        tenancy_id, start, end, limit, 0, compartment_id=compartment, newest_first=True
+    )
+    events = found[:limit]
+    if output == "json":
+        for e in events:
+            typer.echo(_event_json(e))
+    else:
+        _print_lines(events)
+    if len(found) > limit:
+        err.print(f"(only the newest {limit} events; use --limit or --since to see more)")
+
+
+def _event_json(e: AuditEvent) -> str:
+    import orjson
+
+    record = dataclasses.asdict(e)
+    record["time"] = e.time.isoformat()
+    return orjson.dumps(record).decode()
+
+
+def _print_lines(events: list[AuditEvent]) -> None:
+    """Aligned plain lines, never cut (a rich table would truncate OCIDs to the terminal)."""
+    header = ("time", "principal", "operation", "resource", "decision", "status")
+    rows = [header] + [
+        (
             e.time.isoformat(timespec="seconds"),
             e.principal_id or "-",
             e.operation,
             e.resource_id or "-",
-            e.decision,
+            e.decision if e.reason is None else f"{e.decision} ({e.reason})",
             str(e.status),
         )
-    out.print(table)
+        for e in events
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _duration(text: str) -> timedelta:

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from strongroom.api.oci.audit import routes as audit
-from strongroom.api.oci.endpoint import Api, ApiRoute, json_response
+from strongroom.api.oci.endpoint import Api, ApiRoute, access_log, json_response
 from strongroom.api.oci.endpoint import routes as api_routes
 from strongroom.api.oci.external import routes as external
 from strongroom.api.oci.hot_routes import HotRoutes, OciApp
@@ -26,6 +26,7 @@ from strongroom.api.oci.identity import routes as identity
 from strongroom.api.oci.identity.oauth import oauth_routes
 from strongroom.api.oci.kms import routes as kms
 from strongroom.api.oci.secrets import routes as secrets
+from strongroom.api.oci.wrong_endpoint import PathHints
 from strongroom.services.external import health as ekm_health
 from strongroom.services.ports import Deps
 from strongroom.services.secrets.rotation import run_scheduled_work
@@ -44,6 +45,8 @@ ROUTES: list[ApiRoute] = [
     *audit.ROUTES,
 ]
 
+_HINTS = PathHints(ROUTES)
+
 
 async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
@@ -55,9 +58,22 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         body = {"code": "MethodNotAllowed", "message": f"{request.method} is not allowed here"}
     elif exc.status_code == 404:
-        body = {"code": "NotAuthorizedOrNotFound", "message": "No such API path"}
+        hint = _HINTS.hint(request.method, request.url.path)
+        message = "No such API path" if hint is None else f"No such API path; {hint}"
+        body = {"code": "NotAuthorizedOrNotFound", "message": message}
     else:
         body = {"code": "InvalidParameter", "message": str(exc.detail)}
+    if access_log.isEnabledFor(logging.INFO):
+        fields = {"method": request.method, "path": request.url.path, "operation": "-"}
+        fields |= {"status": exc.status_code, "principal": "-", "request_id": request_id}
+        access_log.info(
+            "%s %s - %d principal=- request=%s",
+            request.method,
+            request.url.path,
+            exc.status_code,
+            request_id,
+            extra={"fields": fields},
+        )
     return json_response(exc.status_code, body, request_id, {})
 
 
@@ -77,7 +93,11 @@ def build_app(
         + (extra_routes or [])
     )
     lifespan = _lifespan(api, scheduler_interval)
-    return OciApp(hot, routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    app = OciApp(hot, routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    # A trailing slash is a 404 that names the right path, not a redirect (a signed request
+    # cannot follow one: the signature covers the path it was sent to).
+    app.router.redirect_slashes = False
+    return app
 
 
 def _lifespan(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from strongroom.crypto import aead, asymmetric, ciphertext
 from strongroom.domain.errors import DecryptionFailed, InvalidParameter, NotFound
 from strongroom.domain.key import Algorithm, KeyShape
+from strongroom.domain.paging import PageRequest
 from strongroom.services.context import Call
 from strongroom.services.external import crypto
 from strongroom.services.kms.key_use import (
@@ -158,7 +159,12 @@ def decrypt(deps: Deps, call: Call, request: DecryptRequest) -> Decrypted | Pend
     probe = use_key(deps, call, vault_id, key_id, key_version_id, "Decrypt")
     if probe.key.shape.algorithm is Algorithm.RSA:
         chosen = _algorithm_for(probe, request.algorithm)
-        plaintext = asymmetric.decrypt(probe.material, chosen, request.ciphertext)
+        try:
+            plaintext = asymmetric.decrypt(probe.material, chosen, request.ciphertext)
+        except DecryptionFailed:
+            if key_version_id is None and _has_older_versions(deps, key_id):
+                raise InvalidParameter(_RSA_NEEDS_VERSION) from None
+            raise
         return Decrypted(plaintext, key_id, probe.version.id, chosen)
     envelope = ciphertext.unpack(request.ciphertext)
     if key_version_id is not None and key_version_id != envelope.key_version_id:
@@ -175,6 +181,19 @@ def decrypt(deps: Deps, call: Call, request: DecryptRequest) -> Decrypted | Pend
         return opening.then(lambda plain: Decrypted(plain, key_id, version_id, chosen))
     plaintext = aead.open_sealed(usable.material, envelope.payload, envelope.header + associated)
     return Decrypted(plaintext, key_id, version_id, chosen)
+
+
+_RSA_NEEDS_VERSION = (
+    "The ciphertext or its associated data is invalid. RSA ciphertexts do not name the key "
+    "version that made them, and this key has more than one version: give the keyVersionId "
+    "of the version that encrypted the data"
+)
+
+
+def _has_older_versions(deps: Deps, key_id: str) -> bool:
+    """Whether the key has more than one version (a failed RSA decrypt may need an older)."""
+    with deps.db.transaction(read_only=True) as tx:
+        return len(tx.keys.list_versions(key_id, PageRequest(limit=2))) > 1
 
 
 def _version_named_by(
