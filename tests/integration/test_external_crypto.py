@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from oci.exceptions import ServiceError
 from oci.key_management import KmsVaultClient
 from oci.key_management import models as m
 
@@ -114,6 +115,32 @@ def test_encrypt_decrypt_round_trip_with_associated_data(
         status=400,
         code="InvalidParameter",
     )
+
+
+def test_xks_calls_satisfy_the_proxys_required_request_metadata(
+    server: Server, ext: ExternalVault
+) -> None:
+    """strongroom-ekm refuses XKS calls missing a REQUIRED requestMetadata field (400), so
+    Strongroom's key check, encrypt, decrypt and health going through show it sends them all."""
+    if _is_ekms(ext):
+        pytest.skip("XKS only")
+    key = external_key(ext.kms, server.tenancy, _fresh_external_key(ext))
+    sealed = encrypt(ext.crypto, key.id, b"conformant", {"a": "b"})
+    assert decrypt(ext.crypto, key.id, sealed.ciphertext, {"a": "b"}) == b"conformant"
+    assert "ValidationException" not in ext.proxy.log_tail()
+
+
+def test_an_xks_key_that_cannot_encrypt_and_decrypt_is_refused(
+    server: Server, ext: ExternalVault, raw: Raw
+) -> None:
+    if _is_ekms(ext):
+        pytest.skip("XKS only: EKMS key metadata carries no usage")
+    before = raw.count_keys(ext.vault)
+    external_id = ext.proxy.create_key(f"k-{uuid.uuid4().hex[:12]}", usage="encrypt")
+    with pytest.raises(ServiceError) as refused:
+        external_key(ext.kms, server.tenancy, external_id)
+    assert "cannot encrypt and decrypt" in refused.value.message, refused.value
+    assert raw.count_keys(ext.vault) == before
 
 
 def test_generate_data_encryption_key(server: Server, ext: ExternalVault) -> None:
