@@ -47,9 +47,12 @@ class Server:
 
 
 @contextmanager
-def running_server(data_dir: Path, clock: ManualClock) -> Iterator[Server]:
-    """Initialize ``data_dir`` and serve it in-process with uvicorn on a free port."""
-    initialize(data_dir, REGION)
+def running_server(
+    data_dir: Path, clock: ManualClock, database_url: str | None = None
+) -> Iterator[Server]:
+    """Initialize ``data_dir`` (on ``database_url``, SQLite in ``data_dir`` by default) and
+    serve it in-process with uvicorn on a free port."""
+    initialize(data_dir, REGION, database_url)
     # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only then,
     # and without it every response on a kept-alive connection waits ~40 ms (Nagle against
     # the client's delayed ACK) between its header and body writes.
@@ -57,7 +60,7 @@ def running_server(data_dir: Path, clock: ManualClock) -> Iterator[Server]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    settings = Settings(data_dir=data_dir, port=port)
+    settings = Settings(data_dir=data_dir, port=port, database_url=database_url)
     asgi, deps = create_app(settings, clock=clock)
     config = uvicorn.Config(
         asgi, loop="asyncio", http=OneWriteProtocol, log_level="warning", access_log=False

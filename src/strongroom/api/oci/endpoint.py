@@ -12,7 +12,6 @@ from typing import Any, NamedTuple
 
 import orjson
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -420,8 +419,9 @@ def _process(
         previous = idempotency.replay(api.deps, call, token, fingerprint)
         if previous is not None:
             return previous
-    query = dict(QueryParams(query_string)) if query_string else {}
-    oci_request = OciRequest(call, scope.get("path_params", {}), query, headers, raw)
+    # Control characters in path and query parameters are refused here, once for every route.
+    path = parse.params(scope.get("path_params", {}))
+    oci_request = OciRequest(call, path, parse.query(query_string), headers, raw)
     reply = handler(api, oci_request)
     if reply.pending is not None:
         return reply  # not idempotent: only crypto handlers (never retry-token routes) pend
