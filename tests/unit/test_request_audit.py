@@ -63,3 +63,18 @@ def test_a_failed_signature_is_queued_for_the_claimed_caller() -> None:
         "unauthenticated",
     )
     assert first.id != second.id
+
+
+def test_the_reason_a_signature_was_refused_is_queued_with_the_event() -> None:
+    queue = _Queue()
+    claimed = f"{TENANCY}/{USER}/aa:bb"
+    note = AuditNote(reason="fingerprint-mismatch")
+    record_request(_deps(queue), note, "Encrypt", 401, "r1", None, claimed)
+    (row,) = queue.rows
+    event = AuditEvent(*row)
+    assert (event.operation, event.decision, event.reason) == (
+        "Encrypt",
+        "unauthenticated",
+        "fingerprint-mismatch",
+    )
+    assert event.compartment_id is None

@@ -64,8 +64,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:
         body = {"code": "InvalidParameter", "message": str(exc.detail)}
     if access_log.isEnabledFor(logging.INFO):
-        fields = {"method": request.method, "path": request.url.path, "operation": "-"}
-        fields |= {"status": exc.status_code, "principal": "-", "request_id": request_id}
+        fields: dict[str, object] = {"method": request.method, "path": request.url.path}
+        fields |= {"operation": "-", "status": exc.status_code, "principal": "-"}
+        fields["request_id"] = request_id
         access_log.info(
             "%s %s - %d principal=- request=%s",
             request.method,
