@@ -95,12 +95,10 @@ def test_groups_by_id_and_several_groups(iam: Iam) -> None:
     (home,) = iam.compartments("Home")
     vault = iam.vault(home.id)
     key = iam.key(vault)
-    first, second = iam.group(), iam.group()
+    first, second, other = iam.group(), iam.group(), iam.group()
     dev = iam.person(first, second)
     iam.policy(f"Allow group id {second.id} to {{KEY_ENCRYPT}} in compartment id {home.id}")
-    iam.policy(
-        f"Allow group {iam_support.unique('nobody')}, '{first.name}' to {{KEY_DECRYPT}} in tenancy"
-    )
+    iam.policy(f"Allow group {other.name}, '{first.name}' to {{KEY_DECRYPT}} in tenancy")
     crypto = dev.crypto(vault)
     assert decrypt(crypto, key, encrypt(crypto, key)) == b"hello"
 

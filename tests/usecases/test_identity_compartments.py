@@ -90,7 +90,7 @@ def test_a_compartment_with_a_child_is_not_deleted(deps: Deps, admin_call: Call)
 
 def test_a_compartment_with_a_policy_is_not_deleted(deps: Deps, admin_call: Call) -> None:
     home = _new(deps, admin_call)
-    statement = "Allow group Administrators to read keys in compartment " + home.name
+    statement = "Allow group Administrators to read keys in compartment id " + home.id
     policy = policies.create_policy(
         deps, admin_call, policies.CreatePolicyRequest(home.id, unique("policy"), [statement])
     )
