@@ -79,3 +79,17 @@ def test_explain_rejects_unknown_operations_and_resources(server: Server) -> Non
         server, server.config["user"], "GetKey", "ocid1.key.oc1.us-ashburn-1..aaaaaaaanothere"
     )
     assert missing.returncode == 2
+
+
+def test_explain_names_policies_whose_group_was_deleted(server: Server, iam: Iam) -> None:
+    """The policy stays bound to the deleted group's OCID: it grants nothing; explain says so."""
+    group, person = iam.member()
+    policy = iam.policy(f"Allow group {group.name} to inspect compartments in tenancy")
+    (membership,) = iam.admin.list_user_group_memberships(iam.tenancy, user_id=person.id).data
+    iam.admin.remove_user_from_group(membership.id)
+    iam.admin.delete_group(group.id)
+    iam.add(person, iam.group(name=group.name))
+    result = explain(server, person.id, "ListCompartments", server.tenancy)
+    assert result.returncode == 1, result.stderr
+    assert f"policy {policy.name!r} ({policy.id})" in result.stdout
+    assert f"group '{group.name}' (bound to {group.id}, which no longer exists)" in result.stdout
