@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from typing import Any
 
 import pytest
 
+from tests.integration.cli_support import oci_cli
 from tests.integration.support import Server
 
-CLI = os.environ.get("STRONGROOM_OCI_CLI") or shutil.which("oci")
+CLI = oci_cli()
 
 pytestmark = pytest.mark.skipif(
     CLI is None,
-    reason="the oci CLI is not installed (scripts/test.sh installs it in .cache/oci-cli)",
+    reason="the oci CLI is not installed (scripts/test.sh installs it in .venv)",
 )
 
 
