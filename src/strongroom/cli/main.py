@@ -181,10 +181,11 @@ def _run(asgi: Any, settings: Settings, log_level: str, log_format: LogFormat) -
     """Serve ``asgi`` as ``settings`` say until stopped (uvicorn, uvloop, one write per answer)."""
     import uvicorn
 
-    from strongroom.http_protocol import OneWriteProtocol
+    from strongroom.http_protocol import OneWriteProtocol, raise_descriptor_limit
     from strongroom.log_format import configure_logging
 
     configure_logging(log_level, log_format.value)
+    raise_descriptor_limit()  # the connection cap stays below it (see OneWriteProtocol)
     if log_format is LogFormat.JSON:
         _log_connect_help(settings)
     else:

@@ -37,7 +37,7 @@ from strongroom.ekm_proxy.errors import ConfigurationError
 from strongroom.ekm_proxy.keystore import parse_usage, usage_list
 from strongroom.ekm_proxy.state import urls_for
 from strongroom.ekm_proxy.tls_subject import pinned_protocol
-from strongroom.http_protocol import OneWriteProtocol
+from strongroom.http_protocol import OneWriteProtocol, raise_descriptor_limit
 
 SO_PIN_ENV = "STRONGROOM_EKM_SO_PIN"
 SO_PIN_FILE = "so-pin"
@@ -193,6 +193,7 @@ def serve(
     console.print(f"strongroom-ekm ({config.backend}) serving at {base}")
     console.print(f"EKMS vault URL: {urls.vault_url}")
     console.print(f"XKS base URL:   {urls.xks_url}")
+    raise_descriptor_limit()  # the connection cap stays below it (see OneWriteProtocol)
     uvicorn.run(
         asgi,
         host=host,
