@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -39,13 +40,22 @@ def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def serving(data_dir: Path, log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    """``strongroom serve --data-dir DATA_DIR ARGS`` until the block ends, output to ``log``."""
+def serving(
+    data_dir: Path, log: Path, *args: str, descriptors: int | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``strongroom serve --data-dir DATA_DIR ARGS`` until the block ends, output to ``log``;
+    with ``descriptors``, its soft and hard RLIMIT_NOFILE are that low."""
+
+    def limit() -> None:
+        if descriptors is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
+
     with log.open("wb") as out:
         process = subprocess.Popen(
             [*command(), "serve", "--data-dir", str(data_dir), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=limit,  # no threads exist in the child before it runs
         )
     try:
         yield process
