@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from strongroom.barrier.barrier import Barrier
 from strongroom.barrier.master_key import InternalMasterKey
 from strongroom.domain.errors import Conflict
-from strongroom.domain.identity import ApiKey, Group, Tenancy, User
+from strongroom.domain.identity import ApiKey, AuditQuery, Group, Tenancy, User
 from strongroom.storage import schema
 from strongroom.storage.idempotency_repository import StoredResponse
 from strongroom.storage.unit_of_work import Database
@@ -237,7 +237,7 @@ def test_audit_events_round_trip_in_time_order(db: Database) -> None:
         tx.iam.add_audit_events(list(reversed(events)))
         tx.iam.add_audit_events([])
     with db.transaction(read_only=True) as tx:
-        found = tx.iam.audit_events(tenancy, base, base + timedelta(seconds=2), 10, 0)
+        found = tx.iam.audit_events(AuditQuery(tenancy, base, base + timedelta(seconds=2), 10))
     assert [e.operation for e in found] == ["Op0", "Op1"]
     assert found[0].time == base
     assert found[0].principal_id is None and found[1].status == 201
@@ -268,5 +268,5 @@ def test_audit_batches_larger_than_one_statement_are_stored_whole(db: Database) 
     with db.transaction() as tx:
         tx.iam.add_audit_events(events)
     with db.transaction(read_only=True) as tx:
-        found = tx.iam.audit_events(tenancy, base, base + timedelta(hours=1), 5000, 0)
+        found = tx.iam.audit_events(AuditQuery(tenancy, base, base + timedelta(hours=1), 5000))
     assert [e.id for e in found] == [e.id for e in events]

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from strongroom.config import ConfigError, Settings
-from strongroom.domain.identity import AuditEvent
+from strongroom.domain.identity import AuditEvent, AuditQuery
 
 iam = typer.Typer(help="Identity and policy tools.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -96,9 +96,8 @@ def audit(
     tenancy_id = tenancy or read_state(data_dir)["admin"]["tenancy_id"]
     end = datetime.now(UTC) + timedelta(seconds=1)
     start = end - _duration(since)
-    found = deps.audit.events(
-        tenancy_id, start, end, limit, 0, compartment_id=compartment, newest_first=True
-    )
+    query = AuditQuery(tenancy_id, start, end, limit, compartment_id=compartment, newest_first=True)
+    found = deps.audit.events(query)
     events = found[:limit]
     if output == "json":
         for e in events:

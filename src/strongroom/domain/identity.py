@@ -10,6 +10,7 @@ __all__ = [
     "ApiKey",
     "Application",
     "AuditEvent",
+    "AuditQuery",
     "AuditRow",
     "Compartment",
     "DynamicGroup",
@@ -170,6 +171,21 @@ class Application:
     lifecycle_state: str
     time_created: datetime
     expires_on: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which stored audit events to read: a tenancy's in [start, end), up to ``limit + 1`` from
+    ``offset`` on (the extra one tells there is a next page), of one compartment if given, in
+    time order or newest first."""
+
+    tenancy_id: str
+    start: datetime
+    end: datetime
+    limit: int
+    offset: int = 0
+    compartment_id: str | None = None
+    newest_first: bool = False
 
 
 @dataclass(slots=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -16,7 +15,7 @@ from strongroom.crypto.providers.base import KeyMaterialProvider
 from strongroom.crypto.providers.ekm_client.connection import EkmConnection
 from strongroom.domain.clock import Clock, SystemClock
 from strongroom.domain.ekm import EkmHealth
-from strongroom.domain.identity import AuditEvent, AuditRow, Principal
+from strongroom.domain.identity import AuditEvent, AuditQuery, AuditRow, Principal
 from strongroom.domain.key import Key, KeyVersion, ProtectionMode
 from strongroom.domain.secret import Secret, SecretVersion
 from strongroom.domain.vault import Vault
@@ -73,17 +72,7 @@ class AuditSink(Protocol):
         """Queue one event; cheap, called on every request."""
         ...
 
-    def events(
-        self,
-        tenancy_id: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        offset: int,
-        *,
-        compartment_id: str | None = None,
-        newest_first: bool = False,
-    ) -> list[AuditEvent]:
+    def events(self, query: AuditQuery) -> list[AuditEvent]:
         """Up to ``limit + 1`` stored events of a tenancy in [start, end) from ``offset`` on
         (of one compartment if given), everything recorded so far included."""
         ...

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, selec
 from strongroom.domain.identity import (
     Application,
     AuditEvent,
+    AuditQuery,
     AuditRow,
     Compartment,
     DynamicGroup,
@@ -308,24 +309,12 @@ class IamRepository:
             first += size
             self._conn.exec_driver_sql(_insert_audit_sql(size, marker), tuple(values))
 
-    def audit_events(
-        self,
-        tenancy_id: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        offset: int,
-        *,
-        compartment_id: str | None = None,
-        newest_first: bool = False,
-    ) -> list[AuditEvent]:
-        """Up to ``limit + 1`` events of a tenancy in [start, end) from ``offset`` on (the
-        extra one tells the caller there is a next page), of one compartment if given; in
-        time order, or newest first."""
-        t = schema.audit_events
-        where = [t.c.tenancy_id == tenancy_id, t.c.time >= start, t.c.time < end]
-        if compartment_id is not None:
-            where.append(t.c.compartment_id == compartment_id)
-        order = (t.c.time.desc(), t.c.id.desc()) if newest_first else (t.c.time, t.c.id)
-        query = select(t).where(*where).order_by(*order).offset(offset).limit(limit + 1)
-        return [_make(AuditEvent, r) for r in self._conn.execute(query)]
+    def audit_events(self, query: AuditQuery) -> list[AuditEvent]:
+        """The events ``query`` asks for (see :class:`AuditQuery`)."""
+        t, q = schema.audit_events, query
+        where = [t.c.tenancy_id == q.tenancy_id, t.c.time >= q.start, t.c.time < q.end]
+        if q.compartment_id is not None:
+            where.append(t.c.compartment_id == q.compartment_id)
+        order = (t.c.time.desc(), t.c.id.desc()) if q.newest_first else (t.c.time, t.c.id)
+        found = select(t).where(*where).order_by(*order).offset(q.offset).limit(q.limit + 1)
+        return [_make(AuditEvent, r) for r in self._conn.execute(found)]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from strongroom.domain.errors import InvalidParameter
-from strongroom.domain.identity import AuditEvent
+from strongroom.domain.identity import AuditEvent, AuditQuery
 from strongroom.domain.paging import Page, PageRequest
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
@@ -47,6 +47,7 @@ def list_events(deps: Deps, call: Call, request: ListEventsRequest) -> Page[Audi
         return Page([], None)
     tenancy_id = call.principal.tenancy_id
     only = None if compartment_id == tenancy_id else compartment_id
-    found = deps.audit.events(tenancy_id, start, end, limit, offset, compartment_id=only)
+    query = AuditQuery(tenancy_id, start, end, limit, offset, compartment_id=only)
+    found = deps.audit.events(query)
     more = len(found) > limit
     return Page(found[:limit], offset + limit if more else None)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from datetime import datetime
 
-from strongroom.domain.identity import AuditEvent, AuditRow
+from strongroom.domain.identity import AuditEvent, AuditQuery, AuditRow
 from strongroom.storage.unit_of_work import Database
 
 __all__ = ["AuditLog"]
@@ -86,27 +85,8 @@ class AuditLog:
             except Exception:  # noqa: S112 - logged in flush; retried on the next tick
                 continue
 
-    def events(
-        self,
-        tenancy_id: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        offset: int,
-        *,
-        compartment_id: str | None = None,
-        newest_first: bool = False,
-    ) -> list[AuditEvent]:
-        """Up to ``limit + 1`` stored events of a tenancy in [start, end), after flushing (see
-        :meth:`~strongroom.storage.iam_repository.IamRepository.audit_events`)."""
+    def events(self, query: AuditQuery) -> list[AuditEvent]:
+        """The stored events ``query`` asks for, after flushing."""
         self.flush()
         with self._db.transaction(read_only=True) as tx:
-            return tx.iam.audit_events(
-                tenancy_id,
-                start,
-                end,
-                limit,
-                offset,
-                compartment_id=compartment_id,
-                newest_first=newest_first,
-            )
+            return tx.iam.audit_events(query)
