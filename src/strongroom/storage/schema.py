@@ -361,3 +361,22 @@ audit_events = Table(
     Index("ix_audit_tenancy_time", "tenancy_id", "time"),
     Index("ix_audit_compartment_time", "compartment_id", "time"),
 )
+
+# Named leases for work that must happen once (see services.leases): one row per lease name.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("acquired_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+# Signatures of state-changing requests seen within the clock-skew window (the replay store).
+seen_signatures = Table(
+    "seen_signatures",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index("ix_seen_signatures_expires", "expires_at"),
+)
