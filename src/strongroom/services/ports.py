@@ -25,6 +25,7 @@ from strongroom.services.ekm_port import EkmSettings, ExternalKeyManagerPort
 from strongroom.storage.unit_of_work import Database
 
 __all__ = [
+    "IDENTITY_TABLES",
     "KEY_TABLES",
     "SECRET_TABLES",
     "AuditSink",
@@ -38,6 +39,21 @@ __all__ = [
 # Tables whose in-process writes drop the caches of their rows (see Deps.__post_init__).
 KEY_TABLES = frozenset({"vaults", "keys", "key_versions"})
 SECRET_TABLES = frozenset({"secrets", "secret_versions"})
+# Tables that decide who signs requests and what they may do: writes to them (in this process
+# or, announced on PostgreSQL, in another) drop cached credentials and compiled policies.
+IDENTITY_TABLES = frozenset(
+    {
+        "tenancies",
+        "users",
+        "groups",
+        "group_memberships",
+        "api_keys",
+        "compartments",
+        "dynamic_groups",
+        "policies",
+        "applications",
+    }
+)
 # What ``Deps.keys_in_use`` and ``Deps.secrets_in_use`` hold: rows as read (None: not found).
 KeyRows = tuple[Key | None, Vault | None, KeyVersion | None]
 SecretRows = tuple[Secret | None, SecretVersion | None]
@@ -142,3 +158,8 @@ class Deps:
             self.keys_in_use.clear()
         if not tables.isdisjoint(SECRET_TABLES):
             self.secrets_in_use.clear()
+        if not tables.isdisjoint(IDENTITY_TABLES):
+            self.credentials.clear()
+            invalidate = getattr(self.authorizer, "invalidate", None)
+            if invalidate is not None:
+                invalidate()

@@ -86,10 +86,13 @@ def _make(cls: type[T], row: Any) -> T:
 
 
 class IamRepository:
-    """IAM records within one transaction."""
+    """IAM records within one transaction; writes of what decides access (compartments, users,
+    groups, memberships, API keys, dynamic groups, policies, applications) are noted in
+    ``touched`` (see :class:`~.unit_of_work.Transaction`)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, touched: set[str] | None = None) -> None:
         self._conn = conn
+        self._touched = set() if touched is None else touched
 
     # generic helpers ------------------------------------------------------------------------
     def _get(self, table: Table, cls: type[T], row_id: str) -> T | None:
@@ -97,6 +100,7 @@ class IamRepository:
         return _make(cls, row) if row else None
 
     def _save(self, table: Table, obj: Any) -> None:
+        self._touched.add(table.name)
         update_versioned(self._conn, table, _row_values(obj), obj.version)
         obj.version += 1
 
@@ -106,6 +110,7 @@ class IamRepository:
 
     # compartments ---------------------------------------------------------------------------
     def add_compartment(self, compartment: Compartment) -> None:
+        self._touched.add(schema.compartments.name)
         self._conn.execute(insert(schema.compartments).values(_row_values(compartment)))
 
     def get_compartment(self, compartment_id: str) -> Compartment | None:
@@ -174,14 +179,17 @@ class IamRepository:
 
     def set_user_state(self, user_id: str, state: str) -> None:
         t = schema.users
+        self._touched.add(t.name)
         self._conn.execute(update(t).where(t.c.id == user_id).values(lifecycle_state=state))
 
     def update_description(self, table: Table, row_id: str, description: str) -> None:
+        self._touched.add(table.name)
         self._conn.execute(
             update(table).where(table.c.id == row_id).values(description=description)
         )
 
     def delete_row(self, table: Table, row_id: str) -> None:
+        self._touched.add(table.name)
         self._conn.execute(delete(table).where(table.c.id == row_id))
 
     # memberships ----------------------------------------------------------------------------
@@ -201,6 +209,7 @@ class IamRepository:
 
     def delete_memberships_of(self, column: str, value: str) -> None:
         t = schema.group_memberships
+        self._touched.add(t.name)
         self._conn.execute(delete(t).where(t.c[column] == value))
 
     # API keys -------------------------------------------------------------------------------
@@ -211,14 +220,17 @@ class IamRepository:
 
     def delete_api_key(self, key_id: str) -> int:
         t = schema.api_keys
+        self._touched.add(t.name)
         return self._conn.execute(delete(t).where(t.c.key_id == key_id)).rowcount
 
     def delete_api_keys_of(self, user_id: str) -> None:
         t = schema.api_keys
+        self._touched.add(t.name)
         self._conn.execute(delete(t).where(t.c.user_id == user_id))
 
     # dynamic groups and policies ------------------------------------------------------------
     def add_dynamic_group(self, group: DynamicGroup) -> None:
+        self._touched.add(schema.dynamic_groups.name)
         self._conn.execute(insert(schema.dynamic_groups).values(_row_values(group)))
 
     def get_dynamic_group(self, group_id: str) -> DynamicGroup | None:
@@ -232,6 +244,7 @@ class IamRepository:
         return self._where(t, DynamicGroup, t.c.tenancy_id == tenancy_id)
 
     def add_policy(self, policy: PolicyRecord) -> None:
+        self._touched.add(schema.policies.name)
         self._conn.execute(insert(schema.policies).values(_row_values(policy)))
 
     def get_policy(self, policy_id: str) -> PolicyRecord | None:
@@ -253,10 +266,14 @@ class IamRepository:
             .where(t.c.id == policy.id, t.c.version == policy.version)
             .values(bindings=bindings)
         )
-        return bool(self._conn.execute(query).rowcount)
+        if not self._conn.execute(query).rowcount:
+            return False
+        self._touched.add(t.name)
+        return True
 
     # applications, signing keys, audit ------------------------------------------------------
     def add_application(self, app: Application) -> None:
+        self._touched.add(schema.applications.name)
         self._conn.execute(insert(schema.applications).values(_row_values(app)))
 
     def get_application(self, client_id: str) -> Application | None:
@@ -268,6 +285,7 @@ class IamRepository:
 
     def delete_applications_of(self, user_id: str) -> None:
         t = schema.applications
+        self._touched.add(t.name)
         self._conn.execute(delete(t).where(t.c.user_id == user_id))
 
     def signing_keys(self) -> list[tuple[str, bytes, dict[str, Any], datetime]]:

@@ -9,12 +9,15 @@ from strongroom.storage import rows, schema
 
 
 class IdentityRepository:
-    """Reads and writes identity records within one transaction."""
+    """Reads and writes identity records within one transaction; writes are noted in
+    ``touched`` (see :class:`~.unit_of_work.Transaction`)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, touched: set[str] | None = None) -> None:
         self._conn = conn
+        self._touched = set() if touched is None else touched
 
     def add_tenancy(self, tenancy: Tenancy) -> None:
+        self._touched.add("tenancies")
         self._conn.execute(
             insert(schema.tenancies).values(
                 id=tenancy.id,
@@ -33,6 +36,7 @@ class IdentityRepository:
         return [row.id for row in self._conn.execute(select(schema.tenancies.c.id))]
 
     def add_user(self, user: User) -> None:
+        self._touched.add("users")
         self._conn.execute(
             insert(schema.users).values(
                 id=user.id,
@@ -50,6 +54,7 @@ class IdentityRepository:
         return rows.user_from_row(row) if row else None
 
     def add_group(self, group: Group) -> None:
+        self._touched.add("groups")
         self._conn.execute(
             insert(schema.groups).values(
                 id=group.id,
@@ -61,6 +66,7 @@ class IdentityRepository:
         )
 
     def add_membership(self, membership_id: str, group: Group, user: User) -> None:
+        self._touched.add("group_memberships")
         self._conn.execute(
             insert(schema.group_memberships).values(
                 id=membership_id,
@@ -77,6 +83,7 @@ class IdentityRepository:
         return [rows.group_from_row(r) for r in self._conn.execute(query)]
 
     def add_api_key(self, key_id: str, api_key: ApiKey) -> None:
+        self._touched.add("api_keys")
         self._conn.execute(
             insert(schema.api_keys).values(
                 key_id=key_id,

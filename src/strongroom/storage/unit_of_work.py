@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from strongroom.storage import schema
+from strongroom.storage.change_feed import ChangeFeed, announce, supports_notifications
 from strongroom.storage.iam_repository import IamRepository
 from strongroom.storage.idempotency_repository import IdempotencyRepository
 from strongroom.storage.identity_repository import IdentityRepository
@@ -57,8 +58,8 @@ def blocking_forbidden() -> bool:
 class Transaction:
     """Repositories sharing one database transaction.
 
-    ``touched`` names the tables of vaults, keys, key versions, secrets and secret versions
-    written in it.
+    ``touched`` names the tables written in it that processes cache: vaults, keys, key
+    versions, secrets, secret versions and the identity and IAM tables.
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -67,9 +68,9 @@ class Transaction:
         self.vaults = VaultRepository(conn, self.touched)
         self.private_endpoints = PrivateEndpointRepository(conn)
         self.keys = KeyRepository(conn, self.touched)
-        self.identity = IdentityRepository(conn)
+        self.identity = IdentityRepository(conn, self.touched)
         self.idempotency = IdempotencyRepository(conn)
-        self.iam = IamRepository(conn)
+        self.iam = IamRepository(conn, self.touched)
         self.secrets = SecretRepository(conn, self.touched)
 
 
@@ -79,12 +80,38 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._listeners: list[ChangeListener] = []
+        # On PostgreSQL, writes are announced to other processes (see change_feed).
+        self._announces = supports_notifications(engine)
+        self._feed: ChangeFeed | None = None
 
     def add_change_listener(self, listener: ChangeListener) -> None:
-        """Call ``listener(tables)`` when a transaction that wrote vaults, keys, key versions,
-        secrets or secret versions ends (committed or not), so in-process caches of those rows
-        can be dropped at once. ``tables`` names the tables written."""
+        """Call ``listener(tables)`` when a transaction that wrote rows processes cache (see
+        :class:`Transaction`) ends (committed or not), so in-process caches of those rows can
+        be dropped at once. ``tables`` names the tables written. Once :meth:`listen_for_changes`
+        runs, other processes' committed writes call it too (on the feed's thread)."""
         self._listeners.append(listener)
+
+    def listen_for_changes(self, timeout: float = 5.0) -> bool:
+        """On PostgreSQL, start passing other processes' announced writes to the change
+        listeners (waiting up to ``timeout`` seconds for the feed to listen); false on SQLite,
+        where nothing is announced. Stopped by :meth:`stop_listening`."""
+        if not self._announces:
+            return False
+        if self._feed is None:
+            every_table = frozenset(schema.metadata.tables)
+            self._feed = ChangeFeed(self.engine, self._changed, every_table)
+            self._feed.start()
+        return self._feed.wait_listening(timeout)
+
+    def stop_listening(self) -> None:
+        """Stop the feed of :meth:`listen_for_changes` (if any)."""
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.close()
+
+    def _changed(self, tables: frozenset[str]) -> None:
+        for listener in self._listeners:
+            listener(tables)
 
     @contextmanager
     def transaction(self, read_only: bool = False) -> Iterator[Transaction]:
@@ -102,11 +129,11 @@ class Database:
                 with conn.begin():
                     tx = Transaction(conn)
                     yield tx
+                    if tx.touched and self._announces:
+                        announce(conn, frozenset(tx.touched))  # delivered on commit only
         finally:
             if tx is not None and tx.touched:
-                tables = frozenset(tx.touched)
-                for listener in self._listeners:
-                    listener(tables)
+                self._changed(frozenset(tx.touched))
 
     def load_keyring(self) -> tuple[bytes, str] | None:
         t = schema.barrier_keyring

@@ -106,6 +106,8 @@ def _lifespan(
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # On PostgreSQL, other processes' writes drop this process's caches at once.
+        api.deps.db.listen_for_changes()
         stop = threading.Event()
         worker = None
         if scheduler_interval is not None:
@@ -131,6 +133,7 @@ def _lifespan(
             api.deps.audit.close()
         if api.deps.refresher is not None:
             api.deps.refresher.close()
+        api.deps.db.stop_listening()
 
     return lifespan
 
