@@ -26,11 +26,13 @@ from strongroom.services import idempotency
 from strongroom.services.audit.requests import record_request
 from strongroom.services.context import AuditNote, Call
 from strongroom.services.identity.authn import SignatureRefused, authenticate
+from strongroom.services.identity.replays import refuse_replayed
 from strongroom.services.nonblocking import WouldBlock, forbid_blocking
 from strongroom.services.ports import Deps
 
 __all__ = [
     "DEFAULT_MAX_BODY",
+    "EFFECT_FREE",
     "Api",
     "ApiRoute",
     "Endpoint",
@@ -118,6 +120,20 @@ class Reply:
 
 Handler = Callable[[Api, OciRequest], Reply]
 
+# The operations sent with a body (POST) that change nothing: the cryptographic operations and
+# a read by name. They may repeat with the same signature (see ApiRoute.changes_state).
+EFFECT_FREE = frozenset(
+    {
+        "Encrypt",
+        "Decrypt",
+        "GenerateDataEncryptionKey",
+        "Sign",
+        "Verify",
+        "ExportKey",
+        "GetSecretBundleByName",
+    }
+)
+
 
 def json_response(status: int, body: Any, request_id: str, headers: dict[str, str]) -> Response:
     """A JSON response carrying ``opc-request-id``."""
@@ -146,6 +162,12 @@ class ApiRoute(NamedTuple):
     idempotent: bool = False
     inline: bool = False
 
+    @property
+    def changes_state(self) -> bool:
+        """Whether the operation changes state (not a GET or HEAD, not in :data:`EFFECT_FREE`):
+        such a signed request is accepted once (a replay of its signature is refused)."""
+        return self.method not in ("GET", "HEAD") and self.operation not in EFFECT_FREE
+
 
 def endpoint(api: Api, route: ApiRoute, *, max_body: int = DEFAULT_MAX_BODY) -> Endpoint:
     """``route``'s handler as an ASGI application: authenticate, run, render, audit."""
@@ -156,6 +178,7 @@ def endpoint(api: Api, route: ApiRoute, *, max_body: int = DEFAULT_MAX_BODY) -> 
         idempotent=route.idempotent,
         max_body=max_body,
         inline=route.inline,
+        once=route.changes_state,
     )
 
 
@@ -166,7 +189,7 @@ class Endpoint:
     call, and those objects cost more than the work of the hot operations around them.
     """
 
-    __slots__ = ("api", "handler", "idempotent", "inline", "max_body", "operation")
+    __slots__ = ("api", "handler", "idempotent", "inline", "max_body", "once", "operation")
 
     def __init__(
         self,
@@ -177,8 +200,10 @@ class Endpoint:
         idempotent: bool,
         max_body: int,
         inline: bool,
+        once: bool = False,
     ) -> None:
         self.api = api
+        self.once = once
         self.handler = handler
         self.idempotent = idempotent
         self.max_body = max_body
@@ -219,7 +244,8 @@ class Endpoint:
     ) -> _Processed:
         try:
             raw = await _read_body(scope["method"], headers, receive, self.max_body)
-            args = (self.api, self.handler, scope, headers, raw, request_id, self.idempotent, note)
+            flags = (self.idempotent, self.once)
+            args = (self.api, self.handler, scope, headers, raw, request_id, flags, note)
             if self.inline:
                 try:
                     with forbid_blocking():
@@ -398,16 +424,27 @@ def _process(
     headers: dict[str, str],
     raw: bytes,
     request_id: str,
-    idempotent: bool,
+    flags: tuple[bool, bool],
     note: AuditNote,
 ) -> _Processed | Reply:
+    """Authenticate, refuse a replayed signed write, replay a retry token's response, or run.
+
+    The order matters: the signature is verified first (only genuine signatures are recorded),
+    then a write's signature is recorded once (so a request replayed with the same signature
+    *and* the same ``opc-retry-token`` is refused as a replay), and only then is the retry
+    token looked up: an SDK retry is signed afresh, so it passes and gets the first response.
+    """
+    idempotent, once = flags
     method = scope["method"]
     target = scope["raw_path"].decode("latin-1")
     query_string = scope.get("query_string", b"").decode("latin-1")
     if query_string:
         target = f"{target}?{query_string}"
     try:
-        principal = authenticate(api.deps, signed_request(method, target, headers, raw))
+        signed = signed_request(method, target, headers, raw)
+        principal = authenticate(api.deps, signed)
+        if once:
+            refuse_replayed(api.deps, signed)
     except SignatureRefused as refused:
         note.reason = refused.reason
         raise

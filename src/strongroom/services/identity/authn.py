@@ -33,7 +33,8 @@ class SignatureRefused(NotAuthenticated):
     ``unsupported-signature``, ``malformed-signature``, ``malformed-date``, ``clock-skew``,
     ``body-hash-mismatch``, ``malformed-key-id``, ``unknown-key-id`` (no such user in the
     tenancy), ``fingerprint-mismatch`` (the fingerprint names no key of that user),
-    ``key-inactive``, ``user-inactive``, ``unusable-key`` or ``bad-signature``.
+    ``key-inactive``, ``user-inactive``, ``unusable-key``, ``bad-signature`` or
+    ``replayed-signature`` (a signed write sent again: :mod:`.replays`).
     """
 
     def __init__(self, message: str, reason: str) -> None:
