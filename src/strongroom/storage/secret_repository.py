@@ -116,6 +116,21 @@ class SecretRepository:
         )
         return [row.id for row in self._conn.execute(query)]
 
+    def claim_due(self, secret_id: str, now: datetime) -> bool:
+        """Lock the row of ``secret_id`` for this transaction if it is still due for rotation;
+        False when it is not, or another transaction holds it (PostgreSQL's ``FOR UPDATE SKIP
+        LOCKED``: skipped rather than waited for; SQLite has one writer and ignores it)."""
+        query = (
+            select(S.c.id)
+            .where(
+                S.c.id == secret_id,
+                S.c.next_rotation_time <= now,
+                S.c.lifecycle_state == State.ACTIVE.value,
+            )
+            .with_for_update(skip_locked=True)
+        )
+        return self._conn.execute(query).first() is not None
+
     def purge_deleted(self, now: datetime) -> int:
         """Destroy the content of versions (and secrets) whose deletion time has come."""
         gone = select(S.c.id).where(S.c.lifecycle_state == _PENDING, S.c.time_of_deletion <= now)

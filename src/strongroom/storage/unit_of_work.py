@@ -14,6 +14,7 @@ from strongroom.storage.change_feed import ChangeFeed, announce, supports_notifi
 from strongroom.storage.iam_repository import IamRepository
 from strongroom.storage.idempotency_repository import IdempotencyRepository
 from strongroom.storage.identity_repository import IdentityRepository
+from strongroom.storage.lease_repository import LeaseRepository
 from strongroom.storage.repositories import (
     KeyRepository,
     PrivateEndpointRepository,
@@ -72,6 +73,7 @@ class Transaction:
         self.idempotency = IdempotencyRepository(conn)
         self.iam = IamRepository(conn, self.touched)
         self.secrets = SecretRepository(conn, self.touched)
+        self.leases = LeaseRepository(conn)
 
 
 class Database:

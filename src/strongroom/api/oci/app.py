@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,12 +29,22 @@ from strongroom.api.oci.kms import routes as kms
 from strongroom.api.oci.secrets import routes as secrets
 from strongroom.api.oci.wrong_endpoint import PathHints
 from strongroom.services.external import health as ekm_health
+from strongroom.services.leases import Lease, process_holder, run_under_lease, stored_leases
 from strongroom.services.ports import Deps
 from strongroom.services.secrets.rotation import run_scheduled_work
 
-__all__ = ["ROUTES", "SCHEDULER_INTERVAL", "build_app", "scheduler_loop"]
+__all__ = [
+    "EKM_HEALTH_LEASE",
+    "ROUTES",
+    "SCHEDULER_INTERVAL",
+    "SCHEDULER_LEASE",
+    "build_app",
+    "scheduler_loop",
+]
 
 SCHEDULER_INTERVAL = 30.0  # seconds between rounds of scheduled rotations and deletions
+SCHEDULER_LEASE = "scheduler"  # held by the one process running scheduled secret work
+EKM_HEALTH_LEASE = "ekm-health"  # held by the one process checking EXTERNAL vaults' EKMs
 log = logging.getLogger("strongroom.scheduler")
 
 # Every OCI operation, by context (the inline ones are dispatched ahead of Starlette).
@@ -48,8 +59,31 @@ ROUTES: list[ApiRoute] = [
 _HINTS = PathHints(ROUTES)
 
 
-async def _healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+def _healthz(deps: Deps) -> Callable[[Request], Any]:
+    async def healthz(request: Request) -> Response:
+        """200 ``{"status": "ok"}`` with the stored leases (``"unavailable"`` when storage
+        does not answer: the process itself is up)."""
+        try:
+            leases: object = await anyio.to_thread.run_sync(_lease_detail, deps)
+        except Exception:
+            leases = "unavailable"
+        return JSONResponse({"status": "ok", "leases": leases})
+
+    return healthz
+
+
+def _lease_detail(deps: Deps) -> list[dict[str, object]]:
+    return [
+        {
+            "name": view.record.name,
+            "holder": view.record.holder,
+            "since": view.record.acquired_at.isoformat(),
+            "expires": view.record.expires_at.isoformat(),
+            "expired": view.expired,
+            "heldByThisProcess": view.mine,
+        }
+        for view in stored_leases(deps, process_holder(deps))
+    ]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -89,7 +123,7 @@ def build_app(
     hot = HotRoutes()
     routes = (
         api_routes(api, ROUTES, hot)
-        + [Route("/healthz", _healthz, methods=["GET"])]
+        + [Route("/healthz", _healthz(api.deps), methods=["GET"])]
         + oauth_routes(api.deps)
         + (extra_routes or [])
     )
@@ -118,13 +152,18 @@ def _lifespan(
                 daemon=True,
             )
             worker.start()
-        # EKM health of EXTERNAL vaults, polled on the event loop the EKM client's pools use.
-        poller = asyncio.create_task(ekm_health.poll_forever(api.deps))
+        # EKM health of EXTERNAL vaults, polled on the event loop the EKM client's pools use,
+        # by the one process holding the ekm-health lease.
+        polled = threading.Event()
+        keeper = await _ekm_health_lease(api.deps, polled)
+        held = keeper.held if keeper is not None else None
+        poller = asyncio.create_task(ekm_health.poll_forever(api.deps, held))
         yield
         stop.set()
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
+        polled.set()  # no poll runs any more: the lease is released
         if api.deps.ekm is not None:
             await api.deps.ekm.aclose()
         if worker is not None:
@@ -138,11 +177,25 @@ def _lifespan(
     return lifespan
 
 
+async def _ekm_health_lease(deps: Deps, done: threading.Event) -> Lease | None:
+    """Take the ekm-health lease now if free (so a lone process polls at once) and keep it in
+    a thread until ``done``; None when this process uses no EKMs."""
+    if deps.ekm is None:
+        return None
+    lease = Lease(deps, EKM_HEALTH_LEASE, process_holder(deps))
+    try:
+        await anyio.to_thread.run_sync(lease.try_hold)
+    except Exception:
+        log.warning("could not take the %s lease yet; trying again", EKM_HEALTH_LEASE)
+    keeper = threading.Thread(
+        target=lease.keep, args=(done,), name="strongroom-lease-ekm-health", daemon=True
+    )
+    keeper.start()
+    return lease
+
+
 def scheduler_loop(deps: Deps, stop: threading.Event, interval: float) -> None:
-    """Run scheduled work every ``interval`` seconds until ``stop`` is set; errors are logged
-    and the next round tries again (work is claimed optimistically: see secret_rotation)."""
-    while not stop.wait(interval):
-        try:
-            run_scheduled_work(deps)
-        except Exception:
-            log.exception("scheduled secret work failed; retrying next round")
+    """Run scheduled work every ``interval`` seconds until ``stop`` is set, while this process
+    holds the ``scheduler`` lease; errors are logged and the next round tries again (work is
+    also claimed row by row: see services.secrets.rotation)."""
+    run_under_lease(deps, SCHEDULER_LEASE, interval, lambda: run_scheduled_work(deps), stop)

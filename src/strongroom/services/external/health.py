@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import anyio.to_thread
@@ -145,13 +146,15 @@ async def poll_once(deps: Deps) -> None:
     await asyncio.gather(*(one(v) for v in vaults))
 
 
-async def poll_forever(deps: Deps) -> None:
-    """Run :func:`poll_once` every ``health_interval`` seconds until cancelled."""
+async def poll_forever(deps: Deps, held: Callable[[], bool] | None = None) -> None:
+    """Run :func:`poll_once` every ``health_interval`` seconds until cancelled; with ``held``,
+    only the rounds when it answers True (this process holds the ``ekm-health`` lease)."""
     if deps.ekm is None:
         return
     while True:
         try:
-            await poll_once(deps)
+            if held is None or held():
+                await poll_once(deps)
         except Exception:
             log.exception("EKM health round failed; trying again next round")
         await asyncio.sleep(deps.ekm_settings.health_interval)

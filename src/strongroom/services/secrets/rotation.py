@@ -1,8 +1,11 @@
 """Rotation of generated secrets: now (RotateSecret), on schedule, and cancelling it.
 
 Content is generated outside transactions (an RSA key pair may take a second); the write
-that adds the version then checks that the secret has not changed since it was read (its
-row version), so two processes rotating the same due secret make one version, not two.
+that adds the version then locks the secret's row if it is still due (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL: a row another process is rotating is skipped) and checks that the
+secret has not changed since it was read (its row version), so two processes rotating the
+same due secret make one version, not two. Scheduled work runs under the ``scheduler`` lease
+(see :mod:`strongroom.services.leases`), so normally only one process tries.
 """
 
 from __future__ import annotations
@@ -126,6 +129,8 @@ def _rotate_due(deps: Deps, secret_id: str) -> int:
         return 0
     content = generate_content(read.generation)
     with deps.db.transaction() as tx:
+        if not tx.secrets.claim_due(secret_id, now):
+            return 0  # rotated meanwhile, or being rotated by another process right now
         secret = tx.secrets.get(secret_id)
         if secret is None or secret.version != read.version:
             return 0
