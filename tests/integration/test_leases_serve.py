@@ -30,10 +30,12 @@ def pg_engine() -> Iterator[Engine]:
     yield from storage_support.postgresql_engine()
 
 
-def _scheduler(url: str) -> dict[str, Any] | None:
-    body = httpx.get(f"{url}/healthz", timeout=5).json()
-    assert body["status"] == "ok"
-    found = [lease for lease in body["leases"] if lease["name"] == "scheduler"]
+def _scheduler(url: str, name: str = "scheduler") -> dict[str, Any] | None:
+    """Lease ``name`` as the process at ``url`` shows it on /healthz."""
+    answer = httpx.get(f"{url}/healthz", timeout=5)
+    body = answer.json()
+    assert answer.status_code == 200 and body["status"] == "ok"
+    found = [lease for lease in body["leases"] if lease["name"] == name]
     return found[0] if found else None
 
 
@@ -82,6 +84,8 @@ def test_kill_9_of_the_holder_and_takeover(pg_engine: Engine, tmp_path: Path) ->
         assert held is not None and seen is not None and not seen["heldByThisProcess"]
         # Renewals move "expires" between the two reads; who and since stay.
         assert (seen["holder"], seen["since"]) == (held["holder"], held["since"])
+        ekm = [_scheduler(url, "ekm-health") for url in urls]
+        assert sum(1 for view in ekm if view and view["heldByThisProcess"]) == 1, ekm
         pid = processes[holder_url].pid
         assert held["holder"].split(":")[1] == str(pid)
         assert _leases_json(data_b, database_url)["scheduler"]["holder"] == held["holder"]
@@ -90,11 +94,17 @@ def test_kill_9_of_the_holder_and_takeover(pg_engine: Engine, tmp_path: Path) ->
         processes[holder_url].wait(timeout=10)
         killed_at = time.monotonic()
 
-        def taken() -> bool:
-            view = _scheduler(other_url)
-            return view is not None and view["heldByThisProcess"]
+        last: list[object] = []
 
-        _wait_for(taken, TAKEOVER + 3)
+        def taken() -> bool:
+            views = [_scheduler(other_url, name) for name in ("scheduler", "ekm-health")]
+            last[:] = views
+            return all(view is not None and view["heldByThisProcess"] for view in views)
+
+        try:
+            _wait_for(taken, TAKEOVER + 3)
+        except AssertionError:
+            raise AssertionError(f"{last}: {(tmp_path / 'b.log').read_text()}") from None
         took = time.monotonic() - killed_at
         assert took <= TAKEOVER + 3
         survivor = _leases_json(data_b, database_url)["scheduler"]

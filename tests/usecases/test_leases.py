@@ -185,6 +185,17 @@ def test_a_due_rotation_runs_once_with_two_processes(
 
 def test_the_process_holder_names_host_and_pid(deps: Deps) -> None:
     holder = leases.process_holder(deps)
+    seen: set[str] = set()
+    leases._holder = None  # threads asking at once (the scheduler, the EKM poller) agree
+    asking = [
+        threading.Thread(target=lambda: seen.add(leases.process_holder(deps))) for _ in range(8)
+    ]
+    for thread in asking:
+        thread.start()
+    for thread in asking:
+        thread.join()
+    assert len(seen) == 1
+    holder = leases.process_holder(deps)
     host, pid, random_part = holder.split(":")
     assert host and int(pid) > 0 and len(random_part) == 8
     assert leases.process_holder(deps) == holder

@@ -48,6 +48,7 @@ RENEW_SECONDS = 3.0  # how often a holder renews (and a waiting process tries to
 SAFETY_FRACTION = 0.2  # the holder stops believing this much of the lease before its expiry
 log = logging.getLogger("strongroom.leases")
 _holder: tuple[int, str] | None = None
+_holder_lock = threading.Lock()  # threads starting together must agree on one id
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,10 @@ def process_holder(deps: Deps) -> str:
     """This process's holder id, ``host:pid:random`` (made once per process)."""
     global _holder
     pid = os.getpid()
-    if _holder is None or _holder[0] != pid:
-        _holder = (pid, f"{socket.gethostname()}:{pid}:{deps.random_bytes(4).hex()}")
-    return _holder[1]
+    with _holder_lock:
+        if _holder is None or _holder[0] != pid:
+            _holder = (pid, f"{socket.gethostname()}:{pid}:{deps.random_bytes(4).hex()}")
+        return _holder[1]
 
 
 class Lease:
