@@ -28,6 +28,7 @@ from strongroom.ekm_proxy.config import (
     DEFAULT_MODULE,
     DEFAULT_TOKEN_LABEL,
     PIN_ENV,
+    ProxyConfig,
     SoftHsmSettings,
     load_config,
     read_ca_bundle,
@@ -171,15 +172,7 @@ def serve(
 
     from strongroom.ekm_proxy.server import create_app
 
-    try:
-        config = load_config(data_dir)
-    except ConfigurationError as error:
-        raise fail(error.message) from None
-    if backend is not None and backend != config.backend:
-        raise fail(
-            f"{data_dir} was initialised for the {config.backend} back end, not {backend}; "
-            "a data directory keeps one back end (its keys live there)"
-        )
+    config = _config_for(data_dir, backend)
     _check_tls(host, tls_cert, tls_key, tls_client_ca)
     subjects = _client_subjects(tls_client_subject, tls_client_ca)
     scheme = "https" if tls_cert else "http"
@@ -208,6 +201,20 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=3,
     )
+
+
+def _config_for(data_dir: Path, backend: str | None) -> ProxyConfig:
+    """The data directory's configuration; refused when ``backend`` names another back end."""
+    try:
+        config = load_config(data_dir)
+    except ConfigurationError as error:
+        raise fail(error.message) from None
+    if backend is not None and backend != config.backend:
+        raise fail(
+            f"{data_dir} was initialised for the {config.backend} back end, not {backend}; "
+            "a data directory keeps one back end (its keys live there)"
+        )
+    return config
 
 
 def _check_tls(
