@@ -9,7 +9,7 @@ from strongroom.domain.errors import Conflict, InvalidParameter, NotFound
 from strongroom.domain.identity import ApiKey
 from strongroom.domain.paging import Page
 from strongroom.services.context import Call
-from strongroom.services.identity.common import Deleted, identity_changed, user_for
+from strongroom.services.identity.common import Deleted, user_for
 from strongroom.services.lookup import NOT_FOUND
 from strongroom.services.ports import Deps
 
@@ -92,5 +92,4 @@ def delete_api_key(deps: Deps, call: Call, request: DeleteApiKeyRequest) -> Dele
         key_id = f"{user.tenancy_id}/{user.id}/{request.fingerprint}"
         if not tx.iam.delete_api_key(key_id):
             raise NotFound(NOT_FOUND)
-    identity_changed(deps)
     return Deleted(key_id)

@@ -16,7 +16,6 @@ __all__ = [
     "SignatureRefused",
     "SignedRequest",
     "authenticate",
-    "forget_credentials",
 ]
 
 MAX_SKEW = timedelta(minutes=5)
@@ -69,11 +68,6 @@ def authenticate(deps: Deps, request: SignedRequest) -> Principal:
     if not verify_signature(verifier.public_key, request.signing_string, request.signature):
         raise SignatureRefused(_INVALID, "bad-signature")
     return verifier.principal
-
-
-def forget_credentials(deps: Deps) -> None:
-    """Drop cached credentials so identity changes in this process take effect at once."""
-    deps.credentials.clear()
 
 
 def _load_verifier(deps: Deps, key_id: str) -> Credential:

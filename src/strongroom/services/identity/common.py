@@ -19,7 +19,6 @@ __all__ = [
     "Deleted",
     "description",
     "group_for",
-    "identity_changed",
     "identity_name",
     "tenancy_target",
     "user_for",
@@ -75,11 +74,3 @@ def group_for(deps: Deps, tx: Transaction, call: Call, group_id: str, operation:
         raise NotFound(NOT_FOUND)
     authorize(deps, call, operation, tenancy_target(call, group_id=group.id))
     return group
-
-
-def identity_changed(deps: Deps) -> None:
-    """Make an identity change effective at once in this process."""
-    deps.credentials.clear()
-    invalidate = getattr(deps.authorizer, "invalidate", None)
-    if invalidate is not None:
-        invalidate()

@@ -13,7 +13,7 @@ from strongroom.iam.compartments import MAX_DEPTH, CompartmentTree
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
-from strongroom.services.identity.common import Deleted, identity_changed, tenancy_target
+from strongroom.services.identity.common import Deleted, tenancy_target
 from strongroom.services.lookup import NOT_FOUND, require_compartment
 from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
@@ -117,7 +117,6 @@ def create_compartment(deps: Deps, call: Call, request: CreateCompartmentRequest
             freeform_tags=request.freeform_tags,
         )
         tx.iam.add_compartment(compartment)
-    identity_changed(deps)
     return compartment
 
 
@@ -165,7 +164,6 @@ def update_compartment(deps: Deps, call: Call, request: UpdateCompartmentRequest
         if request.freeform_tags is not None:
             compartment.freeform_tags = request.freeform_tags
         tx.iam.save_compartment(compartment)
-    identity_changed(deps)
     return compartment
 
 
@@ -181,5 +179,4 @@ def delete_compartment(deps: Deps, call: Call, request: DeleteCompartmentRequest
             raise IncorrectState("The compartment is not empty; move or delete what it holds first")
         compartment.lifecycle_state = "DELETED"
         tx.iam.save_compartment(compartment)
-    identity_changed(deps)
     return Deleted(compartment.id)

@@ -14,7 +14,7 @@ from strongroom.iam.policy_ast import PolicySyntaxError
 from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
-from strongroom.services.identity.common import Deleted, identity_changed, tenancy_target
+from strongroom.services.identity.common import Deleted, tenancy_target
 from strongroom.services.identity.policies import MAX_STATEMENT_LENGTH
 from strongroom.services.lookup import NOT_FOUND
 from strongroom.services.ports import Deps
@@ -122,7 +122,6 @@ def create_dynamic_group(
             deps.clock.now(),
         )
         tx.iam.add_dynamic_group(group)
-    identity_changed(deps)
     return group
 
 
@@ -160,7 +159,6 @@ def update_dynamic_group(
         if checked is not None:
             group.matching_rule = checked
         tx.iam.save_dynamic_group(group)
-    identity_changed(deps)
     return group
 
 
@@ -174,5 +172,4 @@ def delete_dynamic_group(deps: Deps, call: Call, request: DeleteDynamicGroupRequ
         group.lifecycle_state = "DELETED"
         group.name = f"{group.name}#deleted#{group.id[-8:]}"
         tx.iam.save_dynamic_group(group)
-    identity_changed(deps)
     return Deleted(group.id)

@@ -14,7 +14,6 @@ from strongroom.services.identity.bootstrap import ADMINISTRATORS
 from strongroom.services.identity.common import (
     Deleted,
     group_for,
-    identity_changed,
     tenancy_target,
 )
 from strongroom.services.ports import Deps
@@ -117,5 +116,4 @@ def delete_group(deps: Deps, call: Call, request: DeleteGroupRequest) -> Deleted
         if tx.iam.memberships(group.tenancy_id, None, group.id):
             raise IncorrectState("The group still has members; remove them first")
         tx.iam.delete_row(schema.groups, group.id)
-    identity_changed(deps)
     return Deleted(group.id)

@@ -15,7 +15,6 @@ from strongroom.services.identity.bootstrap import ADMINISTRATORS
 from strongroom.services.identity.common import (
     Deleted,
     group_for,
-    identity_changed,
     tenancy_target,
     user_for,
 )
@@ -97,7 +96,6 @@ def add_user_to_group(deps: Deps, call: Call, request: AddUserToGroupRequest) ->
         membership_id = new_ocid("groupmembership", deps.region, deps.random_bytes)
         tx.identity.add_membership(membership_id, group, user)
         membership = tx.iam.get_membership(membership_id)
-    identity_changed(deps)
     assert membership is not None
     return membership
 
@@ -130,5 +128,4 @@ def remove_user_from_group(deps: Deps, call: Call, request: RemoveUserFromGroupR
         )
         keep_an_administrator(tx, membership.group_id, membership.tenancy_id)
         tx.iam.delete_row(schema.group_memberships, membership.id)
-    identity_changed(deps)
     return Deleted(membership.id)

@@ -19,7 +19,7 @@ from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
 from strongroom.services.identity.bootstrap import TENANT_ADMIN_POLICY
-from strongroom.services.identity.common import Deleted, identity_changed, tenancy_target
+from strongroom.services.identity.common import Deleted, tenancy_target
 from strongroom.services.identity.policy_binding import bind_statements, load_directory
 from strongroom.services.lookup import NOT_FOUND, require_compartment
 from strongroom.services.ports import Deps
@@ -163,7 +163,6 @@ def create_policy(deps: Deps, call: Call, request: CreatePolicyRequest) -> Polic
             bindings=bindings,
         )
         tx.iam.add_policy(policy)
-    identity_changed(deps)
     return policy
 
 
@@ -200,7 +199,6 @@ def update_policy(deps: Deps, call: Call, request: UpdatePolicyRequest) -> Polic
         if request.description is not None:
             policy.description = request.description
         tx.iam.save_policy(policy)
-    identity_changed(deps)
     return policy
 
 
@@ -212,5 +210,4 @@ def delete_policy(deps: Deps, call: Call, request: DeletePolicyRequest) -> Delet
         policy.lifecycle_state = "DELETED"
         policy.name = f"{policy.name}#deleted#{policy.id[-8:]}"
         tx.iam.save_policy(policy)
-    identity_changed(deps)
     return Deleted(policy.id)

@@ -12,7 +12,6 @@ from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.identity.common import (
     Deleted,
-    identity_changed,
     tenancy_target,
     user_for,
 )
@@ -124,5 +123,4 @@ def delete_user(deps: Deps, call: Call, request: DeleteUserRequest) -> Deleted:
         tx.iam.delete_api_keys_of(user.id)
         tx.iam.delete_applications_of(user.id)
         tx.iam.set_user_state(user.id, "DELETED")
-    identity_changed(deps)
     return Deleted(user.id)
