@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -22,6 +23,7 @@ from strongroom.domain.vault import Vault
 from strongroom.iam.target import Target
 from strongroom.services.caches import CacheRefresher, TTLCache
 from strongroom.services.ekm_port import EkmSettings, ExternalKeyManagerPort
+from strongroom.services.kmip_port import ClientIdentity, KmipConnector
 from strongroom.storage.unit_of_work import Database
 
 __all__ = [
@@ -127,6 +129,12 @@ class Deps:
     # Runs the caches' reloads ahead of expiry (made by strongroom.app, closed when the
     # application stops); without one, callers reload due entries themselves (see TTLCache).
     refresher: CacheRefresher | None = None
+    # KMIP key servers holding an external master key, and Strongroom's KMIP client identity
+    # (None: no KMIP provider can be used, e.g. in tests of other contexts).
+    kmip: KmipConnector | None = None
+    kmip_identity: ClientIdentity | None = None
+    # Where the internal master key file lives (None: internal rekeys are refused).
+    data_dir: Path | None = None
     # The hot-path caches, made in __post_init__ with the refresher; they are reloaded after
     # 1 second, ahead of their expiry (see TTLCache).
     # API key verifiers by signature keyId (see services.identity.authn).

@@ -380,3 +380,54 @@ seen_signatures = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Index("ix_seen_signatures_expires", "expires_at"),
 )
+
+# Encryption at rest. Nothing in these tables is sealed: unsealing needs them (a KMIP key
+# server's address and certificates) before the keyring can be opened. Nothing here is secret.
+kmip_key_providers = Table(
+    "kmip_key_providers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+)
+
+kmip_key_servers = Table(
+    "kmip_key_servers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False),
+    Column("hostnames", JSON, nullable=False),  # tried in turn
+    Column("port", Integer, nullable=False),
+    Column("ca_certificate", Text, nullable=False),
+    Column("client_certificate", Text, nullable=False),
+    Column("provider_id", Integer, ForeignKey("kmip_key_providers.id"), nullable=True),
+    Column("time_created", UTCDateTime(), nullable=False),
+)
+
+# Every master key Strongroom has made, the current one (state active) included. The keyring
+# row names the master key that wraps it (barrier_keyring.master_key_id = master_keys.key_id).
+master_keys = Table(
+    "master_keys",
+    metadata,
+    Column("key_id", String(36), primary_key=True),  # a UUID
+    Column("management_type", String(16), nullable=False),  # internal | external
+    Column("provider_id", Integer, nullable=True),
+    Column("kmip_uid", String(255), nullable=True),  # the object's id on the KMIP server
+    Column("state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("time_updated", UTCDateTime(), nullable=False),
+)
+
+# Element-style asynchronous results (the rekey of the master key).
+async_results = Table(
+    "async_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("result_type", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # running | complete
+    Column("details", JSON, nullable=False),  # what the work needs to resume after a crash
+    Column("result", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("time_updated", UTCDateTime(), nullable=False),
+)

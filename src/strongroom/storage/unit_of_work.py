@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from strongroom.storage import schema
+from strongroom.storage.at_rest_repository import AtRestRepository
 from strongroom.storage.change_feed import ChangeFeed, announce, supports_notifications
 from strongroom.storage.iam_repository import IamRepository
 from strongroom.storage.idempotency_repository import IdempotencyRepository
@@ -74,6 +75,7 @@ class Transaction:
         self.iam = IamRepository(conn, self.touched)
         self.secrets = SecretRepository(conn, self.touched)
         self.leases = LeaseRepository(conn)
+        self.at_rest = AtRestRepository(conn, self.touched)
 
 
 class Database:
