@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -160,12 +161,20 @@ def _pykmip_server() -> str:
 
 class KmipTestServer:
     """A ``pykmip-server`` with throwaway certificates in ``directory`` (see the module
-    docstring). Use as a context manager, or call :meth:`start` and :meth:`stop`."""
+    docstring). Use as a context manager, or call :meth:`start` and :meth:`stop`.
+
+    ``server_hosts`` are the names in the server's certificate; it listens on 127.0.0.1."""
 
     __test__ = False
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        port: int | None = None,
+        server_hosts: tuple[str, ...] = ("localhost", "127.0.0.1"),
+    ) -> None:
         self.directory = Path(directory)
+        self.server_hosts = server_hosts
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.ca = TestCa(f"KMIP test CA {self.directory.name}")
@@ -264,7 +273,9 @@ class KmipTestServer:
             )
         )
         (self.directory / "server.key").chmod(0o600)
-        (self.directory / "server.pem").write_text(_pem(self.ca.issue_server(key)), "ascii")
+        (self.directory / "server.pem").write_text(
+            _pem(self.ca.issue_server(key, self.server_hosts)), "ascii"
+        )
         (self.directory / "ca.pem").write_text(self.ca_pem, "ascii")
         policies = self.directory / "policies"
         policies.mkdir(exist_ok=True)
@@ -297,3 +308,7 @@ class KmipTestServer:
                 time.sleep(0.05)
         self.kill()
         raise TimeoutError(f"pykmip-server did not accept within {timeout} s:\n{self.log()}")
+
+
+KmipServerFactory = Callable[..., KmipTestServer]
+"""The type of the ``kmip_server_factory`` fixture: keyword arguments of KmipTestServer."""

@@ -41,7 +41,7 @@ _CLIENT_REFUSED = {
     "TLSV1_ALERT_UNKNOWN_CA": "it is not signed by a CA the server trusts",
     "SSLV3_ALERT_BAD_CERTIFICATE": "the server found it bad",
     "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "the server could not verify it",
-    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE": "the server does not support it",
+    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE": "it is not for client authentication (its key usage)",
     "SSLV3_ALERT_CERTIFICATE_EXPIRED": "it has expired",
     "SSLV3_ALERT_CERTIFICATE_REVOKED": "it is revoked",
     "TLSV1_ALERT_ACCESS_DENIED": "the server denied access",
