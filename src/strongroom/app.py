@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import uuid
 from dataclasses import asdict
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from starlette.routing import BaseRoute
 from strongroom.api.oci.app import build_app
 from strongroom.api.oci.endpoint import Api
 from strongroom.barrier.barrier import Barrier
+from strongroom.barrier.kmip_client import PyKmipConnector
+from strongroom.barrier.kmip_identity import FileClientIdentity
 from strongroom.barrier.master_key import InternalMasterKey
 from strongroom.config import STATE_FILE, ConfigError, Settings, read_state
 from strongroom.crypto.providers.base import KeyMaterialProvider
@@ -21,6 +25,7 @@ from strongroom.crypto.providers.software import SoftwareProvider
 from strongroom.crypto.request_signing import new_api_key_pair
 from strongroom.domain.clock import Clock, SystemClock
 from strongroom.domain.key import ProtectionMode
+from strongroom.services.at_rest.unseal import adopt_internal_master_key, try_unseal
 from strongroom.services.audit.log import AuditLog
 from strongroom.services.caches import CacheRefresher
 from strongroom.services.ekm_port import EkmSettings
@@ -36,21 +41,24 @@ from strongroom.storage.unit_of_work import Database
 OCI_API_KEY_LABEL = "OCI_API_KEY"
 
 
-def _open_storage(settings: Settings, master: InternalMasterKey) -> tuple[Database, Barrier]:
-    """Connect the database of ``settings``, migrate it, and unseal the barrier with ``master``."""
+log = logging.getLogger("strongroom")
+
+
+def _open_storage(settings: Settings) -> tuple[Database, Barrier]:
+    """Connect the database of ``settings`` and migrate it; the barrier starts sealed."""
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
-    db = Database(engine)
-    barrier = Barrier()
-    barrier.unseal(master, db)
-    return db, barrier
+    return Database(engine), Barrier()
 
 
 def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
-    """Connect storage, migrate it, unseal the barrier and build the services' dependencies
-    (their cache refresher is closed by the application's shutdown)."""
+    """Connect storage, migrate it, build the services' dependencies and unseal the barrier
+    with the master key wherever it lives (their cache refresher is closed by the
+    application's shutdown). When the master key cannot be reached, the process starts
+    sealed (see services.at_rest.keeper, which keeps trying)."""
     state = read_state(settings.data_dir)
-    db, barrier = _open_storage(settings, InternalMasterKey.load(settings.data_dir))
+    db, barrier = _open_storage(settings)
+    identity = FileClientIdentity(settings.data_dir)
     providers: dict[ProtectionMode, KeyMaterialProvider] = {
         ProtectionMode.SOFTWARE: SoftwareProvider(barrier),
     }
@@ -67,7 +75,12 @@ def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
         ekm=ExternalKeyManagers(client_cert=_ekm_client_cert(settings)),
         ekm_settings=_ekm_settings(settings),
         refresher=refresher,
+        kmip=PyKmipConnector(identity.key_file),
+        kmip_identity=identity,
+        data_dir=settings.data_dir,
     )
+    if not try_unseal(deps):
+        log.warning("Starting sealed: %s", barrier.sealed_reason)
     ensure_tenancy(deps, AdminIdentity(**state["admin"]))
     bind_stored_policies(deps)  # policies stored before names were bound; logs unresolved ones
     return deps
@@ -104,10 +117,11 @@ def initialize(data_dir: Path, region: str, database_url: str | None = None) -> 
     if data_dir.exists() and any(data_dir.iterdir()):
         raise ConfigError(f"{data_dir} already exists and is not empty; refusing to initialize it")
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    master = InternalMasterKey.create(data_dir, key_id=f"internal-{os.urandom(8).hex()}")
+    master = InternalMasterKey.create(data_dir, key_id=str(uuid.uuid4()))
     private_pem, public_pem = new_api_key_pair()
     settings = Settings(data_dir=data_dir, database_url=database_url)
-    db, barrier = _open_storage(settings, master)
+    db, barrier = _open_storage(settings)
+    barrier.unseal(master, db)
     deps = Deps(
         db=db,
         barrier=barrier,
@@ -115,7 +129,9 @@ def initialize(data_dir: Path, region: str, database_url: str | None = None) -> 
         providers={},
         region=region,
         public_url=settings.advertised_url,
+        data_dir=data_dir,
     )
+    adopt_internal_master_key(deps, master.key_id)
     admin = new_admin_identity(deps, "strongroom", "admin", public_pem)
     ensure_tenancy(deps, admin)
     state = {"region": region, "admin": asdict(admin)}

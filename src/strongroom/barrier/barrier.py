@@ -8,9 +8,13 @@ from typing import Protocol
 from strongroom.barrier.keyring import Keyring
 from strongroom.barrier.master_key import MasterKeyProvider
 from strongroom.crypto import aead
+from strongroom.domain.at_rest import Sealed
 from strongroom.domain.errors import DecryptionFailed, StorageIntegrityError
 
 __all__ = ["Barrier", "KeyringStore", "SealedBarrier"]
+
+# The barrier's sealed error is the domain's: a call meeting it answers 503 at every edge.
+SealedBarrier = Sealed
 
 
 class KeyringStore(Protocol):
@@ -25,26 +29,47 @@ class KeyringStore(Protocol):
         ...
 
 
-class SealedBarrier(Exception):
-    """The barrier has no keyring loaded (not yet unsealed)."""
-
-
 class Barrier:
     """Seal/open values bound to a row identity. Layout: u32 term | nonce | ciphertext | tag."""
 
     def __init__(self) -> None:
         self._keyring: Keyring | None = None
+        self._master_key_id: str | None = None
+        self.sealed_reason: str | None = "not unsealed yet"
 
     @property
     def keyring(self) -> Keyring:
         if self._keyring is None:
-            raise SealedBarrier("the barrier is sealed")
+            raise Sealed(f"Strongroom is sealed: {self.sealed_reason}")
         return self._keyring
+
+    @property
+    def sealed(self) -> bool:
+        """Whether no keyring is loaded (values can be neither sealed nor opened)."""
+        return self._keyring is None
+
+    @property
+    def master_key_id(self) -> str | None:
+        """The id of the master key the loaded keyring was unwrapped with."""
+        return self._master_key_id
+
+    def load(self, master: MasterKeyProvider, wrapped: bytes) -> None:
+        """Unwrap ``wrapped`` with ``master`` and use it (unsealed from now on); on failure
+        the barrier keeps what it had."""
+        keyring = Keyring.deserialize(master.unwrap(wrapped))
+        self._keyring, self._master_key_id = keyring, master.key_id
+        self.sealed_reason = None
+
+    def mark_sealed(self, reason: str) -> None:
+        """Say why the barrier is (still) sealed; a loaded keyring stays in use."""
+        if self._keyring is None:
+            self.sealed_reason = reason
 
     def initialize(self, master: MasterKeyProvider, store: KeyringStore) -> None:
         """Create, wrap and store a brand-new keyring (first start only)."""
         self._keyring = Keyring.new()
         store.save_keyring(master.wrap(self._keyring.serialize()), master.key_id)
+        self._master_key_id, self.sealed_reason = master.key_id, None
 
     def unseal(self, master: MasterKeyProvider, store: KeyringStore) -> None:
         """Load the keyring, initializing it when the store has none."""
@@ -52,8 +77,7 @@ class Barrier:
         if stored is None:
             self.initialize(master, store)
             return
-        wrapped, _ = stored
-        self._keyring = Keyring.deserialize(master.unwrap(wrapped))
+        self.load(master, stored[0])
 
     def seal(self, plaintext: bytes, identity: str) -> bytes:
         """Encrypt ``plaintext`` for the row named ``identity``."""

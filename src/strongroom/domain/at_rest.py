@@ -16,6 +16,7 @@ from enum import StrEnum
 from strongroom.domain.errors import Conflict, IncorrectState, ServiceUnavailable
 
 __all__ = [
+    "REKEY_RESULT_TYPE",
     "AsyncResult",
     "KeyProvider",
     "KeyServer",
@@ -29,6 +30,7 @@ __all__ = [
     "master_key_uuid",
 ]
 
+REKEY_RESULT_TYPE = "RekeyMasterKey"  # the async result type of a master key rekey
 _LEGACY_NAMESPACE = uuid.UUID("6f1c9a52-3d0e-4a59-9c8a-5b7f3e2d1a40")
 
 

@@ -135,6 +135,9 @@ class Deps:
     kmip_identity: ClientIdentity | None = None
     # Where the internal master key file lives (None: internal rekeys are refused).
     data_dir: Path | None = None
+    # What the at-rest keeper last saw of the master key's key server while unsealed
+    # (shown by /healthz; see services.at_rest.keeper).
+    master_key_health: dict[str, object] = field(default_factory=dict)
     # The hot-path caches, made in __post_init__ with the refresher; they are reloaded after
     # 1 second, ahead of their expiry (see TTLCache).
     # API key verifiers by signature keyId (see services.identity.authn).

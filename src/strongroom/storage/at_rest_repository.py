@@ -20,7 +20,7 @@ from strongroom.domain.at_rest import (
 )
 from strongroom.storage import schema
 
-__all__ = ["AtRestRepository", "KEYRING_TABLE"]
+__all__ = ["KEYRING_TABLE", "AtRestRepository"]
 
 P = schema.kmip_key_providers
 S = schema.kmip_key_servers
@@ -43,8 +43,7 @@ class AtRestRepository:
     def add_provider(self, name: str, now: datetime) -> KeyProvider:
         """Store a new provider; its id is assigned here."""
         result = self._conn.execute(insert(P).values(name=name, time_created=now))
-        (provider_id,) = result.inserted_primary_key or (None,)
-        return KeyProvider(int(provider_id), name, now)
+        return KeyProvider(_new_id(result.inserted_primary_key), name, now)
 
     def provider(self, provider_id: int) -> KeyProvider | None:
         """The provider ``provider_id``, if any."""
@@ -64,8 +63,7 @@ class AtRestRepository:
         """Store a new key server (``server.id`` is ignored and assigned here)."""
         values = _server_values(server)
         result = self._conn.execute(insert(S).values(values))
-        (server_id,) = result.inserted_primary_key or (None,)
-        return _replace_id(server, int(server_id))
+        return replace(server, id=_new_id(result.inserted_primary_key))
 
     def server(self, server_id: int) -> KeyServer | None:
         """The key server ``server_id``, if any."""
@@ -148,8 +146,7 @@ class AtRestRepository:
             "time_created": now,
             "time_updated": now,
         }
-        (handle,) = self._conn.execute(insert(A).values(values)).inserted_primary_key or (None,)
-        return int(handle)
+        return _new_id(self._conn.execute(insert(A).values(values)).inserted_primary_key)
 
     def async_result(self, handle: int) -> AsyncResult | None:
         """The async result ``handle``, if kept."""
@@ -219,8 +216,9 @@ def _server(row: Row[Any]) -> KeyServer:
     )
 
 
-def _replace_id(server: KeyServer, server_id: int) -> KeyServer:
-    return replace(server, id=server_id)
+def _new_id(key: Any) -> int:
+    """The integer id an INSERT assigned."""
+    return int(key[0])
 
 
 def _master_key(row: Row[Any]) -> MasterKeyRecord:

@@ -28,10 +28,13 @@ from strongroom.api.oci.identity.oauth import oauth_routes
 from strongroom.api.oci.kms import routes as kms
 from strongroom.api.oci.secrets import routes as secrets
 from strongroom.api.oci.wrong_endpoint import PathHints
+from strongroom.services.at_rest.keeper import keep_unsealed
+from strongroom.services.at_rest.presence import keep_present
 from strongroom.services.external import health as ekm_health
 from strongroom.services.leases import Lease, process_holder, run_under_lease, stored_leases
 from strongroom.services.ports import Deps
 from strongroom.services.secrets.rotation import run_scheduled_work
+from strongroom.storage.at_rest_repository import KEYRING_TABLE
 
 __all__ = [
     "EKM_HEALTH_LEASE",
@@ -62,12 +65,19 @@ _HINTS = PathHints(ROUTES)
 def _healthz(deps: Deps) -> Callable[[Request], Any]:
     async def healthz(request: Request) -> Response:
         """200 ``{"status": "ok"}`` with the stored leases (``"unavailable"`` when storage
-        does not answer: the process itself is up)."""
+        does not answer: the process itself is up) and the master key's key server as last
+        seen; 503 ``{"sealed": true, "reason": ...}`` while sealed."""
+        if deps.barrier.sealed:
+            body = {"status": "sealed", "sealed": True, "reason": deps.barrier.sealed_reason}
+            return JSONResponse(body, status_code=503)
         try:
             leases: object = await anyio.to_thread.run_sync(_lease_detail, deps)
         except Exception:
             leases = "unavailable"
-        return JSONResponse({"status": "ok", "leases": leases})
+        body = {"status": "ok", "sealed": False, "leases": leases}
+        if deps.master_key_health:
+            body["masterKey"] = dict(deps.master_key_health)
+        return JSONResponse(body)
 
     return healthz
 
@@ -128,11 +138,26 @@ def build_app(
         + (extra_routes or [])
     )
     lifespan = _lifespan(api, scheduler_interval)
-    app = OciApp(hot, routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    app = OciApp(
+        hot,
+        _sealed_reason(api.deps),
+        routes=routes,
+        exception_handlers=handlers,
+        lifespan=lifespan,
+    )
     # A trailing slash is a 404 that names the right path, not a redirect (a signed request
     # cannot follow one: the signature covers the path it was sent to).
     app.router.redirect_slashes = False
     return app
+
+
+def _sealed_reason(deps: Deps) -> Callable[[], str | None]:
+    barrier = deps.barrier
+
+    def reason() -> str | None:
+        return barrier.sealed_reason if barrier.sealed else None
+
+    return reason
 
 
 def _lifespan(
@@ -143,6 +168,7 @@ def _lifespan(
         # On PostgreSQL, other processes' writes drop this process's caches at once.
         api.deps.db.listen_for_changes()
         stop = threading.Event()
+        _start_at_rest_keeper(api.deps, stop)
         worker = None
         if scheduler_interval is not None:
             worker = threading.Thread(
@@ -175,6 +201,22 @@ def _lifespan(
         api.deps.db.stop_listening()
 
     return lifespan
+
+
+def _start_at_rest_keeper(deps: Deps, stop: threading.Event) -> None:
+    """This process's presence lease, and the keeper that unseals it, reloads the keyring
+    another process rewrapped (woken by the change feed), and finishes interrupted rekeys."""
+    wake = threading.Event()
+
+    def keyring_changed(tables: frozenset[str]) -> None:
+        if KEYRING_TABLE in tables:
+            wake.set()
+
+    deps.db.add_change_listener(keyring_changed)
+    keep_present(deps, stop)
+    threading.Thread(
+        target=keep_unsealed, args=(deps, stop, wake), name="strongroom-at-rest", daemon=True
+    ).start()
 
 
 async def _ekm_health_lease(deps: Deps, done: threading.Event) -> Lease | None:

@@ -12,10 +12,12 @@ same either way (405 for another method, for instance).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.convertors import StringConvertor
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -53,15 +55,28 @@ class HotRoutes:
 class OciApp(Starlette):
     """Starlette, with :class:`HotRoutes` tried first for HTTP requests."""
 
-    def __init__(self, hot: HotRoutes, **kwargs: Any) -> None:
+    def __init__(
+        self, hot: HotRoutes, sealed_reason: Callable[[], str | None], **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._hot = hot
+        self._sealed_reason = sealed_reason
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            reason = self._sealed_reason()
+            if reason is not None and scope["path"] != "/healthz":
+                await _sealed(reason)(scope, receive, send)
+                return
             app = self._hot.find(scope)
             if app is not None:
                 scope["app"] = self
                 await app(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+
+def _sealed(reason: str) -> Response:
+    """Every data API's answer while sealed: 503 in OCI's error shape."""
+    body = {"code": "ServiceUnavailable", "message": f"Strongroom is sealed: {reason}"}
+    return JSONResponse(body, status_code=503, headers={"retry-after": "1"})

@@ -1,0 +1,74 @@
+"""The at-rest keeper: one thread per process that keeps the barrier unsealed and current.
+
+While sealed it tries to unseal every second (a KMIP server that comes back unseals the
+process by itself). Once unsealed it reloads the keyring when another process rewrapped it
+(at once when told by the change feed, else within a few seconds), watches the master key's
+key server (a lost server does not seal a running process; it shows in /healthz and the
+log), and finishes rekeys and decommissions a crash interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from strongroom.domain.at_rest import ManagementType
+from strongroom.domain.errors import StrongroomError
+from strongroom.services.at_rest.master_keys import active_master_key, server_of_key
+from strongroom.services.at_rest.recovery import finish_decommissions, resume_interrupted
+from strongroom.services.at_rest.unseal import stored_master_key_id, try_unseal
+from strongroom.services.ports import Deps
+
+__all__ = ["SEALED_RETRY_SECONDS", "WATCH_SECONDS", "keep_unsealed"]
+
+SEALED_RETRY_SECONDS = 1.0
+WATCH_SECONDS = 2.0
+PROBE_EVERY = 5  # watch rounds between checks of the master key's key server
+log = logging.getLogger("strongroom.at_rest")
+
+
+def keep_unsealed(deps: Deps, stop: threading.Event, wake: threading.Event) -> None:
+    """Run until ``stop``; ``wake`` cuts a wait short (set when the keyring changed)."""
+    rounds = 0
+    while not stop.is_set():
+        try:
+            _round(deps, rounds)
+        except Exception:
+            log.exception("at-rest keeper round failed; trying again")
+        rounds += 1
+        wake.wait(SEALED_RETRY_SECONDS if deps.barrier.sealed else WATCH_SECONDS)
+        wake.clear()
+
+
+def _round(deps: Deps, rounds: int) -> None:
+    if deps.barrier.sealed:
+        if not try_unseal(deps):
+            return
+    elif stored_master_key_id(deps) != deps.barrier.master_key_id:
+        log.info("The keyring was rewrapped; reloading it")
+        try_unseal(deps)  # on failure the loaded keyring stays in use
+    resume_interrupted(deps)
+    if rounds % PROBE_EVERY == 0:
+        _probe_master_key_server(deps)
+        finish_decommissions(deps)
+
+
+def _probe_master_key_server(deps: Deps) -> None:
+    """Record whether the external master key's server answers (for /healthz)."""
+    with deps.db.transaction(read_only=True) as tx:
+        record = active_master_key(tx)
+    if record is None or record.management_type is ManagementType.INTERNAL or deps.kmip is None:
+        deps.master_key_health.clear()
+        return
+    health: dict[str, object] = {"keyProviderID": record.provider_id}
+    try:
+        with deps.kmip.session(server_of_key(deps, record)) as session:
+            session.probe()
+        health["keyServer"] = "reachable"
+    except StrongroomError as error:
+        health["keyServer"] = "unreachable"
+        health["reason"] = error.message
+        if deps.master_key_health.get("keyServer") != "unreachable":
+            log.warning("The master key's KMIP server is unreachable: %s", error.message)
+    deps.master_key_health.clear()
+    deps.master_key_health.update(health)
