@@ -31,9 +31,7 @@ def upgrade() -> None:
         sa.Column("port", sa.Integer, nullable=False),
         sa.Column("ca_certificate", sa.Text, nullable=False),
         sa.Column("client_certificate", sa.Text, nullable=False),
-        sa.Column(
-            "provider_id", sa.Integer, sa.ForeignKey("kmip_key_providers.id"), nullable=True
-        ),
+        sa.Column("provider_id", sa.Integer, sa.ForeignKey("kmip_key_providers.id"), nullable=True),
         sa.Column("time_created", UTCDateTime(), nullable=False),
     )
     op.create_table(
