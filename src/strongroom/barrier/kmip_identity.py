@@ -16,6 +16,7 @@ import re
 import secrets
 import stat
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 
 from cryptography import x509
@@ -109,23 +110,14 @@ class FileClientIdentity:
     def create_key_pair(self, subject: dict[str, str]) -> None:
         """Make a new RSA 2048 key pair for ``subject`` (Element's field names), replacing the
         previous one; raises InvalidParameter for a bad subject (nothing is written then)."""
-        tidy = normalize_subject(subject)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        self._ensure_dir()
-        self._replace(self._dir / self.SUBJECT_FILENAME, json.dumps(tidy, sort_keys=True).encode())
-        self._replace(self.key_file, pem)
+        self._make(normalize_subject(subject), replace=True)
 
     def certificate_sign_request(self) -> str:
         """A PEM PKCS#10 request (SHA-256) for the current key pair and its subject; a key
         pair for the default subject (commonName ``strongroom``) is made first when none
         exists."""
         if not self.key_file.exists():
-            self.create_key_pair({})
+            self._make(normalize_subject({}), replace=False)
         key = self.load_private_key()
         csr = (
             x509.CertificateSigningRequestBuilder()
@@ -152,13 +144,27 @@ class FileClientIdentity:
             raise ValueError(f"{self.key_file} does not hold an RSA private key")
         return key
 
+    def _make(self, subject: dict[str, str], replace: bool) -> None:
+        """Write a new key pair for ``subject``; unless ``replace``, keep a key file another
+        process made meanwhile (two first CSRs at once agree on one key)."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        self._ensure_dir()
+        self._write(self._dir / self.SUBJECT_FILENAME, json.dumps(subject).encode(), True)
+        self._write(self.key_file, pem, replace)
+
     def _ensure_dir(self) -> None:
         self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if stat.S_IMODE(self._dir.stat().st_mode) & (stat.S_IRWXG | stat.S_IRWXO):
             self._dir.chmod(0o700)
 
-    def _replace(self, path: Path, content: bytes) -> None:
-        """Write ``content`` to a fresh 0600 file beside ``path`` and rename it over ``path``."""
+    def _write(self, path: Path, content: bytes, replace: bool) -> None:
+        """Write ``content`` to a fresh 0600 file beside ``path`` and rename it over ``path``
+        (or, unless ``replace``, link it there when ``path`` does not exist yet)."""
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -166,10 +172,13 @@ class FileClientIdentity:
                 handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(temporary, path)
-        except BaseException:
+            if replace:
+                os.replace(temporary, path)
+            else:
+                with suppress(FileExistsError):
+                    os.link(temporary, path)
+        finally:
             temporary.unlink(missing_ok=True)
-            raise
         _fsync_dir(path.parent)
 
 
