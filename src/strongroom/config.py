@@ -35,6 +35,8 @@ class Settings:
     ekm_client_key: Path | None = None
     ekm_timeout: float = 0.25  # seconds per EKM call
     ekm_health_interval: float = 30.0  # seconds between background EKM health checks
+    # The Element JSON-RPC API's own HTTPS listener (None: not served).
+    element_port: int | None = None
 
     @property
     def effective_database_url(self) -> str:
@@ -66,6 +68,16 @@ class Settings:
             )
         if not 0 < self.port < 65536:
             raise ConfigError("--port must be between 1 and 65535")
+        if self.element_port is not None:
+            if not 0 < self.element_port < 65536:
+                raise ConfigError("--element-port must be between 1 and 65535")
+            if self.element_port == self.port:
+                raise ConfigError("--element-port must differ from --port")
+            if self.element_port == 442:
+                raise ConfigError(
+                    "--element-port must not be 442: Element clients treat that port as a "
+                    "node and refuse the encryption-at-rest methods on it"
+                )
         if (self.ekm_client_cert is None) != (self.ekm_client_key is None):
             raise ConfigError("--ekm-client-cert and --ekm-client-key must be given together")
         if not 0.01 <= self.ekm_timeout <= 60:

@@ -15,6 +15,7 @@ from types import ModuleType
 
 import pytest
 
+import strongroom.api.element
 import strongroom.api.oci
 import strongroom.barrier
 import strongroom.crypto
@@ -30,6 +31,7 @@ PACKAGES: dict[ModuleType, bool] = {
     strongroom.barrier: False,
     strongroom.services: True,
     strongroom.api.oci: True,
+    strongroom.api.element: True,
 }
 
 

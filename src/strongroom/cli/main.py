@@ -79,14 +79,17 @@ def init(
 ) -> None:
     """Create a data directory: storage, master key, tenancy, administrator and OCI config."""
     from strongroom.app import initialize
+    from strongroom.cli.element_serve import init_element_material
 
     try:
         admin = initialize(data_dir, region, database_url)
     except ConfigError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
+    material = init_element_material(data_dir)
     console.print(f"Initialized {data_dir} (tenancy {admin.tenancy_id}, user {admin.user_name})")
     console.print(f"OCI config written to {data_dir / 'oci' / 'config'}")
+    console.print(f"Element API credentials written to {material.credentials}")
 
 
 @app.command()
@@ -123,6 +126,10 @@ def serve(
     ekm_health_interval: Annotated[
         float, typer.Option(help="Seconds between EKM health checks of EXTERNAL vaults")
     ] = 30.0,
+    element_port: Annotated[
+        int | None,
+        typer.Option(help="Serve the Element JSON-RPC API (HTTPS) on this port too"),
+    ] = None,
 ) -> None:
     """Serve every OCI-compatible API on one listener."""
     settings = Settings(
@@ -138,29 +145,34 @@ def serve(
         ekm_client_key=ekm_client_key,
         ekm_timeout=ekm_timeout,
         ekm_health_interval=ekm_health_interval,
+        element_port=element_port,
     )
     try:
-        asgi = _prepare(settings, init_missing, region)
+        asgi, deps = _prepare(settings, init_missing, region)
     except ConfigError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
-    _run(asgi, settings, log_level, log_format)
+    _run(asgi, settings, log_level, log_format, deps)
 
 
-def _prepare(settings: Settings, init_missing: bool, region: str) -> Any:
-    """Check ``settings`` and the port, initialize the data directory if asked, build the app."""
+def _prepare(settings: Settings, init_missing: bool, region: str) -> tuple[Any, Any]:
+    """Check ``settings`` and the ports, initialize the data directory if asked (with its
+    Element material), build the app and its dependencies."""
     from strongroom.app import create_app, initialize
+    from strongroom.cli.element_serve import init_element_material
 
     data_dir = settings.data_dir
     settings.validate()
     if not init_missing:
         read_state(data_dir)  # a missing data directory is named before a taken port
     _check_port_free(settings.host, settings.port)
+    if settings.element_port is not None:
+        _check_port_free(settings.host, settings.element_port)
     if init_missing and not (data_dir / "strongroom.json").exists():
         initialize(data_dir, region, settings.database_url)
+        init_element_material(data_dir, settings.host)
         console.print(f"Initialized a new data directory at {data_dir}")
-    asgi, _ = create_app(settings)
-    return asgi
+    return create_app(settings)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -177,15 +189,25 @@ def _check_port_free(host: str, port: int) -> None:
         raise ConfigError(f"cannot listen on {where}: {error.strerror or error}") from None
 
 
-def _run(asgi: Any, settings: Settings, log_level: str, log_format: LogFormat) -> None:
-    """Serve ``asgi`` as ``settings`` say until stopped (uvicorn, uvloop, one write per answer)."""
-    import uvicorn
-
-    from strongroom.http_protocol import OneWriteProtocol, raise_descriptor_limit
+def _run(
+    asgi: Any, settings: Settings, log_level: str, log_format: LogFormat, deps: Any = None
+) -> None:
+    """Serve ``asgi`` as ``settings`` say until stopped (uvicorn, uvloop, one write per answer),
+    and the Element API on its own listener with ``--element-port``."""
+    from strongroom.cli.element_serve import ElementListener, init_element_material, start_element
+    from strongroom.http_protocol import raise_descriptor_limit
     from strongroom.log_format import configure_logging
 
     configure_logging(log_level, log_format.value)
     raise_descriptor_limit()  # the connection cap stays below it (see OneWriteProtocol)
+    element: ElementListener | None = None
+    if settings.element_port is not None:
+        material = init_element_material(settings.data_dir, settings.host)
+        try:
+            element = start_element(settings, deps, material, log_level)
+        except ConfigError as error:
+            console.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(2) from None
     if log_format is LogFormat.JSON:
         _log_connect_help(settings)
     else:
@@ -195,6 +217,19 @@ def _run(asgi: Any, settings: Settings, log_level: str, log_format: LogFormat) -
     # in flight).
     gc.collect()
     gc.freeze()
+    try:
+        _serve_main(asgi, settings, log_level)
+    finally:
+        if element is not None:
+            element.stop()
+
+
+def _serve_main(asgi: Any, settings: Settings, log_level: str) -> None:
+    """The main listener (every OCI-compatible API), in this thread until stopped."""
+    import uvicorn
+
+    from strongroom.http_protocol import OneWriteProtocol
+
     uvicorn.run(
         asgi,
         host=settings.host,
@@ -223,6 +258,14 @@ def _print_connect_help(settings: Settings) -> None:
     console.print("Connect the oci Python SDK:")
     console.print(f"  config = oci.config.from_file('{config}')")
     console.print(f"  vaults = oci.key_management.KmsVaultClient(config, service_endpoint='{url}')")
+    if settings.element_port is not None:
+        from strongroom.cli.element_serve import element_url
+
+        element = settings.data_dir / "element"
+        console.print(f"Element JSON-RPC API (encryption at rest) at {element_url(settings)}")
+        console.print(
+            f"  credentials in {element / 'credentials'}, CA certificate {element / 'ca.pem'}"
+        )
 
 
 def _log_connect_help(settings: Settings) -> None:
@@ -237,6 +280,11 @@ def _log_connect_help(settings: Settings) -> None:
         "oci_config": str((settings.data_dir / "oci" / "config").resolve()),
         "tenancy": state["admin"]["tenancy_id"],
     }
+    if settings.element_port is not None:
+        from strongroom.cli.element_serve import element_url
+
+        fields["element_url"] = element_url(settings)
+        fields["element_credentials"] = str(settings.data_dir / "element" / "credentials")
     logging.getLogger("strongroom").info(f"Strongroom serving at {url}", extra={"fields": fields})
 
 
