@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import logging
 
-from strongroom.api.element import encryption, kmip_providers, kmip_servers, versions
+from strongroom.api.element import (
+    encryption,
+    kmip_providers,
+    kmip_servers,
+    software_encryption,
+    versions,
+)
 from strongroom.api.element.errors import ElementError, error_object
 from strongroom.api.element.method import ElementMethod
 from strongroom.api.element.params import parse_params
@@ -26,6 +32,7 @@ METHODS: dict[str, ElementMethod] = {
         *kmip_servers.METHODS,
         *kmip_providers.METHODS,
         *encryption.METHODS,
+        *software_encryption.METHODS,
     )
 }
 
