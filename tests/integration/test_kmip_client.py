@@ -4,7 +4,10 @@ revoke and destroy), and every way a connection fails, named by its stage."""
 from __future__ import annotations
 
 import socket
+import ssl
+import threading
 import time
+from contextlib import suppress
 from dataclasses import replace
 from typing import Any
 
@@ -132,6 +135,37 @@ def test_a_server_that_never_answers_the_handshake_times_out(
     assert time.monotonic() - started < 3
     assert failure.stage == "tls"
     assert "timed out" in failure.message
+
+
+def test_an_operation_the_server_never_answers_times_out(
+    kmip_server: KmipTestServer, kmip_identity: FileClientIdentity, kmip_key_server: KeyServer
+) -> None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(
+        kmip_server.directory / "server.pem", kmip_server.directory / "server.key"
+    )
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        mute = threading.Thread(target=_handshake_then_nothing, args=(listener, context))
+        mute.start()
+        record = replace(kmip_key_server, port=listener.getsockname()[1])
+        connector = PyKmipConnector(kmip_identity.key_file, timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(KmipFailure) as caught, connector.session(record) as session:
+            session.probe()
+        assert time.monotonic() - started < 3
+        mute.join()
+    assert caught.value.stage == "tcp"
+    assert "Query: no answer in time" in caught.value.message
+
+
+def _handshake_then_nothing(listener: socket.socket, context: ssl.SSLContext) -> None:
+    """Complete one TLS handshake, then read until the client hangs up, answering nothing."""
+    connection, _ = listener.accept()
+    with suppress(OSError), context.wrap_socket(connection, server_side=True) as tls:
+        while tls.recv(4096):
+            pass
 
 
 def test_a_server_certificate_from_another_ca_is_a_tls_failure(
