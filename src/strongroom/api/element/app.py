@@ -101,9 +101,9 @@ class ElementEndpoint:
         started: float,
     ) -> None:
         client = scope.get("client")
-        record_request(
-            self.deps, note, operation, status, request_id, client[0] if client else None, None
-        )
+        source = client[0] if client else None
+        tenancy = self.principal.tenancy_id
+        record_request(self.deps, note, operation, status, request_id, source, None, tenancy)
         ms = (time.perf_counter() - started) * 1000
         principal = note.principal.user_id if note.principal is not None else "-"
         fields: dict[str, object] = {

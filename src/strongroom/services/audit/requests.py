@@ -25,12 +25,14 @@ def record_request(
     request_id: str,
     source: str | None,
     claimed_key_id: str | None,
+    claimed_tenancy_id: str | None = None,
 ) -> None:
     """Queue the audit event of one request.
 
     An unauthenticated request is attributed to the tenancy and user its signature claimed,
     so failed attempts show up in that tenancy's audit trail, with the reason it was refused
-    (``note.reason``; see :class:`~strongroom.services.identity.authn.SignatureRefused`).
+    (``note.reason``; see :class:`~strongroom.services.identity.authn.SignatureRefused`); a
+    transport with one tenancy (Element) names it as ``claimed_tenancy_id``.
     """
     if deps.audit is None:
         return
@@ -39,6 +41,8 @@ def record_request(
     principal_id = principal.user_id if principal else None
     if principal is None and claimed_key_id and (match := _KEY_ID.match(claimed_key_id)):
         tenancy_id, principal_id = match.group(1), match.group(2)
+    elif principal is None and claimed_tenancy_id:
+        tenancy_id = claimed_tenancy_id
     decision = note.decision
     if principal is None and status == 401:
         decision = "unauthenticated"
