@@ -74,7 +74,12 @@ def _healthz(deps: Deps) -> Callable[[Request], Any]:
             leases: object = await anyio.to_thread.run_sync(_lease_detail, deps)
         except Exception:
             leases = "unavailable"
-        body = {"status": "ok", "sealed": False, "leases": leases}
+        body = {
+            "status": "ok",
+            "sealed": False,
+            "masterKeyID": deps.barrier.master_key_id,
+            "leases": leases,
+        }
         if deps.master_key_health:
             body["masterKey"] = dict(deps.master_key_health)
         return JSONResponse(body)

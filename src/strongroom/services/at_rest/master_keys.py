@@ -62,8 +62,16 @@ def fetch_master_key(deps: Deps, record: MasterKeyRecord) -> MasterKey:
     if record.kmip_uid is None:
         raise KmipFailure("config", f"Master key {record.key_id} has no KMIP identifier")
     server = server_of_key(deps, record)
-    with _connector(deps).session(server) as session:
-        material = session.get_key(record.kmip_uid)
+    try:
+        with _connector(deps).session(server) as session:
+            material = session.get_key(record.kmip_uid)
+    except KmipFailure as failure:
+        raise KmipFailure(
+            failure.stage,
+            f"Cannot fetch master key {record.key_id} (KMIP object {record.kmip_uid}) from "
+            f"key server {server.id} ({server.name}) of key provider {record.provider_id}: "
+            f"{failure.message}",
+        ) from None
     return MasterKey(material, record.key_id, ManagementType.EXTERNAL.value)
 
 
