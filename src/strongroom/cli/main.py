@@ -194,6 +194,7 @@ def _run(
 ) -> None:
     """Serve ``asgi`` as ``settings`` say until stopped (uvicorn, uvloop, one write per answer),
     and the Element API on its own listener with ``--element-port``."""
+    from strongroom.cli.banner import log_connect_help, print_connect_help
     from strongroom.cli.element_serve import ElementListener, init_element_material, start_element
     from strongroom.http_protocol import raise_descriptor_limit
     from strongroom.log_format import configure_logging
@@ -209,9 +210,9 @@ def _run(
             console.print(f"[red]error:[/red] {error}")
             raise typer.Exit(2) from None
     if log_format is LogFormat.JSON:
-        _log_connect_help(settings)
+        log_connect_help(settings)
     else:
-        _print_connect_help(settings)
+        print_connect_help(console, settings)
     # What start-up built lives as long as the process: keep it out of the collector's full
     # passes, which otherwise walk it all (tens of ms under load, a stall for every request
     # in flight).
@@ -243,49 +244,6 @@ def _serve_main(asgi: Any, settings: Settings, log_level: str) -> None:
         access_log=False,
         timeout_graceful_shutdown=5,
     )
-
-
-def _print_connect_help(settings: Settings) -> None:
-    state = read_state(settings.data_dir)
-    config = (settings.data_dir / "oci" / "config").resolve()
-    url = settings.advertised_url
-    console.print(f"[bold]Strongroom[/bold] serving at {url} (region {state['region']})")
-    console.print("Connect the oci CLI:")
-    console.print(
-        f"  oci --config-file {config} --endpoint {url} kms management vault list "
-        f"--compartment-id {state['admin']['tenancy_id']}"
-    )
-    console.print("Connect the oci Python SDK:")
-    console.print(f"  config = oci.config.from_file('{config}')")
-    console.print(f"  vaults = oci.key_management.KmsVaultClient(config, service_endpoint='{url}')")
-    if settings.element_port is not None:
-        from strongroom.cli.element_serve import element_url
-
-        element = settings.data_dir / "element"
-        console.print(f"Element JSON-RPC API (encryption at rest) at {element_url(settings)}")
-        console.print(
-            f"  credentials in {element / 'credentials'}, CA certificate {element / 'ca.pem'}"
-        )
-
-
-def _log_connect_help(settings: Settings) -> None:
-    """The start-up banner as one JSON log record, so that every line of the log is JSON."""
-    import logging
-
-    state = read_state(settings.data_dir)
-    url = settings.advertised_url
-    fields = {
-        "url": url,
-        "region": state["region"],
-        "oci_config": str((settings.data_dir / "oci" / "config").resolve()),
-        "tenancy": state["admin"]["tenancy_id"],
-    }
-    if settings.element_port is not None:
-        from strongroom.cli.element_serve import element_url
-
-        fields["element_url"] = element_url(settings)
-        fields["element_credentials"] = str(settings.data_dir / "element" / "credentials")
-    logging.getLogger("strongroom").info(f"Strongroom serving at {url}", extra={"fields": fields})
 
 
 app.add_typer(admin.iam, name="iam")
