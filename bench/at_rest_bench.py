@@ -2,7 +2,8 @@
 rekeys run, and start-up unseal through KMIP, with 100,000 secrets stored, same run.
 
     python bench/at_rest_bench.py [--backend sqlite|postgresql|both] [--secrets 100000]
-                                  [--clients 32] [--seconds 10] [--quick] [--strict]
+                                  [--clients 32] [--seconds 10] [--rounds 1] [--quick]
+                                  [--strict]
 
 What it does, for each backend:
 
@@ -30,10 +31,15 @@ What it does, for each backend:
    every 20 ms), and from the answer with the asyncHandle (the request accepted) to complete.
 6. GetSecretBundle load as in bench/secret_bundle_bench.py (``--clients`` keep-alive
    connections, closed loop, requests signed by the SDK's SecretsClient, a pool over
-   ``--pool`` distinct secrets of those stored), ``--warmup`` + ``--seconds`` just before, then
-   again while another process (so the load generator's CPU is not shared with it) rekeys
-   back to back through the Element API, external -> external, alternating providers B and A.
-   Rekeys completed inside the measured window are counted. Sampled bundles are checked.
+   ``--pool`` distinct secrets of those stored: 1,024 by default, within the server's cache
+   of secret rows), ``--warmup`` + ``--seconds`` just before, then again while another
+   process (so the load generator's CPU is not shared with it) rekeys back to back through
+   the Element API, external -> external, alternating providers B and A
+   (GetAsyncResult polled every 100 ms: each poll is an Element call the server serves).
+   Rekeys completed inside the measured window are counted. ``--rounds`` repeats the pair
+   (before, while rekeying) and pools each side, against drift on a shared machine. Sampled
+   bundles are checked against the contents stored. Then, as a diagnostic, rekeys alone for
+   ``--seconds``/2: how many, and the server process's CPU per rekey.
 7. Stop the server and start it again, now with the master key external: timed from process
    start to ``/healthz`` 200 with ``"sealed": false`` (it fetched the key with a KMIP Get at
    start-up); then ``services.at_rest.unseal.unseal(deps)`` in-process, timed (median of 5,
@@ -89,7 +95,9 @@ from loadgen import (
     b64d,
     free_port,
     load,
+    merged,
     print_load_table,
+    proc_cpu_seconds,
     run,
     server,
     verdict,
@@ -126,7 +134,8 @@ TARGET_UNSEAL_SECONDS = 1.0
 CONTENT_BYTES = 48
 FILL_BATCH = 5000
 SAMPLE = 20
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.02  # GetAsyncResult polling of the timed rekey
+LOOP_POLL_SECONDS = 0.1  # and of the rekeys under load (each poll is a call the server serves)
 POSTGRES_URL = os.environ.get(
     "STRONGROOM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -390,7 +399,9 @@ class Rekey:
     busy_retries: int = 0
 
 
-def rekey(element: Element, kind: str, provider_id: int | None) -> Rekey:
+def rekey(
+    element: Element, kind: str, provider_id: int | None, poll: float = POLL_SECONDS
+) -> Rekey:
     """Rekey through the Element API and poll GetAsyncResult until complete; a refusal because
     the previous rekey is still letting go of its lease is retried (counted)."""
     params: dict[str, object] = {"keyManagementType": kind}
@@ -406,14 +417,14 @@ def rekey(element: Element, kind: str, provider_id: int | None) -> Rekey:
             if "already running" not in str(failure) or retries >= 500:
                 raise
             retries += 1
-            time.sleep(POLL_SECONDS)
+            time.sleep(poll)
     accepted = time.time()
     while True:
         result = element.call("GetAsyncResult", asyncHandle=handle["asyncHandle"], keepResult=False)
         if result["status"] == "complete":
             error = result.get("error")
             return Rekey(sent, accepted, time.time(), json.dumps(error) if error else None, retries)
-        time.sleep(POLL_SECONDS)
+        time.sleep(poll)
 
 
 def rekey_loop(
@@ -424,18 +435,68 @@ def rekey_loop(
     sent to ``out``, then None."""
     element = Element(data_dir, port)
     try:
-        element.call("GetSoftwareEncryptionAtRestInfo")  # connected, TLS session made
+        info = element.call("GetSoftwareEncryptionAtRestInfo")  # connected, TLS session made
+        current = info["masterKeyInfo"].get("keyProviderID")
+        turn = providers.index(current) + 1 if current in providers else 0
         out.send("ready")
         go.wait()
-        turn = 0
         while not stop_event.is_set():
-            out.send(rekey(element, "external", providers[turn % len(providers)]))
+            target = providers[turn % len(providers)]
+            out.send(rekey(element, "external", target, LOOP_POLL_SECONDS))
             turn += 1
     except Exception as error:
         out.send(Rekey(0.0, 0.0, 0.0, f"{type(error).__name__}: {error}"))
     finally:
         element.close()
         out.send(None)
+
+
+@contextlib.contextmanager
+def rekeys_running(instance: Instance, providers: list[int]) -> Iterator[tuple[list[Rekey], float]]:
+    """Rekeys back to back (see :func:`rekey_loop`) from another process while the block
+    runs: yields the list the rekeys are added to (when the block ends) and when they began
+    (wall clock). The process starts (imports, TLS) before the block, not inside it."""
+    spawn = multiprocessing.get_context("spawn")
+    go, stop_event = spawn.Event(), spawn.Event()
+    receiver, sender = spawn.Pipe(duplex=False)
+    looper = spawn.Process(
+        target=rekey_loop,
+        args=(instance.data_dir, instance.element_port, providers),
+        kwargs={"go": go, "stop_event": stop_event, "out": sender},
+        daemon=True,
+    )
+    looper.start()
+    sender.close()
+    made: list[Rekey] = []
+    try:
+        ready = receiver.recv()
+        if ready != "ready":
+            raise RuntimeError(f"the rekey process did not start: {ready}")
+        time.sleep(1.0)  # let its start-up's CPU settle
+        go.set()
+        yield made, time.time()
+    finally:
+        stop_event.set()
+        go.set()
+        with contextlib.suppress(EOFError):
+            while (item := receiver.recv()) is not None:
+                made.append(item)
+        looper.join(timeout=30)
+
+
+def rekey_cost(instance: Instance, pid: int, providers: list[int], seconds: float) -> str:
+    """Rekeys back to back with no other load for ``seconds``: how many, and the server
+    process's CPU per rekey (what a rekey takes from the requests it serves)."""
+    with rekeys_running(instance, providers) as (made, started):
+        cpu = proc_cpu_seconds(pid)
+        time.sleep(seconds)
+        cpu = proc_cpu_seconds(pid) - cpu
+    done = [r for r in made if started <= r.complete <= started + seconds and not r.error]
+    per = f"{cpu / len(done) * 1000:.0f} ms" if done else "n/a"
+    return (
+        f"rekeys alone: {len(done)} in {seconds:g} s ({len(done) / seconds:.1f}/s), server CPU "
+        f"{cpu / seconds:.2f} cores = {per} per rekey (Element calls and polls included)"
+    )
 
 
 # --------------------------------------------------------------------------- the run
@@ -453,6 +514,7 @@ class Figures:
     rekeys_in_window: int
     rekeys_total: int
     rekey_seconds: list[float]
+    rekey_alone: str
     startup_internal: float
     startup_external: float
     unseal_internal: list[float]
@@ -534,44 +596,30 @@ def bench_backend(args: argparse.Namespace, backend: str, workdir: Path) -> Figu
             return [bundles.get_bundle(s.id) for s in targets], [s.content for s in targets]
 
         shape = (args.clients, args.warmup, args.seconds)
-        pool, expected = presign()
-        before = run(load("bundle, before", instance.port, proc.pid, pool, expected, *shape))
-        print(f"[{backend}] GetSecretBundle before: {before.ops:,.0f} ops/s")
-
-        pool, expected = presign()
-        spawn = multiprocessing.get_context("spawn")
-        go, stop_event = spawn.Event(), spawn.Event()
-        receiver, sender = spawn.Pipe(duplex=False)
-        looper = spawn.Process(
-            target=rekey_loop,
-            args=(instance.data_dir, instance.element_port, [provider_b, provider_a]),
-            kwargs={"go": go, "stop_event": stop_event, "out": sender},
-            daemon=True,
-        )
-        looper.start()  # its start-up (imports, TLS) is over before the load starts
-        sender.close()
-        if receiver.recv() != "ready":
-            raise RuntimeError("the rekey process did not start")
-        time.sleep(1.0)  # let its start-up's CPU settle
-        go.set()
-        loaded_at = time.time()
-        during = run(
-            load("bundle, rekeys running", instance.port, proc.pid, pool, expected, *shape)
-        )
-        window = (loaded_at + args.warmup, loaded_at + args.warmup + args.seconds)
-        stop_event.set()
-        rekeys: list[Rekey] = []
-        while (item := receiver.recv()) is not None:
-            rekeys.append(item)
-        looper.join(timeout=30)
-        failed = [r.error for r in rekeys if r.error]
-        errors += [f"rekey during the load failed: {e}" for e in failed]
-        in_window = [r for r in rekeys if window[0] <= r.complete <= window[1]]
-        print(
-            f"[{backend}] GetSecretBundle while rekeying: {during.ops:,.0f} ops/s; "
-            f"{len(in_window)} rekeys completed in the {args.seconds:g} s window "
-            f"({len(rekeys)} in all, {sum(r.busy_retries for r in rekeys)} lease retries)"
-        )
+        befores, durings, rekeys, in_window = [], [], [], 0
+        for round_ in range(args.rounds):
+            pool, expected = presign()
+            before = run(load("bundle, before", instance.port, proc.pid, pool, expected, *shape))
+            pool, expected = presign()
+            with rekeys_running(instance, [provider_a, provider_b]) as (made, started):
+                name = "bundle, rekeys running"
+                during = run(load(name, instance.port, proc.pid, pool, expected, *shape))
+            window = (started + args.warmup, started + args.warmup + args.seconds)
+            counted = sum(1 for r in made if window[0] <= r.complete <= window[1])
+            print(
+                f"[{backend}] round {round_ + 1}: GetSecretBundle {before.ops:,.0f} ops/s before, "
+                f"{during.ops:,.0f} ops/s while rekeying ({during.ops / before.ops:.1%}); "
+                f"{counted} rekeys completed in the {args.seconds:g} s window ({len(made)} in "
+                f"all, {sum(r.busy_retries for r in made)} lease retries)"
+            )
+            befores.append(before)
+            durings.append(during)
+            rekeys += made
+            in_window += counted
+        before, during = merged(befores), merged(durings)
+        alone = rekey_cost(instance, proc.pid, [provider_a, provider_b], args.seconds / 2)
+        print(f"[{backend}] {alone}")
+        errors += [f"rekey during the load failed: {r.error}" for r in rekeys if r.error]
         for result in (before, during):
             if set(result.statuses) != {200}:
                 errors.append(f"{result.name}: non-200 answers {dict(result.statuses)}")
@@ -596,9 +644,10 @@ def bench_backend(args: argparse.Namespace, backend: str, workdir: Path) -> Figu
             rekey_accepted,
             before,
             during,
-            len(in_window),
+            in_window,
             len(rekeys),
             [r.complete - r.sent for r in rekeys if not r.error],
+            alone,
             startup_internal,
             startup_external,
             unseal_internal,
@@ -626,6 +675,7 @@ def report(figures: Figures) -> list[bool]:
         f"  [{f.rekeys_in_window} rekeys completed in the window, {f.rekeys_total} in all, "
         f"each {min(spans):.2f}-{max(spans):.2f} s, median {statistics.median(spans):.2f} s]"
     )
+    print(f"  (diagnostic: {f.rekey_alone})")
     unseal_ext = statistics.median(f.unseal_external)
     passed.append(unseal_ext < TARGET_UNSEAL_SECONDS)
     print(
@@ -651,7 +701,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=32, help="concurrent connections")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per phase")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
-    parser.add_argument("--pool", type=int, default=2048, help="distinct secrets in the load")
+    parser.add_argument("--pool", type=int, default=1024, help="distinct secrets read in the load")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="before/while-rekeying load pairs (pooled)"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2,000 secrets, 2 s")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
