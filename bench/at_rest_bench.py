@@ -499,6 +499,26 @@ def rekey_cost(instance: Instance, pid: int, providers: list[int], seconds: floa
     )
 
 
+@contextlib.contextmanager
+def machine_cpu() -> Iterator[list[float]]:
+    """The cores the whole machine kept busy while the block ran (from /proc/stat: every
+    process, the KMIP servers and the rekeying process included), set when it ends."""
+
+    def busy_and_total() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields) - idle, sum(fields)
+
+    found = [0.0]
+    busy, total = busy_and_total()
+    try:
+        yield found
+    finally:
+        busy_end, total_end = busy_and_total()
+        cpus = os.cpu_count() or 1
+        found[0] = cpus * (busy_end - busy) / max(1, total_end - total)
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -599,18 +619,23 @@ def bench_backend(args: argparse.Namespace, backend: str, workdir: Path) -> Figu
         befores, durings, rekeys, in_window = [], [], [], 0
         for round_ in range(args.rounds):
             pool, expected = presign()
-            before = run(load("bundle, before", instance.port, proc.pid, pool, expected, *shape))
+            with machine_cpu() as busy_before:
+                before = run(
+                    load("bundle, before", instance.port, proc.pid, pool, expected, *shape)
+                )
             pool, expected = presign()
             with rekeys_running(instance, [provider_a, provider_b]) as (made, started):
                 name = "bundle, rekeys running"
-                during = run(load(name, instance.port, proc.pid, pool, expected, *shape))
+                with machine_cpu() as busy_during:
+                    during = run(load(name, instance.port, proc.pid, pool, expected, *shape))
             window = (started + args.warmup, started + args.warmup + args.seconds)
             counted = sum(1 for r in made if window[0] <= r.complete <= window[1])
             print(
                 f"[{backend}] round {round_ + 1}: GetSecretBundle {before.ops:,.0f} ops/s before, "
                 f"{during.ops:,.0f} ops/s while rekeying ({during.ops / before.ops:.1%}); "
                 f"{counted} rekeys completed in the {args.seconds:g} s window ({len(made)} in "
-                f"all, {sum(r.busy_retries for r in made)} lease retries)"
+                f"all, {sum(r.busy_retries for r in made)} lease retries); machine CPU busy "
+                f"{busy_before[0]:.2f} / {busy_during[0]:.2f} of {os.cpu_count()} cores"
             )
             befores.append(before)
             durings.append(during)
