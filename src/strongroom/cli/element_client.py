@@ -77,7 +77,10 @@ class ElementClient:
                 self.url, json=body, auth=(self.username, self.password), verify=verify, timeout=30
             )
         except httpx.HTTPError as error:
-            raise ElementCallFailed(f"cannot reach {self.url}: {error}") from None
+            raise ElementCallFailed(
+                f"cannot reach {self.url} ({error.__class__.__name__}: {error}); is "
+                "`strongroom serve --element-port` running?"
+            ) from None
         if answer.status_code == 401:
             raise ElementCallFailed("the Element credentials were refused (401)")
         try:

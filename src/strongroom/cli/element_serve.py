@@ -14,6 +14,7 @@ from strongroom.api.element.app import build_element_app
 from strongroom.api.element.auth import load_credentials
 from strongroom.api.element.material import ElementMaterial, ensure_element_material
 from strongroom.api.element.versions import CURRENT_VERSION
+from strongroom.cli.element_client import ENDPOINT_FILE
 from strongroom.config import ConfigError, Settings, read_state
 
 __all__ = ["ElementListener", "element_url", "init_element_material", "start_element"]
@@ -87,4 +88,13 @@ def start_element(
             server.should_exit = True
             raise ConfigError(f"the Element API could not listen on port {settings.element_port}")
         time.sleep(0.02)
+    # Where `strongroom at-rest` finds this listener (see cli.element_client); it stays after
+    # the server stops (uvicorn re-raises the stopping signal), and then names no listener.
+    _write_endpoint(material.directory / ENDPOINT_FILE, element_url(settings))
     return ElementListener(server, thread)
+
+
+def _write_endpoint(path: Path, url: str) -> None:
+    scratch = path.with_suffix(".tmp")
+    scratch.write_text(url + "\n", "utf-8")
+    scratch.replace(path)

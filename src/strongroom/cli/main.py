@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from strongroom.cli import admin, ekm, leases
+from strongroom.cli import admin, at_rest, ekm, leases
 from strongroom.config import DEFAULT_PORT, DEFAULT_REGION, ConfigError, Settings, read_state
 
 # Plain help: flags are listed bare and options with the type of their value (the rich help
@@ -250,6 +250,7 @@ app.add_typer(admin.iam, name="iam")
 app.command(name="audit")(admin.audit)
 app.command(name="ekm-health")(ekm.ekm_health)
 app.command(name="leases")(leases.leases)
+app.add_typer(at_rest.at_rest, name="at-rest")
 
 
 if __name__ == "__main__":
