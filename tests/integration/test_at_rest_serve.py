@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -171,3 +172,56 @@ def test_two_processes_one_rekey_both_reload(
 def _sees_other_process(served: object) -> bool:
     leases = health(served)[1]["leases"]  # type: ignore[arg-type]
     return len([lease for lease in leases if lease["name"].startswith("process:")]) >= 2
+
+
+def test_the_apis_keep_answering_through_back_to_back_rekeys(
+    tmp_path: Path, kmip_server_factory: Factory
+) -> None:
+    kmip = kmip_server_factory()
+    data = tmp_path / "data"
+    with serve(data, tmp_path / "serve.log") as served:
+        sample = encrypt_sample(data, served.url)
+        one, two = add_provider(served, kmip, "one"), add_provider(served, kmip, "two")
+        answers: list[str] = []
+        stop = threading.Event()
+
+        def load() -> None:
+            while not stop.is_set():
+                try:
+                    ok = sample.decrypt(data, served.url) == sample.plaintext
+                    answers.append("ok" if ok else "wrong plaintext")
+                except Exception as error:
+                    answers.append(repr(error))
+
+        worker = threading.Thread(target=load)
+        worker.start()
+        try:
+            results = [_external(served, provider) for provider in (one, two, one, two)]
+            internal = served.element.call(REKEY, {"keyManagementType": "internal"})
+            results.append(wait_rekey(served, internal["asyncHandle"]))
+        finally:
+            stop.set()
+            worker.join()
+        assert all("result" in result for result in results), results
+        assert answers and set(answers) == {"ok"}, [a for a in answers if a != "ok"][:3]
+
+
+def test_a_kmip_server_lost_while_running_shows_in_healthz_and_the_log(
+    tmp_path: Path, kmip_server_factory: Factory
+) -> None:
+    kmip = kmip_server_factory()
+    data = tmp_path / "data"
+    with serve(data, tmp_path / "serve.log") as served:
+        sample = encrypt_sample(data, served.url)
+        _external(served, add_provider(served, kmip))
+        kmip.stop()
+
+        def key_server() -> object:
+            return health(served)[1].get("masterKey", {}).get("keyServer")
+
+        wait_for(lambda: key_server() == "unreachable", 25, served)
+        assert health(served)[0] == 200  # still unsealed, still serving
+        assert sample.decrypt(data, served.url) == sample.plaintext
+        assert "master key's KMIP server is unreachable" in served.log_text()
+        kmip.start()
+        wait_for(lambda: key_server() == "reachable", 25, served)

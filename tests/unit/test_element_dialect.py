@@ -156,6 +156,7 @@ def test_async_results_render_in_elements_names() -> None:
     running = async_result(_result("running"))
     assert running["status"] == "running"
     assert running["details"] == {"state": "RewrapDataEncryptionKeys"}
+    assert running["result"] == {"state": "RewrapDataEncryptionKeys"}
     assert running["createTime"] == "2026-01-02T03:04:05Z"
     outcome = {
         "key_to_decommission": {"key_id": "internal-ab", "management_type": "internal"},

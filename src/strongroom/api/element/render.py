@@ -157,6 +157,8 @@ def async_result(result: AsyncResult) -> dict[str, object]:
             body["error"] = _error(result)
         else:
             body["result"] = _outcome(result)
+    elif state is not None:
+        body["result"] = {"state": state}  # the step the rekey is at, as Element shows it
     return body
 
 
