@@ -25,7 +25,10 @@ from strongroom.domain.at_rest import (
 from strongroom.domain.errors import IncorrectState, InvalidParameter, NotFound
 from strongroom.services.at_rest import recovery, rekey_steps
 from strongroom.services.at_rest.async_results import GetAsyncResultRequest, get_async_result
-from strongroom.services.at_rest.master_key_info import software_encryption_info
+from strongroom.services.at_rest.master_key_info import (
+    GetSoftwareEncryptionAtRestInfoRequest,
+    software_encryption_info,
+)
 from strongroom.services.at_rest.presence import PRESENCE_PREFIX
 from strongroom.services.at_rest.rekey import RekeyMasterKeyRequest, rekey_master_key
 from strongroom.services.at_rest.unseal import try_unseal
@@ -96,7 +99,12 @@ def _kmip_key_gone(deps: Deps, server: KeyServer, uid: str) -> bool:
 def restore_internal(deps: Deps, admin_call: Call) -> Iterator[None]:
     """Leave the module's master key internal again (the tests share one data directory)."""
     yield
-    if software_encryption_info(deps, admin_call).management_type is EXTERNAL:
+    if (
+        software_encryption_info(
+            deps, admin_call, GetSoftwareEncryptionAtRestInfoRequest()
+        ).management_type
+        is EXTERNAL
+    ):
         _rekey(deps, admin_call, INTERNAL, None)
 
 
@@ -108,14 +116,14 @@ def test_rekey_every_direction_keeps_every_value_open(
     p1, p2 = _provider(deps, first, "first"), _provider(deps, second, "second")
     sealed = deps.barrier.seal(b"value before every rekey", "rows/1")
     assert deps.data_dir is not None
-    start = software_encryption_info(deps, admin_call)
+    start = software_encryption_info(deps, admin_call, GetSoftwareEncryptionAtRestInfoRequest())
     assert start.management_type is INTERNAL
 
     to_external = _rekey(deps, admin_call, EXTERNAL, p1)
     assert to_external.result is not None
     assert to_external.result["key_to_decommission"]["key_id"] == start.key_id  # type: ignore[index]
     assert not (deps.data_dir / InternalMasterKey.FILENAME).exists()  # the old key is gone
-    info = software_encryption_info(deps, admin_call)
+    info = software_encryption_info(deps, admin_call, GetSoftwareEncryptionAtRestInfoRequest())
     assert (info.management_type, info.provider_id) == (EXTERNAL, p1)
     with deps.db.transaction(read_only=True) as tx:
         first_key = tx.at_rest.master_key(info.key_id)
@@ -132,7 +140,12 @@ def test_rekey_every_direction_keeps_every_value_open(
     assert _kmip_key_gone(deps, server, first_key.kmip_uid)
 
     _rekey(deps, admin_call, None, None)  # keeps the kind and the provider
-    assert software_encryption_info(deps, admin_call).provider_id == p2
+    assert (
+        software_encryption_info(
+            deps, admin_call, GetSoftwareEncryptionAtRestInfoRequest()
+        ).provider_id
+        == p2
+    )
 
     _rekey(deps, admin_call, INTERNAL, None)
     assert (deps.data_dir / InternalMasterKey.FILENAME).exists()
@@ -219,7 +232,7 @@ def test_a_failed_create_rolls_back_and_changes_nothing(
     deps: Deps, admin_call: Call, kmip_server_factory: Callable[..., KmipTestServer]
 ) -> None:
     provider = _provider(deps, kmip_server_factory(), "failing")
-    before = software_encryption_info(deps, admin_call)
+    before = software_encryption_info(deps, admin_call, GetSoftwareEncryptionAtRestInfoRequest())
     real = deps.kmip
     deps.kmip = _FailingCreate(real)  # type: ignore[assignment]
     try:
@@ -229,7 +242,10 @@ def test_a_failed_create_rolls_back_and_changes_nothing(
         deps.kmip = real
     assert result.error is not None and "simulated" in str(result.error["message"])
     assert "rolled back" in str(result.error["message"])
-    assert software_encryption_info(deps, admin_call).key_id == before.key_id
+    assert (
+        software_encryption_info(deps, admin_call, GetSoftwareEncryptionAtRestInfoRequest()).key_id
+        == before.key_id
+    )
     with deps.db.transaction(read_only=True) as tx:
         abandoned = tx.at_rest.master_keys([MasterKeyState.ABANDONED])
     assert abandoned
@@ -247,14 +263,17 @@ def test_crash_before_the_rewrap_rolls_back(
     deps: Deps, admin_call: Call, kmip_server_factory: Callable[..., KmipTestServer]
 ) -> None:
     provider = _provider(deps, kmip_server_factory(), "crash-early")
-    before = software_encryption_info(deps, admin_call)
+    before = software_encryption_info(deps, admin_call, GetSoftwareEncryptionAtRestInfoRequest())
     handle = _interrupted(deps, EXTERNAL, provider)
     details = rekey_steps._details(deps, handle)
     rekey_steps._create(deps, handle, details)  # the new key exists; then the process died
     assert recovery.resume_interrupted(deps) == 1
     result = _wait(deps, admin_call, handle)
     assert result.error is not None and "Interrupted" in str(result.error["message"])
-    assert software_encryption_info(deps, admin_call).key_id == before.key_id
+    assert (
+        software_encryption_info(deps, admin_call, GetSoftwareEncryptionAtRestInfoRequest()).key_id
+        == before.key_id
+    )
     new_id = str(details["new"]["key_id"])  # type: ignore[index]
     with deps.db.transaction(read_only=True) as tx:
         record = tx.at_rest.master_key(new_id)
@@ -276,7 +295,12 @@ def test_crash_after_the_rewrap_completes(
     assert recovery.resume_interrupted(deps) == 1
     result = _wait(deps, admin_call, handle)
     assert result.error is None and result.result is not None
-    assert software_encryption_info(deps, admin_call).provider_id == provider
+    assert (
+        software_encryption_info(
+            deps, admin_call, GetSoftwareEncryptionAtRestInfoRequest()
+        ).provider_id
+        == provider
+    )
     assert deps.data_dir is not None
     assert not (deps.data_dir / InternalMasterKey.FILENAME).exists()
     with _reopened(deps) as restarted:
@@ -307,7 +331,7 @@ def test_master_key_destroyed_out_of_band_keeps_strongroom_sealed(
     server = kmip_server_factory()
     provider = _provider(deps, server, "destroyed")
     _rekey(deps, admin_call, EXTERNAL, provider)
-    info = software_encryption_info(deps, admin_call)
+    info = software_encryption_info(deps, admin_call, GetSoftwareEncryptionAtRestInfoRequest())
     with deps.db.transaction(read_only=True) as tx:
         record = tx.at_rest.master_key(info.key_id)
         key_server = tx.at_rest.servers(provider)[0]

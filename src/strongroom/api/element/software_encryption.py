@@ -40,7 +40,9 @@ def get_software_encryption_at_rest_info(
 ) -> dict[str, object]:
     """GetSoftwareEncryptionAtRestInfo → state (and status), version, masterKeyInfo,
     rekeyMasterKeyAsyncResultID."""
-    info = master_key_info.software_encryption_info(deps, call)
+    info = master_key_info.software_encryption_info(
+        deps, call, master_key_info.GetSoftwareEncryptionAtRestInfoRequest()
+    )
     return render.software_encryption_info(info)
 
 

@@ -11,7 +11,11 @@ from strongroom.services.at_rest.master_keys import active_master_key
 from strongroom.services.context import Call
 from strongroom.services.ports import Deps
 
-__all__ = ["SoftwareEncryptionInfo", "software_encryption_info"]
+__all__ = [
+    "GetSoftwareEncryptionAtRestInfoRequest",
+    "SoftwareEncryptionInfo",
+    "software_encryption_info",
+]
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,14 @@ class SoftwareEncryptionInfo:
     enabled: bool = True  # everything Strongroom stores is always encrypted
 
 
-def software_encryption_info(deps: Deps, call: Call) -> SoftwareEncryptionInfo:
+@dataclass(frozen=True)
+class GetSoftwareEncryptionAtRestInfoRequest:
+    """Ask which master key is in use and for the latest rekey."""
+
+
+def software_encryption_info(
+    deps: Deps, call: Call, request: GetSoftwareEncryptionAtRestInfoRequest
+) -> SoftwareEncryptionInfo:
     """What GetSoftwareEncryptionAtRestInfo reports."""
     with deps.db.transaction(read_only=True) as tx:
         record = active_master_key(tx)
