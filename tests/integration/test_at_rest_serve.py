@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 from strongroom.cli.element_client import ElementCallFailed
 from tests.integration import storage_support
 from tests.integration.at_rest_support import (
+    Served,
     add_provider,
     encrypt_sample,
     health,
@@ -35,11 +37,14 @@ REKEY = "RekeySoftwareEncryptionAtRestMasterKey"
 RECOVERY = 30
 
 
-def _external(served: object, provider: int) -> dict[str, object]:
-    handle = served.element.call(  # type: ignore[attr-defined]
-        REKEY, {"keyManagementType": "external", "keyProviderID": provider}
-    )["asyncHandle"]
-    return wait_rekey(served, handle)  # type: ignore[arg-type]
+def _start(served: Served, provider: int) -> int:
+    """Start a rekey to KMIP key provider ``provider``; its async handle."""
+    params = {"keyManagementType": "external", "keyProviderID": provider}
+    return int(served.element.call(REKEY, params)["asyncHandle"])
+
+
+def _external(served: Served, provider: int) -> dict[str, Any]:
+    return wait_rekey(served, _start(served, provider))
 
 
 def test_sealed_start_answers_503_and_unseals_when_the_kmip_server_returns(
@@ -78,9 +83,7 @@ def test_kill_9_of_the_server_mid_rekey_completes_or_rolls_back(
         sample = encrypt_sample(data, served.url)
         first, second = add_provider(served, kmip, "one"), add_provider(served, kmip, "two")
         _external(served, first)
-        handle = served.element.call(
-            REKEY, {"keyManagementType": "external", "keyProviderID": second}
-        )["asyncHandle"]
+        handle = _start(served, second)
         time.sleep(delay)
         served.process.send_signal(signal.SIGKILL)
         served.process.wait()
@@ -107,9 +110,7 @@ def test_kmip_server_killed_mid_rekey_then_restarted(
     with serve(data, tmp_path / "first.log") as served:
         sample = encrypt_sample(data, served.url)
         provider = add_provider(served, kmip)
-        handle = served.element.call(
-            REKEY, {"keyManagementType": "external", "keyProviderID": provider}
-        )["asyncHandle"]
+        handle = _start(served, provider)
         kmip.kill()
         result = wait_rekey(served, handle)
         assert sample.decrypt(data, served.url) == sample.plaintext  # the running process serves on
@@ -161,7 +162,7 @@ def test_two_processes_one_rekey_both_reload(
             a.element.call(REKEY, {"keyManagementType": "internal"})
         before = health(b)[1]["masterKeyID"]
         result = _external(a, provider)
-        new_key = result["result"]["newKey"]["keyID"]  # type: ignore[index]
+        new_key = result["result"]["newKey"]["keyID"]
         assert new_key != before
         wait_for(lambda: health(b)[1]["masterKeyID"] == new_key, 5, b)
         _external(b, provider)  # and the other way round, external -> external
@@ -169,8 +170,8 @@ def test_two_processes_one_rekey_both_reload(
         assert sample.decrypt(data_b, b.url) == sample.plaintext
 
 
-def _sees_other_process(served: object) -> bool:
-    leases = health(served)[1]["leases"]  # type: ignore[arg-type]
+def _sees_other_process(served: Served) -> bool:
+    leases = health(served)[1]["leases"]
     return len([lease for lease in leases if lease["name"].startswith("process:")]) >= 2
 
 
