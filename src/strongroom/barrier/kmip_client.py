@@ -15,10 +15,13 @@ INFO.
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -29,7 +32,7 @@ from kmip.pie.client import ProxyKmipClient
 from kmip.services.kmip_client import KMIPProxy
 from kmip.services.kmip_protocol import KMIPProtocol
 
-from strongroom.barrier.kmip_tls import connect, describe_ssl_error, tls_context
+from strongroom.barrier.kmip_tls import check_private_key, connect, describe_ssl_error, tls_context
 from strongroom.domain.at_rest import KeyServer, KmipFailure
 
 __all__ = ["KmipOperationFailed", "PyKmipConnector", "PyKmipSession"]
@@ -38,6 +41,7 @@ _T = TypeVar("_T")
 _GONE = {"ITEM_NOT_FOUND"}
 _ALREADY_REVOKED = {"ILLEGAL_OPERATION", "WRONG_KEY_LIFECYCLE_STATE"}
 _WIRE_LOGGER = "kmip.services.kmip_protocol"
+_MAX_CONTEXTS = 64  # distinct key-server configurations kept; beyond, all are made afresh
 
 
 class PyKmipConnector:
@@ -48,24 +52,58 @@ class PyKmipConnector:
     def __init__(self, key_file: Path, timeout: float = 3.0) -> None:
         self._key_file = Path(key_file)
         self._timeout = timeout
+        # TLS contexts by what they are made of (certificates, the key file's identity), and
+        # TLS sessions to resume by host:port: a rekey opens several sessions to one server,
+        # and loading a chain and a full handshake cost more than the KMIP calls themselves.
+        self._contexts: dict[tuple[object, ...], _Context] = {}
+        self._lock = threading.Lock()
 
     @contextmanager
     def session(self, server: KeyServer) -> Iterator[PyKmipSession]:
         """A session to ``server``, trying its host names in turn; closed on exit. Raises
         KmipFailure (``config``, ``dns``, ``tcp``, ``tls``) when no host name works."""
         _quiet_wire_logger()
-        with tempfile.TemporaryDirectory(prefix="strongroom-kmip-") as scratch:
-            context = tls_context(server, self._key_file, Path(scratch))
-            connection, host = connect(server, context, self._timeout)
-            try:
-                client = _adopting_client(connection, Path(scratch))
-            except BaseException:
-                connection.close()
-                raise
+        context = self._context(server)
+        connection, host = connect(server, context.tls, self._timeout, context.sessions)
+        try:
+            client = _adopting_client(connection)
+        except BaseException:
+            connection.close()
+            raise
         try:
             yield PyKmipSession(client, f"{host}:{server.port}", host)
         finally:
             client.close()
+
+    def _context(self, server: KeyServer) -> _Context:
+        """The TLS context for ``server``, made once per certificates and key file."""
+        check_private_key(self._key_file)
+        stat = self._key_file.stat()
+        key = (
+            server.ca_certificate,
+            server.client_certificate,
+            stat.st_ino,
+            stat.st_mtime_ns,
+            stat.st_size,
+        )
+        with self._lock:
+            context = self._contexts.get(key)
+        if context is None:
+            with tempfile.TemporaryDirectory(prefix="strongroom-kmip-") as scratch:
+                context = _Context(tls_context(server, self._key_file, Path(scratch)), {})
+            with self._lock:
+                if len(self._contexts) >= _MAX_CONTEXTS:
+                    self._contexts.clear()
+                self._contexts[key] = context
+        return context
+
+
+@dataclass(frozen=True)
+class _Context:
+    """A TLS context and the sessions to resume with it (a session belongs to its context)."""
+
+    tls: ssl.SSLContext
+    sessions: dict[str, ssl.SSLSession]
 
 
 class PyKmipSession:
@@ -206,11 +244,10 @@ class _AdoptingProxy(KMIPProxy):  # type: ignore[misc]
         self.protocol = KMIPProtocol(self._connection)
 
 
-def _adopting_client(connection: ssl.SSLSocket, scratch: Path) -> ProxyKmipClient:
-    config_file = scratch / "pykmip.conf"
-    config_file.write_text("", "ascii")
-    client = ProxyKmipClient(config_file=str(config_file))
-    client.proxy = _AdoptingProxy(connection, str(config_file))
+def _adopting_client(connection: ssl.SSLSocket) -> ProxyKmipClient:
+    # An empty configuration: PyKMIP never reads /etc/pykmip or ~/.pykmip.
+    client = ProxyKmipClient(config_file=os.devnull)
+    client.proxy = _AdoptingProxy(connection, os.devnull)
     client.open()
     return client
 

@@ -15,6 +15,7 @@ import os
 import socket
 import ssl
 import threading
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,6 +25,7 @@ from strongroom.barrier.kmip_identity import check_private
 from strongroom.domain.at_rest import KeyServer, KmipFailure
 
 __all__ = [
+    "check_private_key",
     "client_refusal",
     "connect",
     "connect_host",
@@ -65,7 +67,7 @@ def tls_context(server: KeyServer, key_file: Path, scratch: Path) -> ssl.SSLCont
     removes) because OpenSSL loads certificate chains from files. Raises KmipFailure
     ``config`` when the key file is missing or others can read it, or a certificate does not
     parse or does not match the key."""
-    _check_key_file(key_file)
+    check_private_key(key_file)
     _parse_certificate(server.ca_certificate, "CA certificate")
     _parse_certificate(server.client_certificate, "client certificate")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -93,17 +95,21 @@ def tls_context(server: KeyServer, key_file: Path, scratch: Path) -> ssl.SSLCont
 
 
 def connect(
-    server: KeyServer, context: ssl.SSLContext, timeout: float
+    server: KeyServer,
+    context: ssl.SSLContext,
+    timeout: float,
+    sessions: MutableMapping[str, ssl.SSLSession] | None = None,
 ) -> tuple[ssl.SSLSocket, str]:
     """A handshaken TLS connection to the first of ``server.hostnames`` that works, and that
     host name. When every host name fails, raises KmipFailure with the stage of the last
-    failure and a message naming each attempt."""
+    failure and a message naming each attempt. ``sessions`` (by host and port) resumes the
+    TLS session of an earlier connection made with ``context`` and records the new one."""
     if not server.hostnames:
         raise KmipFailure("config", f"key server {server.name} has no host names")
     failures: list[KmipFailure] = []
     for host in server.hostnames:
         try:
-            return connect_host(host, server.port, context, timeout), host
+            return connect_host(host, server.port, context, timeout, sessions), host
         except KmipFailure as failure:
             failures.append(failure)
     if len(failures) == 1:
@@ -114,17 +120,32 @@ def connect(
     )
 
 
-def connect_host(host: str, port: int, context: ssl.SSLContext, timeout: float) -> ssl.SSLSocket:
+def connect_host(
+    host: str,
+    port: int,
+    context: ssl.SSLContext,
+    timeout: float,
+    sessions: MutableMapping[str, ssl.SSLSession] | None = None,
+) -> ssl.SSLSocket:
     """Resolve ``host``, connect to ``port`` and complete the TLS handshake, each step within
-    ``timeout`` seconds; raises KmipFailure ``dns``, ``tcp`` or ``tls``."""
+    ``timeout`` seconds (resuming a session of ``sessions`` when there is one); raises
+    KmipFailure ``dns``, ``tcp`` or ``tls``."""
     addresses = _resolve(host, port, timeout)
     sock = _tcp(host, port, addresses, timeout)
+    where = f"{host}:{port}"
+    session = sessions.get(where) if sessions is not None else None
     try:
-        connection = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+        connection = context.wrap_socket(
+            sock, server_hostname=host, do_handshake_on_connect=False, session=session
+        )
         connection.do_handshake()
     except (OSError, ValueError) as error:
         sock.close()
-        raise KmipFailure("tls", f"{host}:{port}: {describe_ssl_error(error, host)}") from None
+        if sessions is not None:
+            sessions.pop(where, None)
+        raise KmipFailure("tls", f"{where}: {describe_ssl_error(error, host)}") from None
+    if sessions is not None and connection.session is not None:
+        sessions[where] = connection.session
     return connection
 
 
@@ -173,7 +194,8 @@ def client_refusal(error: BaseException) -> str | None:
     return None
 
 
-def _check_key_file(key_file: Path) -> None:
+def check_private_key(key_file: Path) -> None:
+    """KmipFailure ``config`` when the client private key is missing or others can read it."""
     try:
         check_private(key_file)
     except FileNotFoundError:
