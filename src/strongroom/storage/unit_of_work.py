@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
@@ -87,6 +88,8 @@ class Database:
         # On PostgreSQL, writes are announced to other processes (see change_feed).
         self._announces = supports_notifications(engine)
         self._feed: ChangeFeed | None = None
+        # Reentrant: a write transaction may call code that opens another in the same thread.
+        self._sqlite_writers = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     def add_change_listener(self, listener: ChangeListener) -> None:
         """Call ``listener(tables)`` when a transaction that wrote rows processes cache (see
@@ -127,6 +130,12 @@ class Database:
         if _blocking_forbidden.get():
             raise WouldBlock()
         tx: Transaction | None = None
+        # SQLite has one writer at a time: this process's writers queue here, holding no
+        # pooled connection and woken at once, instead of in SQLite's busy handler (which
+        # sleeps up to 100 ms a try while holding a connection readers need).
+        writers = self._sqlite_writers if not read_only else None
+        if writers is not None:
+            writers.acquire()
         try:
             with self.engine.connect() as raw:
                 conn = raw.execution_options(strongroom_read_only=read_only) if read_only else raw
@@ -136,6 +145,8 @@ class Database:
                     if tx.touched and self._announces:
                         announce(conn, frozenset(tx.touched))  # delivered on commit only
         finally:
+            if writers is not None:
+                writers.release()
             if tx is not None and tx.touched:
                 self._changed(frozenset(tx.touched))
 

@@ -34,11 +34,12 @@ class ListAsyncResultsRequest:
 
 def get_async_result(deps: Deps, call: Call, request: GetAsyncResultRequest) -> AsyncResult:
     """The result (NotFound for an unknown or already forgotten handle)."""
-    with deps.db.transaction() as tx:
+    with deps.db.transaction(read_only=True) as tx:  # polled often: no write lock for that
         result = tx.at_rest.async_result(request.handle)
-        if result is None:
-            raise NotFound(f"Async result {request.handle} does not exist")
-        if result.status == "complete" and not request.keep_result:
+    if result is None:
+        raise NotFound(f"Async result {request.handle} does not exist")
+    if result.status == "complete" and not request.keep_result:
+        with deps.db.transaction() as tx:
             tx.at_rest.delete_async_result(request.handle)
     return result
 

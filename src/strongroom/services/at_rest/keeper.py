@@ -14,6 +14,7 @@ import threading
 
 from strongroom.domain.at_rest import ManagementType
 from strongroom.domain.errors import StrongroomError
+from strongroom.services.at_rest import rekey_steps
 from strongroom.services.at_rest.master_keys import active_master_key, server_of_key
 from strongroom.services.at_rest.recovery import finish_decommissions, resume_interrupted
 from strongroom.services.at_rest.unseal import stored_master_key_id, try_unseal
@@ -44,7 +45,10 @@ def _round(deps: Deps, rounds: int) -> None:
     if deps.barrier.sealed:
         if not try_unseal(deps):
             return
-    elif stored_master_key_id(deps) != deps.barrier.master_key_id:
+    elif not rekey_steps.running_here() and stored_master_key_id(deps) != (
+        deps.barrier.master_key_id
+    ):
+        # (A rekey running here switches the barrier itself, just after its commit.)
         log.info("The keyring was rewrapped; reloading it")
         try_unseal(deps)  # on failure the loaded keyring stays in use
     resume_interrupted(deps)
