@@ -93,9 +93,9 @@ from sqlalchemy.engine import make_url
 from encrypt_bench import setup_kms
 from loadgen import (
     BENCH_DIR,
-    MAX_SIGNATURE_AGE,
     LoadResult,
     b64d,
+    check_phase_length,
     free_port,
     load,
     merged,
@@ -743,11 +743,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.secrets, args.seconds, args.warmup, args.rounds = 2000, 2.0, 0.5, 1
     if args.secrets < 1:
         parser.error("--secrets must be at least 1")
-    if args.warmup + args.seconds > MAX_SIGNATURE_AGE:
-        parser.error(
-            f"--warmup + --seconds must stay under {MAX_SIGNATURE_AGE:.0f} s "
-            "(pre-signed requests must be accepted for the whole phase)"
-        )
+    check_phase_length(parser, args.warmup, args.seconds)
     return args
 
 

@@ -64,11 +64,11 @@ from oci.key_management import models as m
 
 from loadgen import (
     BENCH_DIR,
-    MAX_SIGNATURE_AGE,
     CapturedRequests,
     LoadResult,
     b64d,
     b64e,
+    check_phase_length,
     free_port,
     init_data_dir,
     load,
@@ -279,11 +279,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.warmup, args.keys, args.pool = 2.0, 0.5, 200, 256
-    if args.warmup + args.seconds > MAX_SIGNATURE_AGE:
-        parser.error(
-            f"--warmup + --seconds must stay under {MAX_SIGNATURE_AGE:.0f} s "
-            "(pre-signed requests must be accepted for the whole phase)"
-        )
+    check_phase_length(parser, args.warmup, args.seconds)
     return args
 
 

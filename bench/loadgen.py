@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import contextlib
@@ -37,6 +38,15 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------- encodings
+
+
+def check_phase_length(parser: argparse.ArgumentParser, warmup: float, seconds: float) -> None:
+    """Refuse load phases longer than pre-signed requests stay acceptable."""
+    if warmup + seconds > MAX_SIGNATURE_AGE:
+        parser.error(
+            f"--warmup + --seconds must stay under {MAX_SIGNATURE_AGE:.0f} s "
+            "(pre-signed requests must be accepted for the whole phase)"
+        )
 
 
 def b64e(data: bytes) -> str:

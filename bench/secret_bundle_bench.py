@@ -53,11 +53,11 @@ from oci.vault import models as vm
 from encrypt_bench import Setup, presign_pool, setup_kms
 from loadgen import (
     BENCH_DIR,
-    MAX_SIGNATURE_AGE,
     CapturedRequests,
     LoadResult,
     b64d,
     b64e,
+    check_phase_length,
     free_port,
     init_data_dir,
     load,
@@ -168,11 +168,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.seconds, args.warmup, args.pool = 2.0, 0.5, 256
     if not 1 <= args.versions <= 30:
         parser.error("--versions must be between 1 and 30 (a secret's limit of versions in use)")
-    if args.warmup + args.seconds > MAX_SIGNATURE_AGE:
-        parser.error(
-            f"--warmup + --seconds must stay under {MAX_SIGNATURE_AGE:.0f} s "
-            "(pre-signed requests must be accepted for the whole phase)"
-        )
+    check_phase_length(parser, args.warmup, args.seconds)
     return args
 
 
