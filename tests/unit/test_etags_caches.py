@@ -244,6 +244,19 @@ def test_fetch_refreshes_in_the_background(fake_time: FakeTime, refresher: Defer
     assert refresher.pending == []
 
 
+def test_a_queued_reload_is_not_sent_again(fake_time: FakeTime, refresher: Deferred) -> None:
+    cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0, refresher=refresher)
+    load = Loader("v", "v2")
+    cache.fetch("k", load)
+    fake_time.now += 1.1
+    assert cache.fetch("k", load) == "v"
+    fake_time.now += 0.5  # the refresher is behind: well past the claim window
+    assert cache.fetch("k", load) == "v"
+    assert len(refresher.pending) == 1  # not queued twice
+    refresher.run()
+    assert cache.fetch("k", load) == "v2"
+
+
 def test_a_failed_or_empty_reload_drops_the_entry(fake_time: FakeTime, refresher: Deferred) -> None:
     cache: TTLCache[str] = TTLCache(ttl_seconds=2.0, refresh_after=1.0, refresher=refresher)
     for outcome in (PreconditionFailed("revoked"), ""):

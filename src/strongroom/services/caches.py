@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -161,14 +162,19 @@ class TTLCache(Generic[V]):
             return None
         if refresh is None and not blocking_forbidden():
             return None  # due for a reload, and this caller can do it
+        refresher = self._refresher
+        background = refresh is not None and refresher is not None
         with self._lock:
             value = entry.value
             if now - entry.claimed_at < self._claim_window:
                 return value  # another caller was sent to reload it just now
-            entry.claimed_at = now
-        refresher = self._refresher
-        if refresh is None or refresher is None:
+            # A reload queued on the refresher stays claimed until it replaces (or drops) the
+            # entry: a refresher running behind is not sent the same reload again, which
+            # would only lengthen its queue until entries expire unrefreshed.
+            entry.claimed_at = math.inf if background else now
+        if not background:
             return None
+        assert refresh is not None and refresher is not None
         refresher.submit(refresh)
         return value
 
