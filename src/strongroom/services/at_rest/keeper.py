@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from strongroom.domain.at_rest import ManagementType
 from strongroom.domain.errors import StrongroomError
@@ -20,28 +21,30 @@ from strongroom.services.at_rest.recovery import finish_decommissions, resume_in
 from strongroom.services.at_rest.unseal import stored_master_key_id, try_unseal
 from strongroom.services.ports import Deps
 
-__all__ = ["SEALED_RETRY_SECONDS", "WATCH_SECONDS", "keep_unsealed"]
+__all__ = ["PROBE_SECONDS", "SEALED_RETRY_SECONDS", "WATCH_SECONDS", "keep_unsealed"]
 
 SEALED_RETRY_SECONDS = 1.0
 WATCH_SECONDS = 2.0
-PROBE_EVERY = 5  # watch rounds between checks of the master key's key server
+PROBE_SECONDS = 10.0  # between checks of the master key's key server (and old keys' cleanup)
 log = logging.getLogger("strongroom.at_rest")
 
 
 def keep_unsealed(deps: Deps, stop: threading.Event, wake: threading.Event) -> None:
     """Run until ``stop``; ``wake`` cuts a wait short (set when the keyring changed)."""
-    rounds = 0
+    probed = -PROBE_SECONDS
     while not stop.is_set():
         try:
-            _round(deps, rounds)
+            probe = time.monotonic() - probed >= PROBE_SECONDS
+            _round(deps, probe)
+            if probe:
+                probed = time.monotonic()
         except Exception:
             log.exception("at-rest keeper round failed; trying again")
-        rounds += 1
         wake.wait(SEALED_RETRY_SECONDS if deps.barrier.sealed else WATCH_SECONDS)
         wake.clear()
 
 
-def _round(deps: Deps, rounds: int) -> None:
+def _round(deps: Deps, probe: bool) -> None:
     if deps.barrier.sealed:
         if not try_unseal(deps):
             return
@@ -52,9 +55,11 @@ def _round(deps: Deps, rounds: int) -> None:
         log.info("The keyring was rewrapped; reloading it")
         try_unseal(deps)  # on failure the loaded keyring stays in use
     resume_interrupted(deps)
-    if rounds % PROBE_EVERY == 0:
+    # Time-based, not per round: a round also runs whenever the keyring changes (every rekey).
+    if probe:
         _probe_master_key_server(deps)
-        finish_decommissions(deps)
+        if not rekey_steps.running_here():  # a running rekey destroys its old key itself
+            finish_decommissions(deps)
 
 
 def _probe_master_key_server(deps: Deps) -> None:
