@@ -16,7 +16,9 @@ import time
 from strongroom.domain.at_rest import ManagementType
 from strongroom.domain.errors import StrongroomError
 from strongroom.services.at_rest import rekey_steps
-from strongroom.services.at_rest.master_keys import active_master_key, server_of_key
+from strongroom.services.at_rest.key_servers import probe_server
+from strongroom.services.at_rest.kmip_checks import active_master_key
+from strongroom.services.at_rest.master_keys import server_of_key
 from strongroom.services.at_rest.recovery import finish_decommissions, resume_interrupted
 from strongroom.services.at_rest.unseal import stored_master_key_id, try_unseal
 from strongroom.services.ports import Deps
@@ -71,8 +73,7 @@ def _probe_master_key_server(deps: Deps) -> None:
         return
     health: dict[str, object] = {"keyProviderID": record.provider_id}
     try:
-        with deps.kmip.session(server_of_key(deps, record)) as session:
-            session.probe()
+        probe_server(deps, server_of_key(deps, record))
         health["keyServer"] = "reachable"
     except StrongroomError as error:
         health["keyServer"] = "unreachable"

@@ -9,7 +9,7 @@ import re
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from strongroom.domain.at_rest import MasterKeyState
+from strongroom.domain.at_rest import MasterKeyRecord, MasterKeyState
 from strongroom.domain.errors import InvalidParameter, NotFound
 from strongroom.services.kmip_port import ClientIdentity
 from strongroom.storage.unit_of_work import Transaction
@@ -20,6 +20,7 @@ __all__ = [
     "MAX_NAME",
     "KeyProviderNotFound",
     "KeyServerNotFound",
+    "active_master_key",
     "active_provider_id",
     "check_ca_certificates",
     "check_client_certificate",
@@ -43,12 +44,16 @@ class KeyServerNotFound(NotFound):
     """No KMIP key server has the id asked for."""
 
 
+def active_master_key(tx: Transaction) -> MasterKeyRecord | None:
+    """The master key wrapping the keyring now (None in a store not yet adopted)."""
+    active = tx.at_rest.master_keys([MasterKeyState.ACTIVE])
+    return active[-1] if active else None
+
+
 def active_provider_id(tx: Transaction) -> int | None:
     """The provider holding the ACTIVE master key (None: the master key is internal)."""
-    for record in tx.at_rest.master_keys([MasterKeyState.ACTIVE]):
-        if record.provider_id is not None:
-            return record.provider_id
-    return None
+    record = active_master_key(tx)
+    return record.provider_id if record is not None else None
 
 
 def check_name(value: str, what: str) -> str:

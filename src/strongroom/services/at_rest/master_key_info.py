@@ -7,7 +7,7 @@ from datetime import datetime
 
 from strongroom.domain.at_rest import REKEY_RESULT_TYPE, ManagementType
 from strongroom.domain.errors import IncorrectState
-from strongroom.services.at_rest.master_keys import active_master_key
+from strongroom.services.at_rest.kmip_checks import active_master_key
 from strongroom.services.context import Call
 from strongroom.services.ports import Deps
 

@@ -11,16 +11,15 @@ from strongroom.domain.at_rest import (
     KmipFailure,
     ManagementType,
     MasterKeyRecord,
-    MasterKeyState,
     master_key_uuid,
 )
-from strongroom.domain.errors import IncorrectState, NotFound
+from strongroom.domain.errors import IncorrectState
+from strongroom.services.at_rest.key_providers import require_provider
 from strongroom.services.kmip_port import KmipConnector
 from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
 
 __all__ = [
-    "active_master_key",
     "destroy_master_key",
     "fetch_master_key",
     "provider_server",
@@ -28,17 +27,10 @@ __all__ = [
 ]
 
 
-def active_master_key(tx: Transaction) -> MasterKeyRecord | None:
-    """The master key wrapping the keyring now (None in a store not yet adopted)."""
-    active = tx.at_rest.master_keys([MasterKeyState.ACTIVE])
-    return active[-1] if active else None
-
-
 def provider_server(tx: Transaction, provider_id: int) -> KeyServer:
-    """The key server of provider ``provider_id``: NotFound for an unknown provider,
-    IncorrectState for one with no server."""
-    if tx.at_rest.provider(provider_id) is None:
-        raise NotFound(f"Key provider {provider_id} does not exist")
+    """The key server of provider ``provider_id``: KeyProviderNotFound for an unknown
+    provider, IncorrectState for one with no server."""
+    require_provider(tx, provider_id)
     servers = tx.at_rest.servers(provider_id)
     if not servers:
         raise IncorrectState(f"Key provider {provider_id} has no key server")

@@ -26,7 +26,9 @@ from strongroom.domain.at_rest import (
 )
 from strongroom.domain.errors import IncorrectState, InvalidParameter
 from strongroom.services.at_rest import rekey_steps
-from strongroom.services.at_rest.master_keys import active_master_key, provider_server
+from strongroom.services.at_rest.key_servers import probe_server
+from strongroom.services.at_rest.kmip_checks import active_master_key
+from strongroom.services.at_rest.master_keys import provider_server
 from strongroom.services.at_rest.presence import other_processes
 from strongroom.services.context import Call
 from strongroom.services.leases import Lease, process_holder
@@ -113,11 +115,8 @@ def _test_provider(deps: Deps, provider_id: int) -> None:
     """Connect to the provider's server and run a KMIP operation (KmipFailure says why not)."""
     with deps.db.transaction(read_only=True) as tx:
         server = provider_server(tx, provider_id)
-    if deps.kmip is None:
-        raise IncorrectState("KMIP is not configured in this process")
     try:
-        with deps.kmip.session(server) as session:
-            session.probe()
+        probe_server(deps, server)
     except KmipFailure as failure:
         raise KmipFailure(
             failure.stage, f"Key provider {provider_id} failed its test: {failure.message}"
