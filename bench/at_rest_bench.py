@@ -558,6 +558,50 @@ def timed_unseals(deps: Deps, times: int) -> list[float]:
     return spent
 
 
+def load_rounds(
+    args: argparse.Namespace,
+    backend: str,
+    instance: Instance,
+    pid: int,
+    config: dict[str, Any],
+    stored: list[Stored],
+    providers: list[int],
+) -> tuple[LoadResult, LoadResult, list[Rekey], int]:
+    """``--rounds`` pairs of GetSecretBundle loads, just before and while rekeys run back to
+    back: both sides pooled, the rekeys made, and how many completed inside the windows."""
+    bundles = BundleRequests(config, instance.url)
+    targets = random.sample(stored, min(args.pool, len(stored)))
+
+    def presign() -> tuple[list[bytes], list[bytes]]:
+        return [bundles.get_bundle(s.id) for s in targets], [s.content for s in targets]
+
+    shape = (args.clients, args.warmup, args.seconds)
+    befores, durings, rekeys, in_window = [], [], [], 0
+    for round_ in range(args.rounds):
+        pool, expected = presign()
+        with machine_cpu() as busy_before:
+            before = run(load("bundle, before", instance.port, pid, pool, expected, *shape))
+        pool, expected = presign()
+        with rekeys_running(instance, providers) as (made, started):
+            name = "bundle, rekeys running"
+            with machine_cpu() as busy_during:
+                during = run(load(name, instance.port, pid, pool, expected, *shape))
+        window = (started + args.warmup, started + args.warmup + args.seconds)
+        counted = sum(1 for r in made if window[0] <= r.complete <= window[1])
+        print(
+            f"[{backend}] round {round_ + 1}: GetSecretBundle {before.ops:,.0f} ops/s before, "
+            f"{during.ops:,.0f} ops/s while rekeying ({during.ops / before.ops:.1%}); "
+            f"{counted} rekeys completed in the {args.seconds:g} s window ({len(made)} in "
+            f"all, {sum(r.busy_retries for r in made)} lease retries); machine CPU busy "
+            f"{busy_before[0]:.2f} / {busy_during[0]:.2f} of {os.cpu_count()} cores"
+        )
+        befores.append(before)
+        durings.append(during)
+        rekeys += made
+        in_window += counted
+    return merged(befores), merged(durings), rekeys, in_window
+
+
 def bench_backend(args: argparse.Namespace, backend: str, workdir: Path) -> Figures:
     errors: list[str] = []
     with database(backend) as database_url, contextlib.ExitStack() as stack:
@@ -612,39 +656,10 @@ def bench_backend(args: argparse.Namespace, backend: str, workdir: Path) -> Figu
         check_with_sdk(config, instance.url, sample)
 
         # GetSecretBundle: just before, then while rekeys run back to back
-        bundles = BundleRequests(config, instance.url)
-        targets = random.sample(stored, min(args.pool, len(stored)))
-
-        def presign() -> tuple[list[bytes], list[bytes]]:
-            return [bundles.get_bundle(s.id) for s in targets], [s.content for s in targets]
-
-        shape = (args.clients, args.warmup, args.seconds)
-        befores, durings, rekeys, in_window = [], [], [], 0
-        for round_ in range(args.rounds):
-            pool, expected = presign()
-            with machine_cpu() as busy_before:
-                before = run(
-                    load("bundle, before", instance.port, proc.pid, pool, expected, *shape)
-                )
-            pool, expected = presign()
-            with rekeys_running(instance, [provider_a, provider_b]) as (made, started):
-                name = "bundle, rekeys running"
-                with machine_cpu() as busy_during:
-                    during = run(load(name, instance.port, proc.pid, pool, expected, *shape))
-            window = (started + args.warmup, started + args.warmup + args.seconds)
-            counted = sum(1 for r in made if window[0] <= r.complete <= window[1])
-            print(
-                f"[{backend}] round {round_ + 1}: GetSecretBundle {before.ops:,.0f} ops/s before, "
-                f"{during.ops:,.0f} ops/s while rekeying ({during.ops / before.ops:.1%}); "
-                f"{counted} rekeys completed in the {args.seconds:g} s window ({len(made)} in "
-                f"all, {sum(r.busy_retries for r in made)} lease retries); machine CPU busy "
-                f"{busy_before[0]:.2f} / {busy_during[0]:.2f} of {os.cpu_count()} cores"
-            )
-            befores.append(before)
-            durings.append(during)
-            rekeys += made
-            in_window += counted
-        before, during = merged(befores), merged(durings)
+        providers = [provider_a, provider_b]
+        before, during, rekeys, in_window = load_rounds(
+            args, backend, instance, proc.pid, config, stored, providers
+        )
         alone = rekey_cost(instance, proc.pid, [provider_a, provider_b], args.seconds / 2)
         print(f"[{backend}] {alone}")
         errors += [f"rekey during the load failed: {r.error}" for r in rekeys if r.error]
