@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import gc
 import socket
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +24,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 console = Console(stderr=True, soft_wrap=True)
+
+GIL_SWITCH_SECONDS = 0.0005  # see _run; bench/at_rest_bench.py measures the effect
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Strongroom's data directory")]
 
@@ -218,6 +221,11 @@ def _run(
     # in flight).
     gc.collect()
     gc.freeze()
+    # Requests call C code that lets go of the GIL (the RSA check of every signature, the
+    # database drivers). Taking it back waits until whichever background thread took it
+    # (cache refreshes, audit flushes, a rekey) is made to yield: up to the switch interval,
+    # 5 ms by default, for a 20 us call. A short interval bounds that wait.
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     try:
         _serve_main(asgi, settings, log_level)
     finally:
