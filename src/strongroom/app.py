@@ -8,12 +8,14 @@ import os
 import uuid
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from strongroom.api.oci.app import build_app
 from strongroom.api.oci.endpoint import Api
+from strongroom.api.realm.routes import realm_routes
 from strongroom.barrier.barrier import Barrier
 from strongroom.barrier.kmip_client import PyKmipConnector
 from strongroom.barrier.kmip_identity import FileClientIdentity
@@ -25,6 +27,7 @@ from strongroom.crypto.providers.software import SoftwareProvider
 from strongroom.crypto.request_signing import new_api_key_pair
 from strongroom.domain.clock import Clock, SystemClock
 from strongroom.domain.key import ProtectionMode
+from strongroom.replication.peer_client import HttpRealmPeers
 from strongroom.services.at_rest.unseal import adopt_internal_master_key, try_unseal
 from strongroom.services.audit.log import AuditLog
 from strongroom.services.caches import CacheRefresher
@@ -33,6 +36,8 @@ from strongroom.services.identity.authorizer import PolicyAuthorizer
 from strongroom.services.identity.bootstrap import AdminIdentity, ensure_tenancy, new_admin_identity
 from strongroom.services.identity.policy_binding import bind_stored_policies
 from strongroom.services.ports import Deps
+from strongroom.services.realm_port import HOME, MEMBER, RealmConfig
+from strongroom.services.replication.membership import ensure_home_registered, join_realm
 from strongroom.storage.engine import make_engine
 from strongroom.storage.migrate import upgrade
 from strongroom.storage.unit_of_work import Database
@@ -78,12 +83,36 @@ def open_deps(settings: Settings, clock: Clock | None = None) -> Deps:
         kmip=PyKmipConnector(identity.key_file),
         kmip_identity=identity,
         data_dir=settings.data_dir,
+        realm=realm_config(state),
+        peers=HttpRealmPeers(_realm_verify(settings)),
     )
+    db.capture_identity = deps.realm.is_home
     if not try_unseal(deps):
         log.warning("Starting sealed: %s", barrier.sealed_reason)
-    ensure_tenancy(deps, AdminIdentity(**state["admin"]))
-    bind_stored_policies(deps)  # policies stored before names were bound; logs unresolved ones
+    if deps.realm.is_home:  # a member region receives identity from its home region
+        ensure_tenancy(deps, AdminIdentity(**state["admin"]))
+        bind_stored_policies(deps)  # policies stored before names were bound
     return deps
+
+
+def realm_config(state: dict[str, Any]) -> RealmConfig:
+    """This region's place in its realm, as the state file says (home when it says nothing)."""
+    realm = state.get("realm") or {}
+    admin = state.get("admin")
+    tenancy = realm.get("tenancy") or (admin or {}).get("tenancy_id", "")
+    return RealmConfig(
+        region=state["region"],
+        role=realm.get("role", HOME),
+        home=realm.get("home", state["region"]),
+        tenancy=tenancy,
+        admin=admin,
+    )
+
+
+def _realm_verify(settings: Settings) -> str | bool:
+    """What other regions' HTTPS certificates are checked against: --ekm-ca-bundle's CAs when
+    given (one private CA for the deployment's services), else the system's trust store."""
+    return str(settings.ekm_ca_bundle) if settings.ekm_ca_bundle else True
 
 
 def _ekm_settings(settings: Settings) -> EkmSettings:
@@ -106,7 +135,10 @@ def create_app(
 ) -> tuple[Starlette, Deps]:
     """The ASGI application for ``settings`` and the dependencies behind it."""
     deps = open_deps(settings, clock)
-    return build_app(Api(deps), extra_routes), deps
+    if deps.realm.is_home and not deps.barrier.sealed:
+        ensure_home_registered(deps, settings.advertised_url)  # where other regions call it
+    routes = realm_routes(deps) + (extra_routes or [])
+    return build_app(Api(deps), routes), deps
 
 
 def initialize(data_dir: Path, region: str, database_url: str | None = None) -> AdminIdentity:
@@ -134,6 +166,8 @@ def initialize(data_dir: Path, region: str, database_url: str | None = None) -> 
     adopt_internal_master_key(deps, master.key_id)
     admin = new_admin_identity(deps, "strongroom", "admin", public_pem)
     ensure_tenancy(deps, admin)
+    deps.realm = realm_config({"region": region, "admin": asdict(admin)})
+    ensure_home_registered(deps, settings.advertised_url)
     state = {"region": region, "admin": asdict(admin)}
     (data_dir / STATE_FILE).write_text(json.dumps(state, indent=2), "utf-8")
     for path in data_dir.iterdir():
@@ -142,6 +176,84 @@ def initialize(data_dir: Path, region: str, database_url: str | None = None) -> 
     write_oci_config(data_dir, admin, region, private_pem)
     db.engine.dispose()
     return admin
+
+
+def initialize_member(
+    data_dir: Path,
+    region: str,
+    own_url: str,
+    home_url: str,
+    token: str,
+    database_url: str | None = None,
+    verify: str | bool = True,
+) -> dict[str, Any]:
+    """Create a data directory for a region that joins the realm of the home region at
+    ``home_url`` with a one-time ``token``: its own storage and master key, identity from the
+    home region. Nothing is left behind when the join fails. The state written."""
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise ConfigError(f"{data_dir} already exists and is not empty; refusing to initialize it")
+    created = not data_dir.exists()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        return _join(data_dir, region, own_url, home_url, token, database_url, verify)
+    except BaseException:
+        _remove_contents(data_dir, created)
+        raise
+
+
+def _join(
+    data_dir: Path,
+    region: str,
+    own_url: str,
+    home_url: str,
+    token: str,
+    database_url: str | None,
+    verify: str | bool,
+) -> dict[str, Any]:
+    master = InternalMasterKey.create(data_dir, key_id=str(uuid.uuid4()))
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    db, barrier = _open_storage(settings)
+    barrier.unseal(master, db)
+    peers = HttpRealmPeers(verify)
+    deps = Deps(
+        db=db,
+        barrier=barrier,
+        authorizer=PolicyAuthorizer(db, region),
+        providers={},
+        region=region,
+        public_url=own_url,
+        data_dir=data_dir,
+        realm=RealmConfig(region=region, role=MEMBER),
+        peers=peers,
+    )
+    try:
+        adopt_internal_master_key(deps, master.key_id)
+        answer = join_realm(deps, home_url, token, own_url)
+    finally:
+        peers.close()
+        db.engine.dispose()
+    admin = answer.get("admin")
+    tenancy = (admin or {}).get("tenancy_id", "")
+    realm = {"role": MEMBER, "home": answer["home"], "tenancy": tenancy}
+    state = {"region": region, "admin": admin, "realm": realm}
+    (data_dir / STATE_FILE).write_text(json.dumps(state, indent=2), "utf-8")
+    for path in data_dir.iterdir():
+        if path.is_file():
+            path.chmod(0o600)
+    return state
+
+
+def _remove_contents(data_dir: Path, remove_dir: bool) -> None:
+    """Undo a failed initialization: what it wrote into ``data_dir`` (and the directory)."""
+    import shutil
+
+    for path in data_dir.iterdir():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if remove_dir:
+        data_dir.rmdir()
 
 
 def write_oci_config(data_dir: Path, admin: AdminIdentity, region: str, private_pem: str) -> Path:

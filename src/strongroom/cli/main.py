@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from strongroom.cli import admin, at_rest, ekm, leases
+from strongroom.cli import region as region_cli
 from strongroom.config import DEFAULT_PORT, DEFAULT_REGION, ConfigError, Settings, read_state
 
 # Plain help: flags are listed bare and options with the type of their value (the rich help
@@ -79,11 +80,24 @@ def init(
     database_url: Annotated[
         str | None, typer.Option(help="Database URL (default: SQLite in the data dir)")
     ] = None,
+    join: Annotated[
+        str | None, typer.Option(help="Join the realm of the home region at this URL")
+    ] = None,
+    join_token_file: Annotated[
+        Path | None, typer.Option(help="File holding the join token (region invite)")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="With --join: the URL this region will be served at")
+    ] = None,
 ) -> None:
-    """Create a data directory: storage, master key, tenancy, administrator and OCI config."""
+    """Create a data directory: storage, master key, tenancy, administrator and OCI config;
+    with --join, a region of an existing realm (identity comes from its home region)."""
     from strongroom.app import initialize
     from strongroom.cli.element_serve import init_element_material
 
+    if join is not None or join_token_file is not None:
+        _init_member(data_dir, region, database_url, join, join_token_file, url)
+        return
     try:
         admin = initialize(data_dir, region, database_url)
     except ConfigError as error:
@@ -93,6 +107,41 @@ def init(
     console.print(f"Initialized {data_dir} (tenancy {admin.tenancy_id}, user {admin.user_name})")
     console.print(f"OCI config written to {data_dir / 'oci' / 'config'}")
     console.print(f"Element API credentials written to {material.credentials}")
+
+
+def _init_member(
+    data_dir: Path,
+    region: str,
+    database_url: str | None,
+    join: str | None,
+    token_file: Path | None,
+    url: str | None,
+) -> None:
+    from strongroom.app import initialize_member
+    from strongroom.cli.element_serve import init_element_material
+    from strongroom.domain.errors import StrongroomError
+
+    if join is None or token_file is None or url is None:
+        console.print("[red]error:[/red] --join needs --join-token-file and --url")
+        raise typer.Exit(2)
+    try:
+        token = token_file.read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        console.print(f"[red]error:[/red] cannot read --join-token-file: {error}")
+        raise typer.Exit(2) from None
+    try:
+        state = initialize_member(data_dir, region, url, join, token, database_url)
+    except ConfigError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    except StrongroomError as error:
+        console.print(f"[red]error:[/red] joining the realm failed: {error.message}")
+        raise typer.Exit(1) from None
+    init_element_material(data_dir)
+    console.print(
+        f"Initialized {data_dir}: region {region} of the realm whose home region is "
+        f"{state['realm']['home']}; use the home region's OCI config with region={region}"
+    )
 
 
 @app.command()
@@ -259,6 +308,7 @@ app.command(name="audit")(admin.audit)
 app.command(name="ekm-health")(ekm.ekm_health)
 app.command(name="leases")(leases.leases)
 app.add_typer(at_rest.at_rest, name="at-rest")
+app.add_typer(region_cli.region, name="region")
 
 
 if __name__ == "__main__":

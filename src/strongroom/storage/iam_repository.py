@@ -26,6 +26,7 @@ from strongroom.domain.identity import (
     User,
 )
 from strongroom.storage import rows, schema
+from strongroom.storage.changes import Changes
 from strongroom.storage.repositories import update_versioned
 
 T = TypeVar("T")
@@ -90,9 +91,9 @@ class IamRepository:
     groups, memberships, API keys, dynamic groups, policies, applications) are noted in
     ``touched`` (see :class:`~.unit_of_work.Transaction`)."""
 
-    def __init__(self, conn: Connection, touched: set[str] | None = None) -> None:
+    def __init__(self, conn: Connection, touched: Changes | None = None) -> None:
         self._conn = conn
-        self._touched = set() if touched is None else touched
+        self._touched = Changes() if touched is None else touched
 
     # generic helpers ------------------------------------------------------------------------
     def _get(self, table: Table, cls: type[T], row_id: str) -> T | None:
@@ -100,9 +101,15 @@ class IamRepository:
         return _make(cls, row) if row else None
 
     def _save(self, table: Table, obj: Any) -> None:
-        self._touched.add(table.name)
+        self._touched.row(table.name, obj.id)
         update_versioned(self._conn, table, _row_values(obj), obj.version)
         obj.version += 1
+
+    def _note_rows(self, table: Table, condition: Any) -> None:
+        """Note the rows a bulk write of ``table`` where ``condition`` is about to change."""
+        (key,) = table.primary_key.columns
+        keys = [row[0] for row in self._conn.execute(select(key).where(condition))]
+        self._touched.rows_of(table.name, keys)
 
     def _where(self, table: Table, cls: type[T], *conditions: Any) -> list[T]:
         query = select(table).where(*conditions).order_by(table.c.time_created, table.c.id)
@@ -110,7 +117,7 @@ class IamRepository:
 
     # compartments ---------------------------------------------------------------------------
     def add_compartment(self, compartment: Compartment) -> None:
-        self._touched.add(schema.compartments.name)
+        self._touched.row(schema.compartments.name, compartment.id)
         self._conn.execute(insert(schema.compartments).values(_row_values(compartment)))
 
     def get_compartment(self, compartment_id: str) -> Compartment | None:
@@ -179,17 +186,17 @@ class IamRepository:
 
     def set_user_state(self, user_id: str, state: str) -> None:
         t = schema.users
-        self._touched.add(t.name)
+        self._touched.row(t.name, user_id)
         self._conn.execute(update(t).where(t.c.id == user_id).values(lifecycle_state=state))
 
     def update_description(self, table: Table, row_id: str, description: str) -> None:
-        self._touched.add(table.name)
+        self._touched.row(table.name, row_id)
         self._conn.execute(
             update(table).where(table.c.id == row_id).values(description=description)
         )
 
     def delete_row(self, table: Table, row_id: str) -> None:
-        self._touched.add(table.name)
+        self._touched.row(table.name, row_id)
         self._conn.execute(delete(table).where(table.c.id == row_id))
 
     # memberships ----------------------------------------------------------------------------
@@ -209,7 +216,7 @@ class IamRepository:
 
     def delete_memberships_of(self, column: str, value: str) -> None:
         t = schema.group_memberships
-        self._touched.add(t.name)
+        self._note_rows(t, t.c[column] == value)
         self._conn.execute(delete(t).where(t.c[column] == value))
 
     # API keys -------------------------------------------------------------------------------
@@ -220,17 +227,17 @@ class IamRepository:
 
     def delete_api_key(self, key_id: str) -> int:
         t = schema.api_keys
-        self._touched.add(t.name)
+        self._touched.row(t.name, key_id)
         return self._conn.execute(delete(t).where(t.c.key_id == key_id)).rowcount
 
     def delete_api_keys_of(self, user_id: str) -> None:
         t = schema.api_keys
-        self._touched.add(t.name)
+        self._note_rows(t, t.c.user_id == user_id)
         self._conn.execute(delete(t).where(t.c.user_id == user_id))
 
     # dynamic groups and policies ------------------------------------------------------------
     def add_dynamic_group(self, group: DynamicGroup) -> None:
-        self._touched.add(schema.dynamic_groups.name)
+        self._touched.row(schema.dynamic_groups.name, group.id)
         self._conn.execute(insert(schema.dynamic_groups).values(_row_values(group)))
 
     def get_dynamic_group(self, group_id: str) -> DynamicGroup | None:
@@ -244,7 +251,7 @@ class IamRepository:
         return self._where(t, DynamicGroup, t.c.tenancy_id == tenancy_id)
 
     def add_policy(self, policy: PolicyRecord) -> None:
-        self._touched.add(schema.policies.name)
+        self._touched.row(schema.policies.name, policy.id)
         self._conn.execute(insert(schema.policies).values(_row_values(policy)))
 
     def get_policy(self, policy_id: str) -> PolicyRecord | None:
@@ -268,12 +275,12 @@ class IamRepository:
         )
         if not self._conn.execute(query).rowcount:
             return False
-        self._touched.add(t.name)
+        self._touched.row(t.name, policy.id)
         return True
 
     # applications, signing keys, audit ------------------------------------------------------
     def add_application(self, app: Application) -> None:
-        self._touched.add(schema.applications.name)
+        self._touched.row(schema.applications.name, app.id)
         self._conn.execute(insert(schema.applications).values(_row_values(app)))
 
     def get_application(self, client_id: str) -> Application | None:
@@ -285,7 +292,7 @@ class IamRepository:
 
     def delete_applications_of(self, user_id: str) -> None:
         t = schema.applications
-        self._touched.add(t.name)
+        self._note_rows(t, t.c.user_id == user_id)
         self._conn.execute(delete(t).where(t.c.user_id == user_id))
 
     def signing_keys(self) -> list[tuple[str, bytes, dict[str, Any], datetime]]:

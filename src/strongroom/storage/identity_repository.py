@@ -6,18 +6,19 @@ from sqlalchemy import Connection, insert, select
 
 from strongroom.domain.identity import ApiKey, Group, Tenancy, User
 from strongroom.storage import rows, schema
+from strongroom.storage.changes import Changes
 
 
 class IdentityRepository:
     """Reads and writes identity records within one transaction; writes are noted in
     ``touched`` (see :class:`~.unit_of_work.Transaction`)."""
 
-    def __init__(self, conn: Connection, touched: set[str] | None = None) -> None:
+    def __init__(self, conn: Connection, touched: Changes | None = None) -> None:
         self._conn = conn
-        self._touched = set() if touched is None else touched
+        self._touched = Changes() if touched is None else touched
 
     def add_tenancy(self, tenancy: Tenancy) -> None:
-        self._touched.add("tenancies")
+        self._touched.row("tenancies", tenancy.id)
         self._conn.execute(
             insert(schema.tenancies).values(
                 id=tenancy.id,
@@ -36,7 +37,7 @@ class IdentityRepository:
         return [row.id for row in self._conn.execute(select(schema.tenancies.c.id))]
 
     def add_user(self, user: User) -> None:
-        self._touched.add("users")
+        self._touched.row("users", user.id)
         self._conn.execute(
             insert(schema.users).values(
                 id=user.id,
@@ -54,7 +55,7 @@ class IdentityRepository:
         return rows.user_from_row(row) if row else None
 
     def add_group(self, group: Group) -> None:
-        self._touched.add("groups")
+        self._touched.row("groups", group.id)
         self._conn.execute(
             insert(schema.groups).values(
                 id=group.id,
@@ -66,7 +67,7 @@ class IdentityRepository:
         )
 
     def add_membership(self, membership_id: str, group: Group, user: User) -> None:
-        self._touched.add("group_memberships")
+        self._touched.row("group_memberships", membership_id)
         self._conn.execute(
             insert(schema.group_memberships).values(
                 id=membership_id,
@@ -83,7 +84,7 @@ class IdentityRepository:
         return [rows.group_from_row(r) for r in self._conn.execute(query)]
 
     def add_api_key(self, key_id: str, api_key: ApiKey) -> None:
-        self._touched.add("api_keys")
+        self._touched.row("api_keys", key_id)
         self._conn.execute(
             insert(schema.api_keys).values(
                 key_id=key_id,

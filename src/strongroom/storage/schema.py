@@ -431,3 +431,76 @@ async_results = Table(
     Column("time_created", UTCDateTime(), nullable=False),
     Column("time_updated", UTCDateTime(), nullable=False),
 )
+
+# Regions of the realm. realm_regions is the home region's registry, replicated to every
+# region with identity; the rest is each region's own.
+realm_regions = Table(
+    "realm_regions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("url", String(1000), nullable=False),
+    Column("is_home", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),  # ACTIVE | UNLINKED
+    # Public keys whose signatures are accepted from the region: [{"fingerprint", "pem"}].
+    Column("public_keys", JSON, nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("time_updated", UTCDateTime(), nullable=False),
+)
+
+# One-time join tokens the home region issued (only their SHA-256 is kept).
+realm_invites = Table(
+    "realm_invites",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("region", String(64), nullable=False),
+    Column("url", String(1000), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime(), nullable=True),
+    Column("time_created", UTCDateTime(), nullable=False),
+)
+
+# This region's own signing keys for calls to other regions (private keys sealed).
+realm_credentials = Table(
+    "realm_credentials",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("private_key", LargeBinary, nullable=False),
+    Column("state", String(16), nullable=False),  # active | next | retired
+    Column("time_created", UTCDateTime(), nullable=False),
+)
+
+# Changes to ship to other regions, written in the transaction that made them, in commit order.
+replication_outbox = Table(
+    "replication_outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("stream", String(64), nullable=False),  # identity, ...
+    Column("destination", String(64), nullable=True),  # None: every linked region
+    Column("payload", JSON, nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Index("ix_outbox_stream_seq", "stream", "seq"),
+)
+
+# How far each destination region has acknowledged each stream (the sender's side).
+replication_cursors = Table(
+    "replication_cursors",
+    metadata,
+    Column("destination", String(64), primary_key=True),
+    Column("stream", String(64), primary_key=True),
+    Column("acked_seq", Integer, nullable=False),
+    Column("time_acked", UTCDateTime(), nullable=True),
+    Column("last_attempt", UTCDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("failures", Integer, nullable=False),
+)
+
+# How far this region has applied each source region's stream (the receiver's side).
+replication_inbound = Table(
+    "replication_inbound",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("stream", String(64), primary_key=True),
+    Column("applied_seq", Integer, nullable=False),
+    Column("time_applied", UTCDateTime(), nullable=True),
+)

@@ -13,10 +13,12 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from strongroom.storage import schema
 from strongroom.storage.at_rest_repository import AtRestRepository
 from strongroom.storage.change_feed import ChangeFeed, announce, supports_notifications
+from strongroom.storage.changes import Changes
 from strongroom.storage.iam_repository import IamRepository
 from strongroom.storage.idempotency_repository import IdempotencyRepository
 from strongroom.storage.identity_repository import IdentityRepository
 from strongroom.storage.lease_repository import LeaseRepository
+from strongroom.storage.realm_repository import RealmRepository, capture_outbox
 from strongroom.storage.repositories import (
     KeyRepository,
     PrivateEndpointRepository,
@@ -62,12 +64,13 @@ class Transaction:
     """Repositories sharing one database transaction.
 
     ``touched`` names the tables written in it that processes cache: vaults, keys, key
-    versions, secrets, secret versions and the identity and IAM tables.
+    versions, secrets, secret versions and the identity and IAM tables; and the rows of the
+    replicated identity tables written (see :class:`~.changes.Changes`).
     """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.touched: set[str] = set()
+        self.touched = Changes()
         self.vaults = VaultRepository(conn, self.touched)
         self.private_endpoints = PrivateEndpointRepository(conn)
         self.keys = KeyRepository(conn, self.touched)
@@ -77,6 +80,7 @@ class Transaction:
         self.secrets = SecretRepository(conn, self.touched)
         self.leases = LeaseRepository(conn)
         self.at_rest = AtRestRepository(conn, self.touched)
+        self.realm = RealmRepository(conn, self.touched)
 
 
 class Database:
@@ -90,6 +94,8 @@ class Database:
         self._feed: ChangeFeed | None = None
         # Reentrant: a write transaction may call code that opens another in the same thread.
         self._sqlite_writers = threading.RLock() if engine.dialect.name == "sqlite" else None
+        # In the home region, identity writes are captured into the replication outbox.
+        self.capture_identity = False
 
     def add_change_listener(self, listener: ChangeListener) -> None:
         """Call ``listener(tables)`` when a transaction that wrote rows processes cache (see
@@ -142,6 +148,8 @@ class Database:
                 with conn.begin():
                     tx = Transaction(conn)
                     yield tx
+                    if self.capture_identity and tx.touched.rows:
+                        capture_outbox(conn, tx.touched, "identity", datetime.now(UTC))
                     if tx.touched and self._announces:
                         announce(conn, frozenset(tx.touched))  # delivered on commit only
         finally:

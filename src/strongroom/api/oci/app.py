@@ -17,11 +17,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from strongroom.api.oci.audit import routes as audit
 from strongroom.api.oci.endpoint import Api, ApiRoute, access_log, json_response
 from strongroom.api.oci.endpoint import routes as api_routes
 from strongroom.api.oci.external import routes as external
+from strongroom.api.oci.forwarding import HomeRegionOnly
 from strongroom.api.oci.hot_routes import HotRoutes, OciApp
 from strongroom.api.oci.identity import routes as identity
 from strongroom.api.oci.identity.oauth import oauth_routes
@@ -33,8 +35,10 @@ from strongroom.services.at_rest.presence import keep_present
 from strongroom.services.external import health as ekm_health
 from strongroom.services.leases import Lease, process_holder, run_under_lease, stored_leases
 from strongroom.services.ports import Deps
+from strongroom.services.replication.shipper import start_shipper
 from strongroom.services.secrets.rotation import run_scheduled_work
 from strongroom.storage.at_rest_repository import KEYRING_TABLE
+from strongroom.storage.realm_repository import OUTBOX_TABLE
 
 __all__ = [
     "EKM_HEALTH_LEASE",
@@ -137,7 +141,7 @@ def build_app(
     handlers: dict[Any, Callable[..., Any]] = {HTTPException: _http_error}
     hot = HotRoutes()
     routes = (
-        api_routes(api, ROUTES, hot)
+        api_routes(api, ROUTES, hot, _forward_identity_writes(api.deps))
         + [Route("/healthz", _healthz(api.deps), methods=["GET"])]
         + oauth_routes(api.deps)
         + (extra_routes or [])
@@ -154,6 +158,17 @@ def build_app(
     # cannot follow one: the signature covers the path it was sent to).
     app.router.redirect_slashes = False
     return app
+
+
+# Identity writes: served by the home region only (a member region forwards them there).
+_HOME_ONLY = frozenset(r.operation for r in identity.ROUTES if r.changes_state)
+
+
+def _forward_identity_writes(deps: Deps) -> Callable[[ApiRoute, ASGIApp], ASGIApp]:
+    def wrap(route: ApiRoute, app: ASGIApp) -> ASGIApp:
+        return HomeRegionOnly(deps, app) if route.operation in _HOME_ONLY else app
+
+    return wrap
 
 
 def _sealed_reason(deps: Deps) -> Callable[[], str | None]:
@@ -174,6 +189,7 @@ def _lifespan(
         api.deps.db.listen_for_changes()
         stop = threading.Event()
         _start_at_rest_keeper(api.deps, stop)
+        _start_replication(api.deps, stop)
         worker = None
         if scheduler_interval is not None:
             worker = threading.Thread(
@@ -222,6 +238,19 @@ def _start_at_rest_keeper(deps: Deps, stop: threading.Event) -> None:
     threading.Thread(
         target=keep_unsealed, args=(deps, stop, wake), name="strongroom-at-rest", daemon=True
     ).start()
+
+
+def _start_replication(deps: Deps, stop: threading.Event) -> None:
+    """In the home region: the shipper of the identity stream, woken by each outbox write."""
+    if not deps.realm.is_home or deps.peers is None:
+        return
+    wake = start_shipper(deps, stop)
+
+    def outbox_written(tables: frozenset[str]) -> None:
+        if OUTBOX_TABLE in tables:
+            wake.set()
+
+    deps.db.add_change_listener(outbox_written)
 
 
 async def _ekm_health_lease(deps: Deps, done: threading.Event) -> Lease | None:

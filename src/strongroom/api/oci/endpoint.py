@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from strongroom.api.oci import parse
 from strongroom.api.oci.errors import message_for, status_and_code
@@ -468,13 +468,21 @@ def _process(
     return reply.status, body, reply_headers
 
 
-def routes(api: Api, table: Sequence[ApiRoute], hot: HotRoutes) -> list[BaseRoute]:
+def routes(
+    api: Api,
+    table: Sequence[ApiRoute],
+    hot: HotRoutes,
+    wrap: Callable[[ApiRoute, ASGIApp], ASGIApp] | None = None,
+) -> list[BaseRoute]:
     """Starlette routes for ``table``, bound to ``api``; inline routes are registered in
-    ``hot`` as well, and listed first (no other route can match their paths)."""
+    ``hot`` as well, and listed first (no other route can match their paths). ``wrap`` may
+    put another application in front of a (non-inline) route's endpoint."""
     first: list[BaseRoute] = [
         hot.route(r.path, r.method, endpoint(api, r)) for r in table if r.inline
     ]
     rest: list[BaseRoute] = [
-        Route(r.path, endpoint(api, r), methods=[r.method]) for r in table if not r.inline
+        Route(r.path, wrap(r, endpoint(api, r)) if wrap else endpoint(api, r), methods=[r.method])
+        for r in table
+        if not r.inline
     ]
     return first + rest

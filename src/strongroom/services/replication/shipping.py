@@ -1,0 +1,86 @@
+"""Shipping a stream to a region (the sender's side): the entries its cursor has not
+acknowledged, in sequence order, a batch per call; the cursor moves when the region answers
+how far it applied. Failures are recorded on the cursor (what ``region list`` shows)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from strongroom.domain.errors import StrongroomError
+from strongroom.services.ports import Deps
+from strongroom.services.realm_port import PeerRefused
+from strongroom.services.replication.credentials import signing_key
+from strongroom.services.replication.streams import IDENTITY
+from strongroom.storage.realm_repository import CursorRecord, OutboxEntry
+
+__all__ = ["BATCH", "ShipResult", "entries_payload", "prune_outbox", "ship_once"]
+
+BATCH = 200
+PRUNE_AFTER = timedelta(minutes=10)  # entries every region has are kept this long
+
+
+class ShipResult:
+    """What one round of shipping did: entries acknowledged, and whether more wait."""
+
+    def __init__(self, shipped: int, more: bool) -> None:
+        self.shipped = shipped
+        self.more = more
+
+
+def entries_payload(entries: list[OutboxEntry]) -> list[dict[str, object]]:
+    """Outbox entries as they travel."""
+    return [{"seq": e.seq, "payload": e.payload} for e in entries]
+
+
+def ship_once(deps: Deps, destination: str, stream: str = IDENTITY) -> ShipResult:
+    """Send ``destination`` the next batch of ``stream`` it has not acknowledged; raises what
+    the call raised (after recording it on the cursor)."""
+    assert deps.peers is not None
+    with deps.db.transaction(read_only=True) as tx:
+        region = tx.realm.region(destination)
+        cursor = tx.realm.cursor(destination, stream)
+        entries = tx.realm.outbox_after(stream, destination, cursor.acked_seq, BATCH)
+    if region is None or region.state != "ACTIVE" or not entries:
+        return ShipResult(0, False)
+    now = deps.clock.now()
+    try:
+        answer = deps.peers.post(
+            region.url,
+            "/apply",
+            {"source": deps.region, "stream": stream, "entries": entries_payload(entries)},
+            signing_key(deps),
+        )
+        acked = int(answer["appliedSeq"])
+    except (StrongroomError, KeyError, TypeError, ValueError) as error:
+        _record_failure(deps, cursor, now, error)
+        raise
+    with deps.db.transaction() as tx:
+        tx.realm.save_cursor(CursorRecord(destination, stream, acked, now, now, None, 0))
+    return ShipResult(len(entries), len(entries) == BATCH)
+
+
+def _record_failure(deps: Deps, cursor: CursorRecord, now: object, error: Exception) -> None:
+    message = error.message if isinstance(error, StrongroomError) else repr(error)
+    if isinstance(error, PeerRefused):
+        message = f"{error.status} {error.code}: {message}"
+    with deps.db.transaction() as tx:
+        current = tx.realm.cursor(cursor.destination, cursor.stream)
+        failed = CursorRecord(
+            current.destination,
+            current.stream,
+            current.acked_seq,
+            current.time_acked,
+            deps.clock.now(),
+            message[:1000],
+            current.failures + 1,
+        )
+        tx.realm.save_cursor(failed)
+
+
+def prune_outbox(deps: Deps, stream: str = IDENTITY) -> int:
+    """Delete entries every linked region acknowledged more than PRUNE_AFTER ago."""
+    with deps.db.transaction() as tx:
+        linked = [r.name for r in tx.realm.regions() if not r.is_home and r.state == "ACTIVE"]
+        last = tx.realm.last_seq(stream)
+        through = min([tx.realm.cursor(name, stream).acked_seq for name in linked] or [last])
+        return tx.realm.prune_outbox(stream, through, deps.clock.now() - PRUNE_AFTER)
