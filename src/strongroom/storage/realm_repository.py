@@ -249,10 +249,13 @@ class RealmRepository:
 
     def prune_outbox(self, stream: str, through: int, written_before: datetime) -> int:
         """Delete entries every destination has (sequence up to ``through``) and were written
-        before ``written_before``; how many."""
+        before ``written_before``; how many. The newest entry of the table stays: SQLite would
+        otherwise hand out its sequence numbers again (receivers would skip the new entries as
+        applied), and ``last_seq`` would go back to 0."""
+        newest = self._conn.execute(select(func.max(OUTBOX.c.seq))).scalar() or 0
         query = delete(OUTBOX).where(
             OUTBOX.c.stream == stream,
-            OUTBOX.c.seq <= through,
+            OUTBOX.c.seq <= min(through, newest - 1),
             OUTBOX.c.time_created < written_before,
         )
         return int(self._conn.execute(query).rowcount or 0)
