@@ -39,6 +39,7 @@ from strongroom.services.replication.credentials import authenticate_region
 from strongroom.services.replication.invites import accept_join, invite_region
 from strongroom.services.replication.membership import ensure_home_registered, join_realm
 from strongroom.services.replication.pulling import entries_for
+from strongroom.services.replication.regions import mark_unlinked
 from strongroom.storage.unit_of_work import Database
 from tests.clock import ManualClock
 from tests.integration import storage_support
@@ -103,7 +104,10 @@ class FakePeers:
             if path == "/pull":
                 entries = entries_for(deps, caller.name, data["stream"], int(data["after"]))
                 return {"entries": _json(entries)}
-            if path in ("/ping", "/unlinked"):
+            if path == "/unlinked":
+                mark_unlinked(deps)
+                return {"region": deps.region, "state": "UNLINKED"}
+            if path == "/ping":
                 return {"region": deps.region}
         except StrongroomError as error:
             raise PeerRefused(400, type(error).__name__, error.message) from None

@@ -289,7 +289,7 @@ def test_a_batch_that_does_not_apply_is_refused_and_applies_nothing(
     user = users.create_user(home, call, users.CreateUserRequest(unique("user")))
     (good,) = wire(entries_after(home, before))
     row = dict(good["payload"]["changes"][0]["row"])
-    bad_batches = [
+    bad_batches: list[list[dict[str, Any]]] = [
         [{"seq": done + 2, "payload": {"changes": [{"table": "vaults", "key": "x", "row": {}}]}}],
         [
             {
