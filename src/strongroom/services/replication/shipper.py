@@ -39,6 +39,7 @@ def _run(deps: Deps, stop: threading.Event, wake: threading.Event) -> None:
     failures: dict[str, int] = {}
     pruned = 0.0
     while not stop.is_set():
+        wake.clear()  # before the round: a write during it wakes the next wait at once
         try:
             if lease.try_hold():
                 more = _round(deps, retry_at, failures)
@@ -51,7 +52,6 @@ def _run(deps: Deps, stop: threading.Event, wake: threading.Event) -> None:
             log.exception("replication round failed; trying again")
         soonest = min(retry_at.values(), default=time.monotonic() + IDLE_SECONDS)
         wake.wait(max(0.0, min(IDLE_SECONDS, soonest - time.monotonic())))
-        wake.clear()
     lease.release()
 
 
