@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import oci
 import pytest
 from oci.identity import IdentityClient
 from oci.identity import models as im
@@ -167,3 +168,27 @@ def _has_policy(client: IdentityClient, tenancy: str, name: str) -> Callable[[],
 
 def _described(client: IdentityClient, user_id: str, description: str) -> Callable[[], bool]:
     return lambda: bool(client.get_user(user_id).data.description == description)
+
+
+def test_a_member_unlinked_while_up_is_told_and_refuses_identity_writes_with_409(
+    three: Realm,
+) -> None:  # last: it changes the realm
+    frankfurt = three.members[FRANKFURT]
+    member = three.admin(frankfurt)
+    known = new_user(three.admin(three.home), three.tenancy)
+    converged(three, {known.name})
+    done = three.home.cli("region", "unlink", "--region", FRANKFURT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert frankfurt.regions(probe=False)[FRANKFURT]["state"] == "UNLINKED"
+    details = im.CreateUserDetails(
+        compartment_id=three.tenancy, name=unique("u"), description="refused"
+    )
+    with pytest.raises(oci.exceptions.ServiceError) as caught:
+        member.create_user(details)
+    assert caught.value.status == 409, caught.value
+    assert "unlinked from its realm" in caught.value.message, caught.value.message
+    assert member.get_user(known.id).data.name == known.name
+    assert details.name not in user_names(three.admin(three.home), three.tenancy)
+    tokyo = three.admin(three.members[TOKYO])  # the others go on
+    made = new_user(tokyo, three.tenancy)
+    assert three.admin(three.home).get_user(made.id).data.name == made.name
