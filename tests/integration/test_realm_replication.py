@@ -162,14 +162,6 @@ def test_credentials_rotate_in_home_and_members_and_replication_goes_on(three: R
     assert all(view["reachable"] is not False for view in listed.values()), listed
 
 
-def _has_policy(client: IdentityClient, tenancy: str, name: str) -> Callable[[], bool]:
-    return lambda: name in policy_names(client, tenancy)
-
-
-def _described(client: IdentityClient, user_id: str, description: str) -> Callable[[], bool]:
-    return lambda: bool(client.get_user(user_id).data.description == description)
-
-
 def test_a_member_unlinked_while_up_is_told_and_refuses_identity_writes_with_409(
     three: Realm,
 ) -> None:  # last: it changes the realm
@@ -192,3 +184,11 @@ def test_a_member_unlinked_while_up_is_told_and_refuses_identity_writes_with_409
     tokyo = three.admin(three.members[TOKYO])  # the others go on
     made = new_user(tokyo, three.tenancy)
     assert three.admin(three.home).get_user(made.id).data.name == made.name
+
+
+def _has_policy(client: IdentityClient, tenancy: str, name: str) -> Callable[[], bool]:
+    return lambda: name in policy_names(client, tenancy)
+
+
+def _described(client: IdentityClient, user_id: str, description: str) -> Callable[[], bool]:
+    return lambda: bool(client.get_user(user_id).data.description == description)
