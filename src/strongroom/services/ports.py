@@ -24,7 +24,7 @@ from strongroom.iam.target import Target
 from strongroom.services.caches import CacheRefresher, TTLCache
 from strongroom.services.ekm_port import EkmSettings, ExternalKeyManagerPort
 from strongroom.services.kmip_port import ClientIdentity, KmipConnector
-from strongroom.services.realm_port import RealmConfig, RealmPeers
+from strongroom.services.realm_port import RealmConfig, RealmPeers, ShipperNudge
 from strongroom.storage.unit_of_work import Database
 
 __all__ = [
@@ -142,6 +142,7 @@ class Deps:
     # This region's place in its realm, and calls to the other regions (None: no calls).
     realm: RealmConfig = field(default_factory=RealmConfig)
     peers: RealmPeers | None = None
+    shipper: ShipperNudge | None = None  # set while this process runs the shipper
     # The hot-path caches, made in __post_init__ with the refresher; they are reloaded after
     # 1 second, ahead of their expiry (see TTLCache).
     # API key verifiers by signature keyId (see services.identity.authn).

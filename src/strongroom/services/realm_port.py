@@ -14,6 +14,7 @@ __all__ = [
     "PeerUnreachable",
     "RealmConfig",
     "RealmPeers",
+    "ShipperNudge",
     "SigningKey",
 ]
 
@@ -59,6 +60,15 @@ class PeerRefused(StrongroomError):
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+class ShipperNudge(Protocol):
+    """Port: tell the shipper a region just called (it is up: retry it now, not after its
+    back-off)."""
+
+    def nudge(self, region: str) -> None:
+        """Ship to ``region`` at once."""
+        ...
 
 
 class RealmPeers(Protocol):

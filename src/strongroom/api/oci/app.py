@@ -35,6 +35,7 @@ from strongroom.services.at_rest.presence import keep_present
 from strongroom.services.external import health as ekm_health
 from strongroom.services.leases import Lease, process_holder, run_under_lease, stored_leases
 from strongroom.services.ports import Deps
+from strongroom.services.replication.pulling import start_catching_up
 from strongroom.services.replication.shipper import start_shipper
 from strongroom.services.secrets.rotation import run_scheduled_work
 from strongroom.storage.at_rest_repository import KEYRING_TABLE
@@ -241,10 +242,14 @@ def _start_at_rest_keeper(deps: Deps, stop: threading.Event) -> None:
 
 
 def _start_replication(deps: Deps, stop: threading.Event) -> None:
-    """In the home region: the shipper of the identity stream, woken by each outbox write."""
-    if not deps.realm.is_home or deps.peers is None:
+    """In the home region: the shipper of the identity stream, woken by each outbox write; in
+    a member region: catching up from the home region at start-up."""
+    if deps.peers is None:
         return
-    wake = start_shipper(deps, stop)
+    if not deps.realm.is_home:
+        start_catching_up(deps, stop)
+        return
+    wake = start_shipper(deps, stop).wake
 
     def outbox_written(tables: frozenset[str]) -> None:
         if OUTBOX_TABLE in tables:

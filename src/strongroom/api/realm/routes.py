@@ -70,6 +70,8 @@ def _signed_endpoint(deps: Deps, name: str, handler: Handler) -> Callable[[Reque
             headers = {k.lower(): v for k, v in request.headers.items()}
             signed = signed_request("POST", target, headers, raw)
             caller = await anyio.to_thread.run_sync(authenticate_region, deps, signed)
+            if deps.shipper is not None:
+                deps.shipper.nudge(caller.name)  # it is up: ship to it now
             status, body = 200, await handler(deps, request, caller, _json(raw))
         except RegionRefused as error:
             note.reason = error.reason

@@ -3,16 +3,22 @@ read its own forwarded writes at once and to catch up without waiting for a push
 
 from __future__ import annotations
 
+import logging
+import sys
+import threading
 from typing import Any
 
-from strongroom.domain.errors import IncorrectState, InvalidParameter
+from strongroom.domain.errors import IncorrectState, InvalidParameter, StrongroomError
 from strongroom.services.ports import Deps
 from strongroom.services.replication.applier import applied_seq, apply_entries
 from strongroom.services.replication.credentials import signing_key
 from strongroom.services.replication.shipping import BATCH, entries_payload
 from strongroom.services.replication.streams import IDENTITY
 
-__all__ = ["entries_for", "pull_until"]
+__all__ = ["CATCH_UP_RETRY", "entries_for", "pull_until", "start_catching_up"]
+
+CATCH_UP_RETRY = 5.0  # seconds between start-up catch-up attempts while the home is away
+log = logging.getLogger("strongroom.replication")
 
 
 def pull_until(deps: Deps, seq: int, stream: str = IDENTITY) -> int:
@@ -46,3 +52,21 @@ def _home(deps: Deps) -> str:
     if record is None:
         raise IncorrectState("The home region is not in the registry")
     return record.url
+
+
+def start_catching_up(deps: Deps, stop: threading.Event) -> None:
+    """(Member, at start-up) pull what the home region shipped while this region was away,
+    in a thread, until it once succeeds (the call also tells the home region to ship here)."""
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                pull_until(deps, sys.maxsize)
+                return
+            except StrongroomError as error:
+                log.info("Catching up from the home region failed (%s); retrying", error)
+            except Exception:
+                log.exception("Catching up from the home region failed; retrying")
+            stop.wait(CATCH_UP_RETRY)
+
+    threading.Thread(target=run, name="strongroom-catch-up", daemon=True).start()

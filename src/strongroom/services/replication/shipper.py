@@ -1,6 +1,7 @@
 """The home region's shipper: one thread that ships the identity stream to every linked
 region, under a lease (one process of the region ships), woken by each new outbox entry,
-retrying a failed region with backoff while the others go on."""
+retrying a failed region with backoff while the others go on; a region that calls in (it
+started, or pulls) is retried at once."""
 
 from __future__ import annotations
 
@@ -15,34 +16,72 @@ from strongroom.services.ports import Deps
 from strongroom.services.replication.shipping import prune_outbox, ship_once
 from strongroom.services.replication.streams import IDENTITY
 
-__all__ = ["SHIP_LEASE", "start_shipper"]
+__all__ = ["SHIP_LEASE", "Shipper", "start_shipper"]
 
 SHIP_LEASE = "replication-ship"
 IDLE_SECONDS = 1.0  # between rounds with nothing new (a missed wake-up costs at most this)
-MAX_BACKOFF = 30.0
+MAX_BACKOFF = 10.0
 PRUNE_SECONDS = 60.0
 log = logging.getLogger("strongroom.replication")
 
 
-def start_shipper(deps: Deps, stop: threading.Event) -> threading.Event:
-    """Start the shipper thread; the event it returns wakes it (set on outbox writes)."""
-    wake = threading.Event()
+class Shipper:
+    """The shipper's wake-up and per-region back-off (see :func:`start_shipper`)."""
+
+    def __init__(self) -> None:
+        self.wake = threading.Event()
+        self._lock = threading.Lock()
+        self._retry_at: dict[str, float] = {}
+        self._failures: dict[str, int] = {}
+
+    def nudge(self, region: str) -> None:
+        """Ship to ``region`` now (it called in: it is up)."""
+        with self._lock:
+            self._retry_at.pop(region, None)
+        self.wake.set()
+
+    def due(self, region: str, now: float) -> bool:
+        with self._lock:
+            return self._retry_at.get(region, 0.0) <= now
+
+    def failed(self, region: str) -> int:
+        """Back off ``region``; how many times in a row it failed."""
+        with self._lock:
+            count = self._failures[region] = self._failures.get(region, 0) + 1
+            delay = min(MAX_BACKOFF, 0.1 * 2**count) * random.uniform(0.8, 1.2)
+            self._retry_at[region] = time.monotonic() + delay
+            return count
+
+    def succeeded(self, region: str) -> bool:
+        """Forget ``region``'s failures; whether it had any."""
+        with self._lock:
+            self._retry_at.pop(region, None)
+            return self._failures.pop(region, None) is not None
+
+    def next_wait(self) -> float:
+        with self._lock:
+            soonest = min(self._retry_at.values(), default=time.monotonic() + IDLE_SECONDS)
+        return max(0.0, min(IDLE_SECONDS, soonest - time.monotonic()))
+
+
+def start_shipper(deps: Deps, stop: threading.Event) -> Shipper:
+    """Start the shipper thread; set its ``wake`` on outbox writes."""
+    shipper = Shipper()
+    deps.shipper = shipper
     threading.Thread(
-        target=_run, args=(deps, stop, wake), name="strongroom-replication", daemon=True
+        target=_run, args=(deps, stop, shipper), name="strongroom-replication", daemon=True
     ).start()
-    return wake
+    return shipper
 
 
-def _run(deps: Deps, stop: threading.Event, wake: threading.Event) -> None:
+def _run(deps: Deps, stop: threading.Event, shipper: Shipper) -> None:
     lease = Lease(deps, SHIP_LEASE, process_holder(deps))
-    retry_at: dict[str, float] = {}
-    failures: dict[str, int] = {}
     pruned = 0.0
     while not stop.is_set():
-        wake.clear()  # before the round: a write during it wakes the next wait at once
+        shipper.wake.clear()  # before the round: a write during it wakes the next wait at once
         try:
             if lease.try_hold():
-                more = _round(deps, retry_at, failures)
+                more = _round(deps, shipper)
                 if time.monotonic() - pruned > PRUNE_SECONDS:
                     prune_outbox(deps)
                     pruned = time.monotonic()
@@ -50,31 +89,26 @@ def _run(deps: Deps, stop: threading.Event, wake: threading.Event) -> None:
                     continue
         except Exception:
             log.exception("replication round failed; trying again")
-        soonest = min(retry_at.values(), default=time.monotonic() + IDLE_SECONDS)
-        wake.wait(max(0.0, min(IDLE_SECONDS, soonest - time.monotonic())))
+        shipper.wake.wait(shipper.next_wait())
     lease.release()
 
 
-def _round(deps: Deps, retry_at: dict[str, float], failures: dict[str, int]) -> bool:
+def _round(deps: Deps, shipper: Shipper) -> bool:
     """Ship to every linked region due; whether some region has more waiting."""
     with deps.db.transaction(read_only=True) as tx:
         names = [r.name for r in tx.realm.regions() if not r.is_home and r.state == "ACTIVE"]
     more = False
-    now = time.monotonic()
     for name in names:
-        if retry_at.get(name, 0.0) > now:
+        if not shipper.due(name, time.monotonic()):
             continue
         try:
             result = ship_once(deps, name, IDENTITY)
         except StrongroomError as error:
-            count = failures[name] = failures.get(name, 0) + 1
-            delay = min(MAX_BACKOFF, 0.1 * 2**count) * random.uniform(0.8, 1.2)
-            retry_at[name] = time.monotonic() + delay
+            count = shipper.failed(name)
             if count == 1 or count % 10 == 0:
                 log.warning("Shipping identity to %s failed (%d): %s", name, count, error)
             continue
-        if failures.pop(name, None):
+        if shipper.succeeded(name):
             log.info("Shipping identity to %s works again", name)
-        retry_at.pop(name, None)
         more = more or result.more
     return more
