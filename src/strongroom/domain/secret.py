@@ -10,6 +10,7 @@ from typing import Any
 
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.lifecycle import State, effective_state
+from strongroom.domain.replication import ReplicationConfig, SourceRegion
 from strongroom.domain.tags import DefinedTags, FreeformTags
 
 __all__ = [
@@ -121,6 +122,15 @@ class Secret:
     last_rotation_time: datetime | None = None
     next_rotation_time: datetime | None = None
     version: int = 1
+    # Cross-region replication: a source's targets, or, for a replica, where its source is.
+    replication: ReplicationConfig | None = None
+    source: SourceRegion | None = None
+    # (A replica) the replication sequence number of the source state it holds.
+    replica_seq: int | None = None
+
+    @property
+    def is_replica(self) -> bool:
+        return self.source is not None
 
     def state_at(self, now: datetime) -> State:
         """The state as seen at ``now`` (scheduled deletions take effect on time)."""

@@ -13,6 +13,9 @@ class Changes(set[str]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[str, set[str]] = {}
+        # Work requests made in the transaction: their targets get the sequence numbers of the
+        # outbox entries the transaction writes (see storage.secret_outbox).
+        self.work_requests: list[str] = []
 
     def row(self, table: str, key: str) -> None:
         """Note that row ``key`` of ``table`` was written."""

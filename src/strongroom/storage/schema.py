@@ -220,6 +220,11 @@ secrets = Table(
     Column("next_rotation_time", UTCDateTime(), nullable=True),
     Column("digest_key", LargeBinary, nullable=False),
     Column("version", Integer, nullable=False),
+    # Cross-region replication (see domain.replication): a source's targets, a replica's source
+    # and the source state's sequence number it holds.
+    Column("replication_config", JSON, nullable=True),
+    Column("source_region", JSON, nullable=True),
+    Column("replica_seq", Integer, nullable=True),
     UniqueConstraint("vault_id", "live_name", name="uq_secrets_live_name"),
     Index("ix_secrets_compartment", "compartment_id", "time_created"),
     Index("ix_secrets_next_rotation", "next_rotation_time"),
@@ -503,4 +508,40 @@ replication_inbound = Table(
     Column("stream", String(64), primary_key=True),
     Column("applied_seq", Integer, nullable=False),
     Column("time_applied", UTCDateTime(), nullable=True),
+)
+
+# The replicas of this region's secrets in other regions, as this (source) region knows them.
+secret_replicas = Table(
+    "secret_replicas",
+    metadata,
+    _id("secret_id", primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("applied_seq", Integer, nullable=False),  # the newest state the target applied
+    Column("wanted_seq", Integer, nullable=False),  # the newest state shipped or to ship
+    Column("applied_version", Integer, nullable=True),  # the source's latest version number
+    Column("time_applied", UTCDateTime(), nullable=True),
+    Column("time_changed", UTCDateTime(), nullable=False),  # when wanted_seq last moved
+    Column("last_error", Text, nullable=True),
+    Column("removed", Boolean, nullable=False),  # the replica is to be deleted
+)
+
+# Work requests (OCI's WorkRequest): what a call started in other regions, and how it went.
+work_requests = Table(
+    "work_requests",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", nullable=False),
+    _id("compartment_id", nullable=False),
+    Column("operation_type", String(64), nullable=False),
+    _id("resource_id", nullable=False),
+    Column("resource_type", String(64), nullable=False),
+    Column("action_type", String(16), nullable=False),
+    # {region: {"seq": n | None, "state": ..., "error": ...}}: one per target region.
+    Column("targets", JSON, nullable=False),
+    Column("remote", JSON, nullable=True),  # a forwarded write: the source's own work request
+    Column("logs", JSON, nullable=False),
+    Column("time_accepted", UTCDateTime(), nullable=False),
+    Column("time_finished", UTCDateTime(), nullable=True),
+    Index("ix_work_requests_resource", "resource_id", "time_accepted"),
+    Index("ix_work_requests_compartment", "compartment_id", "time_accepted"),
 )

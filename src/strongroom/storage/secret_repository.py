@@ -11,7 +11,7 @@ import builtins
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from strongroom.domain.errors import Conflict
@@ -19,6 +19,7 @@ from strongroom.domain.lifecycle import State
 from strongroom.domain.paging import PageRequest
 from strongroom.domain.secret import Secret, SecretVersion, Stage
 from strongroom.storage import schema
+from strongroom.storage.changes import Changes
 from strongroom.storage.paging import apply_page
 from strongroom.storage.repositories import update_versioned
 from strongroom.storage.secret_rows import (
@@ -50,14 +51,14 @@ def _state_is(table: Any, state: str, now: datetime) -> Any:
 class SecretRepository:
     """Secrets and their versions."""
 
-    def __init__(self, conn: Connection, touched: set[str] | None = None) -> None:
+    def __init__(self, conn: Connection, touched: Changes | None = None) -> None:
         self._conn = conn
-        self._touched = set() if touched is None else touched
+        self._touched = Changes() if touched is None else touched
 
     # secrets ---------------------------------------------------------------------------------
     def add(self, secret: Secret) -> None:
         """Insert; Conflict when a live secret of the vault has the same name."""
-        self._touched.add(SECRETS)
+        self._touched.row(SECRETS, secret.id)
         try:
             self._conn.execute(insert(S).values(secret_to_row(secret)))
         except IntegrityError:
@@ -75,7 +76,7 @@ class SecretRepository:
 
     def save(self, secret: Secret) -> None:
         """Persist changes; Conflict on a concurrent change. Bumps ``secret.version``."""
-        self._touched.add(SECRETS)
+        self._touched.row(SECRETS, secret.id)
         update_versioned(self._conn, S, secret_to_row(secret), secret.version)
         secret.version += 1
 
@@ -134,6 +135,12 @@ class SecretRepository:
     def purge_deleted(self, now: datetime) -> int:
         """Destroy the content of versions (and secrets) whose deletion time has come."""
         gone = select(S.c.id).where(S.c.lifecycle_state == _PENDING, S.c.time_of_deletion <= now)
+        due_versions = select(V.c.secret_id).where(
+            V.c.lifecycle_state == _PENDING, V.c.time_of_deletion <= now
+        )
+        changed = {r[0] for r in self._conn.execute(gone)}
+        changed |= {r[0] for r in self._conn.execute(due_versions)}
+        self._touched.rows_of(SECRETS, sorted(changed))  # their replicas learn of it
         count = self._conn.execute(
             update(V).where(V.c.secret_id.in_(gone), V.c.content.is_not(None)).values(_DESTROYED)
         ).rowcount
@@ -158,9 +165,45 @@ class SecretRepository:
             self._touched.add(table)
 
     # versions --------------------------------------------------------------------------------
+    def put_replica(self, secret: Secret, exists: bool) -> None:
+        """Write a replica's row as its source has it (its version, the source's etag, too);
+        Conflict when another live secret of the vault has its name."""
+        self._touched.add(SECRETS)
+        values = secret_to_row(secret)
+        try:
+            if exists:
+                self._conn.execute(update(S).where(S.c.id == secret.id).values(values))
+            else:
+                self._conn.execute(insert(S).values(values))
+        except IntegrityError:
+            raise Conflict(f"A secret named {secret.name!r} already exists in this vault") from None
+
+    def put_replica_version(self, version: SecretVersion, exists: bool) -> None:
+        """Write a replica's version as its source has it."""
+        self._touched.add(VERSIONS)
+        values = version_to_row(version)
+        if exists:
+            where = (V.c.secret_id == version.secret_id, V.c.number == version.number)
+            self._conn.execute(update(V).where(*where).values(values))
+        else:
+            self._conn.execute(insert(V).values(values))
+
+    def delete_replica(self, secret_id: str) -> None:
+        """Remove a replica and its versions (the source dropped this region or was deleted)."""
+        self._touched.add(SECRETS)
+        self._touched.add(VERSIONS)
+        self._conn.execute(delete(V).where(V.c.secret_id == secret_id))
+        self._conn.execute(delete(S).where(S.c.id == secret_id))
+
+    def versions_of(self, secret_id: str) -> builtins.list[SecretVersion]:
+        """Every version of a secret, oldest first."""
+        query = select(V).where(V.c.secret_id == secret_id).order_by(V.c.number)
+        return [version_from_row(r) for r in self._conn.execute(query)]
+
     def add_version(self, version: SecretVersion) -> None:
         """Insert; Conflict when the number (a concurrent write) or the name is taken."""
         self._touched.add(VERSIONS)
+        self._touched.row(SECRETS, version.secret_id)
         try:
             self._conn.execute(insert(V).values(version_to_row(version)))
         except IntegrityError:
@@ -192,6 +235,7 @@ class SecretRepository:
     def save_version(self, version: SecretVersion) -> None:
         """Persist a version's changes; Conflict on a concurrent change."""
         self._touched.add(VERSIONS)
+        self._touched.row(SECRETS, version.secret_id)
         values = {**version_to_row(version), "version": version.version + 1}
         result = self._conn.execute(
             update(V)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from strongroom.domain.lifecycle import State
+from strongroom.domain.replication import ReplicationConfig, ReplicationTarget, SourceRegion
 from strongroom.domain.secret import (
     ExpiryRule,
     GenerationContext,
@@ -107,7 +108,42 @@ def secret_to_row(secret: Secret) -> dict[str, Any]:
         "next_rotation_time": secret.next_rotation_time,
         "digest_key": secret.digest_key,
         "version": secret.version,
+        "replication_config": replication_to_json(secret.replication),
+        "source_region": _source_to_json(secret.source),
+        "replica_seq": secret.replica_seq,
     }
+
+
+def replication_to_json(config: ReplicationConfig | None) -> dict[str, Any] | None:
+    if config is None:
+        return None
+    targets = [
+        {"targetRegion": t.region, "targetVaultId": t.vault_id, "targetKeyId": t.key_id}
+        for t in config.targets
+    ]
+    return {"replicationTargets": targets, "isWriteForwardEnabled": config.write_forward}
+
+
+def replication_from_json(stored: dict[str, Any] | None) -> ReplicationConfig | None:
+    if stored is None:
+        return None
+    targets = tuple(
+        ReplicationTarget(t["targetRegion"], t["targetVaultId"], t["targetKeyId"])
+        for t in stored["replicationTargets"]
+    )
+    return ReplicationConfig(targets, bool(stored["isWriteForwardEnabled"]))
+
+
+def _source_to_json(source: SourceRegion | None) -> dict[str, Any] | None:
+    if source is None:
+        return None
+    return {"region": source.region, "vaultId": source.vault_id, "keyId": source.key_id}
+
+
+def _source_from_json(stored: dict[str, Any] | None) -> SourceRegion | None:
+    if stored is None:
+        return None
+    return SourceRegion(stored["region"], stored["vaultId"], stored["keyId"])
 
 
 def secret_from_row(row: Any) -> Secret:
@@ -137,6 +173,9 @@ def secret_from_row(row: Any) -> Secret:
         last_rotation_time=row.last_rotation_time,
         next_rotation_time=row.next_rotation_time,
         version=row.version,
+        replication=replication_from_json(row.replication_config),
+        source=_source_from_json(row.source_region),
+        replica_seq=row.replica_seq,
     )
 
 

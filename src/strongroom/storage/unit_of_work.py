@@ -24,6 +24,7 @@ from strongroom.storage.repositories import (
     PrivateEndpointRepository,
     VaultRepository,
 )
+from strongroom.storage.secret_outbox import capture_secret_changes
 from strongroom.storage.secret_repository import SecretRepository
 
 ChangeListener = Callable[[frozenset[str]], None]
@@ -148,8 +149,8 @@ class Database:
                 with conn.begin():
                     tx = Transaction(conn)
                     yield tx
-                    if self.capture_identity and tx.touched.rows:
-                        capture_outbox(conn, tx.touched, "identity", datetime.now(UTC))
+                    if tx.touched.rows:
+                        self._capture(conn, tx.touched)
                     if tx.touched and self._announces:
                         announce(conn, frozenset(tx.touched))  # delivered on commit only
         finally:
@@ -157,6 +158,13 @@ class Database:
                 writers.release()
             if tx is not None and tx.touched:
                 self._changed(frozenset(tx.touched))
+
+    def _capture(self, conn: Connection, changes: Changes) -> None:
+        """Before commit: the outbox entries of what the transaction changed."""
+        now = datetime.now(UTC)
+        if self.capture_identity:
+            capture_outbox(conn, changes, "identity", now)
+        capture_secret_changes(conn, changes, now)
 
     def load_keyring(self) -> tuple[bytes, str] | None:
         t = schema.barrier_keyring

@@ -1,0 +1,93 @@
+"""Recording, in the transaction that changed them, which regions must hear of changed secrets.
+
+A source secret changed by a transaction gets one outbox entry of stream ``secrets`` per region
+that must hear of it (its targets, and regions whose replica is to be removed), naming the
+secret only: the shipper reads the secret as it is when it ships, so content never waits in
+the outbox. ``secret_replicas`` keeps, per secret and region, the newest entry to ship and the
+newest the region applied; work requests made in the transaction learn their entries' numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from strongroom.storage import schema
+from strongroom.storage.changes import Changes
+from strongroom.storage.realm_repository import OUTBOX_TABLE, RealmRepository
+
+__all__ = ["SECRETS_STREAM", "capture_secret_changes"]
+
+SECRETS_STREAM = "secrets"
+S, R, OUTBOX, W = (
+    schema.secrets,
+    schema.secret_replicas,
+    schema.replication_outbox,
+    schema.work_requests,
+)
+
+
+def capture_secret_changes(conn: Connection, changes: Changes, now: datetime) -> None:
+    """Write the outbox entries of the source secrets ``changes`` names (see the module)."""
+    ids = sorted(changes.rows.get(S.name, ()))
+    if not ids:
+        return
+    rows = conn.execute(
+        select(S.c.id, S.c.replication_config, S.c.source_region).where(S.c.id.in_(ids))
+    ).all()
+    replicas: dict[str, set[str]] = {}
+    for secret_id, region in conn.execute(
+        select(R.c.secret_id, R.c.region).where(R.c.secret_id.in_(ids))
+    ):
+        replicas.setdefault(secret_id, set()).add(region)
+    seqs: dict[tuple[str, str], int] = {}
+    for row in sorted(rows, key=lambda r: r.id):
+        if row.source_region is not None:
+            continue  # a replica: its source ships it
+        targets = _regions(row.replication_config)
+        for region in sorted(targets | replicas.get(row.id, set())):
+            seqs[(row.id, region)] = _entry(conn, changes, row.id, region, now)
+            _note_replica(conn, row.id, region, seqs[(row.id, region)], region not in targets, now)
+    if changes.work_requests:
+        _number_work_requests(conn, changes.work_requests, seqs)
+
+
+def _regions(config: dict[str, Any] | None) -> set[str]:
+    if not config:
+        return set()
+    return {str(t["targetRegion"]) for t in config.get("replicationTargets", [])}
+
+
+def _entry(conn: Connection, changes: Changes, secret_id: str, region: str, now: datetime) -> int:
+    RealmRepository(conn, changes).lock_outbox()
+    values = {
+        "stream": SECRETS_STREAM,
+        "destination": region,
+        "payload": {"secretId": secret_id},
+        "time_created": now,
+    }
+    changes.add(OUTBOX_TABLE)
+    query = insert(OUTBOX).values(values).returning(OUTBOX.c.seq)
+    return int(conn.execute(query).scalar_one())
+
+
+def _note_replica(
+    conn: Connection, secret_id: str, region: str, seq: int, removed: bool, now: datetime
+) -> None:
+    where = (R.c.secret_id == secret_id, R.c.region == region)
+    moved = {"wanted_seq": seq, "time_changed": now, "removed": removed}
+    if not conn.execute(update(R).where(*where).values(moved)).rowcount:
+        values = {"secret_id": secret_id, "region": region, "applied_seq": 0, **moved}
+        conn.execute(insert(R).values(values, applied_version=None, time_applied=None))
+
+
+def _number_work_requests(
+    conn: Connection, ids: list[str], seqs: dict[tuple[str, str], int]
+) -> None:
+    for row in conn.execute(select(W.c.id, W.c.resource_id, W.c.targets).where(W.c.id.in_(ids))):
+        targets = {k: dict(v) for k, v in dict(row.targets).items()}
+        for region, target in targets.items():
+            target["seq"] = seqs.get((row.resource_id, region))
+        conn.execute(update(W).where(W.c.id == row.id).values(targets=targets))
