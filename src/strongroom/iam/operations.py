@@ -61,6 +61,12 @@ OPERATION_PERMISSIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType
         "GetSecretBundle": ("SECRET_BUNDLE_READ",),
         "GetSecretBundleByName": ("SECRET_BUNDLE_READ",),
         "ListSecretBundleVersions": ("SECRET_BUNDLE_INSPECT",),
+        # Work requests of secret changes, and replication status: read on the secret
+        "GetWorkRequest": ("SECRET_READ",),
+        "ListWorkRequests": ("SECRET_READ",),
+        "ListWorkRequestErrors": ("SECRET_READ",),
+        "ListWorkRequestLogs": ("SECRET_READ",),
+        "GetSecretReplicationStatus": ("SECRET_READ",),
         # Identity
         "CreateCompartment": ("COMPARTMENT_CREATE",),
         "GetCompartment": ("COMPARTMENT_READ",),

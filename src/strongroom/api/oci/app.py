@@ -29,6 +29,7 @@ from strongroom.api.oci.identity import routes as identity
 from strongroom.api.oci.identity.oauth import oauth_routes
 from strongroom.api.oci.kms import routes as kms
 from strongroom.api.oci.secrets import routes as secrets
+from strongroom.api.oci.work_requests import routes as work_requests
 from strongroom.api.oci.wrong_endpoint import PathHints
 from strongroom.services.at_rest.keeper import keep_unsealed
 from strongroom.services.at_rest.presence import keep_present
@@ -62,6 +63,7 @@ ROUTES: list[ApiRoute] = [
     *external.ROUTES,
     *identity.ROUTES,
     *audit.ROUTES,
+    *work_requests.ROUTES,
 ]
 
 _HINTS = PathHints(ROUTES)
