@@ -19,6 +19,7 @@ __all__ = [
     "ServiceUnavailable",
     "StorageIntegrityError",
     "StrongroomError",
+    "WriteElsewhere",
 ]
 
 
@@ -86,6 +87,15 @@ class StorageIntegrityError(DecryptionFailed):
     def __init__(self, identity: str) -> None:
         StrongroomError.__init__(self, "Internal error")
         self.table, _, self.row = identity.partition("/")
+
+
+class WriteElsewhere(StrongroomError):
+    """The write belongs to another region (a replica whose source forwards writes): the
+    transport forwards it there. Never reaches a caller as an error."""
+
+    def __init__(self, region: str) -> None:
+        super().__init__(f"The write is forwarded to region {region}")
+        self.region = region
 
 
 class ServiceUnavailable(StrongroomError):

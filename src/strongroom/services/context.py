@@ -27,3 +27,7 @@ class Call:
     principal: Principal
     request_id: str
     audit: AuditNote = field(default_factory=AuditNote)
+    # Work requests the call started (their ids), answered in opc-work-request-id.
+    started: list[str] = field(default_factory=list)
+    # The region a write was forwarded from, when it was (its replica's region).
+    forwarded_from: str | None = None

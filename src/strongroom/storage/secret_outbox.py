@@ -80,7 +80,7 @@ def _note_replica(
     moved = {"wanted_seq": seq, "time_changed": now, "removed": removed}
     if not conn.execute(update(R).where(*where).values(moved)).rowcount:
         values = {"secret_id": secret_id, "region": region, "applied_seq": 0, **moved}
-        conn.execute(insert(R).values(values, applied_version=None, time_applied=None))
+        conn.execute(insert(R).values(**values, applied_version=None, time_applied=None))
 
 
 def _number_work_requests(

@@ -48,7 +48,7 @@ def rules_from_json(stored: dict[str, Any]) -> SecretRules:
     )
 
 
-def _generation_to_json(context: GenerationContext | None) -> dict[str, Any] | None:
+def generation_to_json(context: GenerationContext | None) -> dict[str, Any] | None:
     if context is None:
         return None
     return {
@@ -59,7 +59,7 @@ def _generation_to_json(context: GenerationContext | None) -> dict[str, Any] | N
     }
 
 
-def _generation_from_json(stored: dict[str, Any] | None) -> GenerationContext | None:
+def generation_from_json(stored: dict[str, Any] | None) -> GenerationContext | None:
     if stored is None:
         return None
     return GenerationContext(
@@ -67,13 +67,13 @@ def _generation_from_json(stored: dict[str, Any] | None) -> GenerationContext | 
     )
 
 
-def _rotation_to_json(config: RotationConfig | None) -> dict[str, Any] | None:
+def rotation_to_json(config: RotationConfig | None) -> dict[str, Any] | None:
     if config is None:
         return None
     return {"intervalDays": config.interval_days, "scheduled": config.scheduled}
 
 
-def _rotation_from_json(stored: dict[str, Any] | None) -> RotationConfig | None:
+def rotation_from_json(stored: dict[str, Any] | None) -> RotationConfig | None:
     if stored is None:
         return None
     return RotationConfig(stored["intervalDays"], stored["scheduled"])
@@ -101,9 +101,9 @@ def secret_to_row(secret: Secret) -> dict[str, Any]:
         "freeform_tags": secret.freeform_tags,
         "defined_tags": secret.defined_tags,
         "rules": rules_to_json(secret.rules),
-        "generation": _generation_to_json(secret.generation),
+        "generation": generation_to_json(secret.generation),
         "auto_generation": secret.auto_generation,
-        "rotation": _rotation_to_json(secret.rotation),
+        "rotation": rotation_to_json(secret.rotation),
         "last_rotation_time": secret.last_rotation_time,
         "next_rotation_time": secret.next_rotation_time,
         "digest_key": secret.digest_key,
@@ -167,9 +167,9 @@ def secret_from_row(row: Any) -> Secret:
         freeform_tags=dict(row.freeform_tags),
         defined_tags=dict(row.defined_tags),
         rules=rules_from_json(row.rules),
-        generation=_generation_from_json(row.generation),
+        generation=generation_from_json(row.generation),
         auto_generation=bool(row.auto_generation),
-        rotation=_rotation_from_json(row.rotation),
+        rotation=rotation_from_json(row.rotation),
         last_rotation_time=row.last_rotation_time,
         next_rotation_time=row.next_rotation_time,
         version=row.version,

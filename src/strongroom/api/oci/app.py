@@ -37,10 +37,12 @@ from strongroom.services.external import health as ekm_health
 from strongroom.services.leases import Lease, process_holder, run_under_lease, stored_leases
 from strongroom.services.ports import Deps
 from strongroom.services.replication.pulling import start_catching_up
-from strongroom.services.replication.shipper import start_shipper
+from strongroom.services.replication.shipper import Shipper, start_shipper
+from strongroom.services.secrets.replica_shipping import SECRET_CODEC
 from strongroom.services.secrets.rotation import run_scheduled_work
 from strongroom.storage.at_rest_repository import KEYRING_TABLE
 from strongroom.storage.realm_repository import OUTBOX_TABLE
+from strongroom.storage.secret_outbox import SECRETS_STREAM
 
 __all__ = [
     "EKM_HEALTH_LEASE",
@@ -192,7 +194,7 @@ def _lifespan(
         api.deps.db.listen_for_changes()
         stop = threading.Event()
         _start_at_rest_keeper(api.deps, stop)
-        _start_replication(api.deps, stop)
+        shipper = _start_replication(api.deps, stop)
         worker = None
         if scheduler_interval is not None:
             worker = threading.Thread(
@@ -210,6 +212,8 @@ def _lifespan(
         poller = asyncio.create_task(ekm_health.poll_forever(api.deps, held))
         yield
         stop.set()
+        if shipper is not None:
+            await anyio.to_thread.run_sync(shipper.stop)
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
@@ -243,21 +247,22 @@ def _start_at_rest_keeper(deps: Deps, stop: threading.Event) -> None:
     ).start()
 
 
-def _start_replication(deps: Deps, stop: threading.Event) -> None:
+def _start_replication(deps: Deps, stop: threading.Event) -> Shipper | None:
     """In the home region: the shipper of the identity stream, woken by each outbox write; in
     a member region: catching up from the home region at start-up."""
     if deps.peers is None:
-        return
+        return None
     if not deps.realm.is_home:
         start_catching_up(deps, stop)
-        return
-    wake = start_shipper(deps, stop).wake
+    shipper = start_shipper(deps, stop, {SECRETS_STREAM: SECRET_CODEC})
+    wake = shipper.wake
 
     def outbox_written(tables: frozenset[str]) -> None:
         if OUTBOX_TABLE in tables:
             wake.set()
 
     deps.db.add_change_listener(outbox_written)
+    return shipper
 
 
 async def _ekm_health_lease(deps: Deps, done: threading.Event) -> Lease | None:

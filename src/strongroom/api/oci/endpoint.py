@@ -21,7 +21,13 @@ from strongroom.api.oci import parse
 from strongroom.api.oci.errors import message_for, status_and_code
 from strongroom.api.oci.hot_routes import HotRoutes
 from strongroom.api.oci.signature import signed_request
-from strongroom.domain.errors import PayloadTooLarge, StorageIntegrityError, StrongroomError
+from strongroom.domain.errors import (
+    PayloadTooLarge,
+    StorageIntegrityError,
+    StrongroomError,
+    WriteElsewhere,
+)
+from strongroom.domain.identity import Principal
 from strongroom.services import idempotency
 from strongroom.services.audit.requests import record_request
 from strongroom.services.context import AuditNote, Call
@@ -29,10 +35,12 @@ from strongroom.services.identity.authn import SignatureRefused, authenticate
 from strongroom.services.identity.replays import refuse_replayed
 from strongroom.services.nonblocking import WouldBlock, forbid_blocking
 from strongroom.services.ports import Deps
+from strongroom.services.replication.forwarding import ForwardedRequest, forward_write
 
 __all__ = [
     "DEFAULT_MAX_BODY",
     "EFFECT_FREE",
+    "FORWARDED_PRINCIPAL",
     "Api",
     "ApiRoute",
     "Endpoint",
@@ -440,16 +448,23 @@ def _process(
     query_string = scope.get("query_string", b"").decode("latin-1")
     if query_string:
         target = f"{target}?{query_string}"
-    try:
-        signed = signed_request(method, target, headers, raw)
-        principal = authenticate(api.deps, signed)
-        if once:
-            refuse_replayed(api.deps, signed)
-    except SignatureRefused as refused:
-        note.reason = refused.reason
-        raise
+    forwarded: tuple[Principal, str] | None = scope.get(FORWARDED_PRINCIPAL)
+    if forwarded is not None:
+        # A write a replica region forwarded: that region authenticated the caller (and the
+        # realm endpoint authenticated the region and refused a replay); authorize it here.
+        principal, forwarded_from = forwarded
+    else:
+        forwarded_from = None
+        try:
+            signed = signed_request(method, target, headers, raw)
+            principal = authenticate(api.deps, signed)
+            if once:
+                refuse_replayed(api.deps, signed)
+        except SignatureRefused as refused:
+            note.reason = refused.reason
+            raise
     note.principal = principal
-    call = Call(principal, request_id, note)
+    call = Call(principal, request_id, note, forwarded_from=forwarded_from)
     token = headers.get("opc-retry-token") if idempotent else None
     fingerprint = idempotency.request_fingerprint(method, target, raw) if token else ""
     if token:
@@ -459,13 +474,30 @@ def _process(
     # Control characters in path and query parameters are refused here, once for every route.
     path = parse.params(scope.get("path_params", {}))
     oci_request = OciRequest(call, path, parse.query(query_string), headers, raw)
-    reply = handler(api, oci_request)
+    try:
+        reply = handler(api, oci_request)
+    except WriteElsewhere as elsewhere:
+        request = ForwardedRequest(method, target, headers, raw)
+        answer = forward_write(api.deps, principal, elsewhere.region, request)
+        return answer.status, answer.body, _answer_headers(answer.headers)
+    if call.started:
+        reply.headers.setdefault("opc-work-request-id", call.started[-1])
     if reply.pending is not None:
         return reply  # not idempotent: only crypto handlers (never retry-token routes) pend
     body, reply_headers = reply.encode()
     if token and 200 <= reply.status < 300:
         idempotency.remember(api.deps, call, token, fingerprint, reply.status, body, reply_headers)
     return reply.status, body, reply_headers
+
+
+# The ASGI scope key of a forwarded write's principal and region (set in-process only).
+FORWARDED_PRINCIPAL = "strongroom.forwarded_principal"
+_ANSWER_HEADERS = frozenset({"etag", "opc-next-page", "opc-work-request-id", "location"})
+
+
+def _answer_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers of another region's answer that are the operation's own."""
+    return {k: v for k, v in headers.items() if k.lower() in _ANSWER_HEADERS}
 
 
 def routes(

@@ -10,19 +10,24 @@ from starlette.types import ASGIApp, Message
 
 from strongroom.domain.errors import InvalidParameter
 
-__all__ = ["serve_forwarded"]
+__all__ = ["IDENTITY_WRITES", "SECRET_WRITES", "serve_forwarded"]
 
 _FORWARDABLE = ("POST", "PUT", "DELETE")
-_IDENTITY_PREFIX = "/20160918/"
+IDENTITY_WRITES = "/20160918/"
+SECRET_WRITES = "/20180608/secrets/"  # noqa: S105 (a path, not a password)
 _HOP_BY_HOP = frozenset({"connection", "transfer-encoding", "keep-alive", "upgrade", "te"})
 
 
 async def serve_forwarded(
-    app: ASGIApp, payload: dict[str, Any], client: tuple[str, int] | None
+    app: ASGIApp,
+    payload: dict[str, Any],
+    client: tuple[str, int] | None,
+    scope_extra: dict[str, Any] | None = None,
+    prefix: str = IDENTITY_WRITES,
 ) -> tuple[int, dict[str, str], bytes]:
-    """Run the forwarded identity write in ``payload`` through ``app``; its status, headers
-    and body."""
-    method, target, headers, body = _parse(payload)
+    """Run the forwarded write in ``payload`` (a path under ``prefix``) through ``app``, with
+    ``scope_extra`` in its scope; its status, headers and body."""
+    method, target, headers, body = _parse(payload, prefix)
     path, _, query = target.partition("?")
     scope: dict[str, Any] = {
         "type": "http",
@@ -37,6 +42,7 @@ async def serve_forwarded(
         "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
         "client": client,
         "server": None,
+        **(scope_extra or {}),
     }
     sent = False
 
@@ -64,7 +70,7 @@ async def serve_forwarded(
     return status, out_headers, b"".join(chunks)
 
 
-def _parse(payload: dict[str, Any]) -> tuple[str, str, dict[str, str], bytes]:
+def _parse(payload: dict[str, Any], prefix: str) -> tuple[str, str, dict[str, str], bytes]:
     try:
         method = str(payload["method"]).upper()
         target = str(payload["target"])
@@ -72,8 +78,8 @@ def _parse(payload: dict[str, Any]) -> tuple[str, str, dict[str, str], bytes]:
         body = base64.b64decode(str(payload["body"]), validate=True)
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidParameter(f"The forwarded request is malformed: {error}") from None
-    if method not in _FORWARDABLE or not target.startswith(_IDENTITY_PREFIX):
-        raise InvalidParameter("Only identity writes are forwarded to the home region")
+    if method not in _FORWARDABLE or not target.startswith(prefix):
+        raise InvalidParameter(f"Only writes under {prefix} are forwarded here")
     headers = {k: v for k, v in headers.items() if k not in _HOP_BY_HOP}
     headers["content-length"] = str(len(body))
     return method, target, headers, body

@@ -15,12 +15,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from strongroom.api.oci.endpoint import FORWARDED_PRINCIPAL
 from strongroom.api.oci.errors import message_for, status_and_code
 from strongroom.api.oci.signature import signed_request
-from strongroom.api.realm.forward import serve_forwarded
+from strongroom.api.realm.forward import SECRET_WRITES, serve_forwarded
 from strongroom.domain.errors import InvalidParameter, StrongroomError
+from strongroom.domain.identity import Principal
 from strongroom.services.audit.requests import record_request
 from strongroom.services.context import AuditNote
+from strongroom.services.identity.principals import user_principal
+from strongroom.services.identity.replays import refuse_replayed
 from strongroom.services.ports import Deps
 from strongroom.services.replication import regions
 from strongroom.services.replication.applier import apply_entries
@@ -28,7 +32,10 @@ from strongroom.services.replication.credentials import RegionRefused, authentic
 from strongroom.services.replication.invites import accept_join
 from strongroom.services.replication.pulling import entries_for
 from strongroom.services.replication.streams import IDENTITY
+from strongroom.services.secrets.replica_apply import apply_secret_entries
+from strongroom.services.secrets.replica_targets import check_target_here
 from strongroom.storage.realm_repository import RegionRecord
+from strongroom.storage.secret_outbox import SECRETS_STREAM
 
 __all__ = ["realm_routes"]
 
@@ -48,6 +55,8 @@ def realm_routes(deps: Deps) -> list[BaseRoute]:
         "credentials": _credentials,
         "unlinked": _unlinked,
         "ping": _ping,
+        "secrets/check": _check_secret_target,
+        "secrets/forward": _forward_secret_write,
     }
     routes: list[BaseRoute] = [Route(PREFIX + "/join", _join_endpoint(deps), methods=["POST"])]
     routes += [
@@ -58,7 +67,7 @@ def realm_routes(deps: Deps) -> list[BaseRoute]:
 
 
 def _signed_endpoint(deps: Deps, name: str, handler: Handler) -> Callable[[Request], Any]:
-    operation = f"Realm{name.capitalize()}"
+    operation = "Realm" + "".join(part.capitalize() for part in name.split("/"))
 
     async def endpoint(request: Request) -> Response:
         request_id = uuid.uuid4().hex.upper()
@@ -70,6 +79,8 @@ def _signed_endpoint(deps: Deps, name: str, handler: Handler) -> Callable[[Reque
             headers = {k.lower(): v for k, v in request.headers.items()}
             signed = signed_request("POST", target, headers, raw)
             caller = await anyio.to_thread.run_sync(authenticate_region, deps, signed)
+            if name in _ONCE:
+                await anyio.to_thread.run_sync(refuse_replayed, deps, signed)
             if deps.shipper is not None:
                 deps.shipper.nudge(caller.name)  # it is up: ship to it now
             status, body = 200, await handler(deps, request, caller, _json(raw))
@@ -126,6 +137,11 @@ async def _apply(
     if not isinstance(entries, list):
         raise InvalidParameter("entries must be a list")
     stream = _text(data, "stream")
+    if stream == SECRETS_STREAM:
+        done, results = await anyio.to_thread.run_sync(
+            apply_secret_entries, deps, caller.name, entries
+        )
+        return {"appliedSeq": done, "results": results}
     done = await anyio.to_thread.run_sync(apply_entries, deps, caller.name, stream, entries)
     return {"appliedSeq": done}
 
@@ -176,6 +192,45 @@ async def _ping(
     deps: Deps, _request: Request, _caller: RegionRecord, _data: dict[str, Any]
 ) -> dict[str, Any]:
     return {"region": deps.region}
+
+
+async def _check_secret_target(
+    deps: Deps, _request: Request, _caller: RegionRecord, data: dict[str, Any]
+) -> dict[str, Any]:
+    args = [_text(data, k) for k in ("tenancyId", "userId", "vaultId", "keyId")]
+    await anyio.to_thread.run_sync(lambda: check_target_here(deps, *args))
+    return {"usable": True}
+
+
+async def _forward_secret_write(
+    deps: Deps, request: Request, caller: RegionRecord, data: dict[str, Any]
+) -> dict[str, Any]:
+    stated = data.get("principal")
+    if not isinstance(stated, dict):
+        raise InvalidParameter("principal is required")
+    tenancy_id, user_id = _text(stated, "tenancyId"), _text(stated, "userId")
+    principal = await anyio.to_thread.run_sync(_user_principal, deps, tenancy_id, user_id)
+    client = (request.client.host, request.client.port) if request.client else None
+    scope_extra = {FORWARDED_PRINCIPAL: (principal, caller.name)}
+    status, headers, body = await serve_forwarded(
+        request.app, data, client, scope_extra, SECRET_WRITES
+    )
+    encoded = base64.b64encode(body).decode("ascii")
+    return {"status": status, "headers": headers, "body": encoded}
+
+
+def _user_principal(deps: Deps, tenancy_id: str, user_id: str) -> Principal:
+    with deps.db.transaction(read_only=True) as tx:
+        principal = user_principal(tx, tenancy_id, user_id)
+    if principal is None:
+        raise RegionRefused(
+            "The forwarded write's caller is not an active user here", "unknown-user"
+        )
+    return principal
+
+
+# Calls whose signature is accepted once (a replay is refused): they change state.
+_ONCE = frozenset({"secrets/forward", "forward"})
 
 
 def _last_seq(deps: Deps) -> int:

@@ -13,7 +13,7 @@ import time
 from strongroom.domain.errors import StrongroomError
 from strongroom.services.leases import Lease, process_holder
 from strongroom.services.ports import Deps
-from strongroom.services.replication.shipping import prune_outbox, ship_once
+from strongroom.services.replication.shipping import StreamCodec, prune_outbox, ship_once
 from strongroom.services.replication.streams import IDENTITY
 
 __all__ = ["SHIP_LEASE", "Shipper", "start_shipper"]
@@ -30,9 +30,17 @@ class Shipper:
 
     def __init__(self) -> None:
         self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._retry_at: dict[str, float] = {}
         self._failures: dict[str, int] = {}
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """After the stop event was set: wake the thread and wait until it let go of its
+        lease (a restarted process takes it over at once, not after its expiry)."""
+        self.wake.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
 
     def nudge(self, region: str) -> None:
         """Ship to ``region`` now (it called in: it is up)."""
@@ -64,24 +72,33 @@ class Shipper:
         return max(0.0, min(IDLE_SECONDS, soonest - time.monotonic()))
 
 
-def start_shipper(deps: Deps, stop: threading.Event) -> Shipper:
-    """Start the shipper thread; set its ``wake`` on outbox writes."""
+def start_shipper(
+    deps: Deps, stop: threading.Event, codecs: dict[str, StreamCodec] | None = None
+) -> Shipper:
+    """Start the shipper thread (identity from the home region, and the streams of
+    ``codecs`` from every region); set its ``wake`` on outbox writes."""
     shipper = Shipper()
     deps.shipper = shipper
-    threading.Thread(
-        target=_run, args=(deps, stop, shipper), name="strongroom-replication", daemon=True
-    ).start()
+    shipper.thread = threading.Thread(
+        target=_run,
+        args=(deps, stop, shipper, dict(codecs or {})),
+        name="strongroom-replication",
+        daemon=True,
+    )
+    shipper.thread.start()
     return shipper
 
 
-def _run(deps: Deps, stop: threading.Event, shipper: Shipper) -> None:
+def _run(
+    deps: Deps, stop: threading.Event, shipper: Shipper, codecs: dict[str, StreamCodec]
+) -> None:
     lease = Lease(deps, SHIP_LEASE, process_holder(deps))
     pruned = 0.0
     while not stop.is_set():
         shipper.wake.clear()  # before the round: a write during it wakes the next wait at once
         try:
             if lease.try_hold():
-                more = _round(deps, shipper)
+                more = _round(deps, shipper, codecs)
                 if time.monotonic() - pruned > PRUNE_SECONDS:
                     prune_outbox(deps)
                     pruned = time.monotonic()
@@ -93,22 +110,27 @@ def _run(deps: Deps, stop: threading.Event, shipper: Shipper) -> None:
     lease.release()
 
 
-def _round(deps: Deps, shipper: Shipper) -> bool:
+def _round(deps: Deps, shipper: Shipper, codecs: dict[str, StreamCodec]) -> bool:
     """Ship to every linked region due; whether some region has more waiting."""
     with deps.db.transaction(read_only=True) as tx:
-        names = [r.name for r in tx.realm.regions() if not r.is_home and r.state == "ACTIVE"]
+        names = [
+            r.name for r in tx.realm.regions() if r.name != deps.region and r.state == "ACTIVE"
+        ]
+    streams: list[tuple[str, StreamCodec | None]] = list(codecs.items())
+    if deps.realm.is_home:
+        streams.insert(0, (IDENTITY, None))
     more = False
     for name in names:
         if not shipper.due(name, time.monotonic()):
             continue
         try:
-            result = ship_once(deps, name, IDENTITY)
+            for stream, codec in streams:
+                more = ship_once(deps, name, stream, codec).more or more
         except StrongroomError as error:
             count = shipper.failed(name)
             if count == 1 or count % 10 == 0:
-                log.warning("Shipping identity to %s failed (%d): %s", name, count, error)
+                log.warning("Shipping to %s failed (%d): %s", name, count, error)
             continue
         if shipper.succeeded(name):
-            log.info("Shipping identity to %s works again", name)
-        more = more or result.more
+            log.info("Shipping to %s works again", name)
     return more

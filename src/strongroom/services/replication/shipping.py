@@ -5,6 +5,7 @@ how far it applied. Failures are recorded on the cursor (what ``region list`` sh
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, Protocol
 
 from strongroom.domain.errors import StrongroomError
 from strongroom.services.ports import Deps
@@ -13,7 +14,14 @@ from strongroom.services.replication.credentials import signing_key
 from strongroom.services.replication.streams import IDENTITY
 from strongroom.storage.realm_repository import CursorRecord, OutboxEntry
 
-__all__ = ["BATCH", "ShipResult", "entries_payload", "prune_outbox", "ship_once"]
+__all__ = [
+    "BATCH",
+    "ShipResult",
+    "StreamCodec",
+    "entries_payload",
+    "prune_outbox",
+    "ship_once",
+]
 
 BATCH = 200
 PRUNE_AFTER = timedelta(minutes=10)  # entries every region has are kept this long
@@ -32,9 +40,32 @@ def entries_payload(entries: list[OutboxEntry]) -> list[dict[str, object]]:
     return [{"seq": e.seq, "payload": e.payload} for e in entries]
 
 
-def ship_once(deps: Deps, destination: str, stream: str = IDENTITY) -> ShipResult:
-    """Send ``destination`` the next batch of ``stream`` it has not acknowledged; raises what
-    the call raised (after recording it on the cursor)."""
+class StreamCodec(Protocol):
+    """How a stream's entries travel when they are not sent as written (secrets travel as
+    the secret is when shipped), and what the destination's per-entry results settle."""
+
+    def items(
+        self, deps: Deps, destination: str, entries: list[OutboxEntry]
+    ) -> tuple[list[dict[str, Any]], dict[int, str]]:
+        """What travels for ``entries``, and entries that failed here (seq -> reason)."""
+        ...
+
+    def results(
+        self,
+        deps: Deps,
+        destination: str,
+        results: list[dict[str, Any]],
+        failed_here: dict[int, str],
+    ) -> None:
+        """Record the destination's answer per entry."""
+        ...
+
+
+def ship_once(
+    deps: Deps, destination: str, stream: str = IDENTITY, codec: StreamCodec | None = None
+) -> ShipResult:
+    """Send ``destination`` the next batch of ``stream`` it has not acknowledged (through
+    ``codec`` when given); raises what the call raised (after recording it on the cursor)."""
     assert deps.peers is not None
     with deps.db.transaction(read_only=True) as tx:
         region = tx.realm.region(destination)
@@ -43,14 +74,21 @@ def ship_once(deps: Deps, destination: str, stream: str = IDENTITY) -> ShipResul
     if region is None or region.state != "ACTIVE" or not entries:
         return ShipResult(0, False)
     now = deps.clock.now()
+    failed_here: dict[int, str] = {}
+    if codec is not None:
+        items, failed_here = codec.items(deps, destination, entries)
+    else:
+        items = entries_payload(entries)
     try:
         answer = deps.peers.post(
             region.url,
             "/apply",
-            {"source": deps.region, "stream": stream, "entries": entries_payload(entries)},
+            {"source": deps.region, "stream": stream, "entries": items},
             signing_key(deps),
         )
         acked = int(answer["appliedSeq"])
+        if codec is not None:
+            codec.results(deps, destination, list(answer.get("results", [])), failed_here)
     except (StrongroomError, KeyError, TypeError, ValueError) as error:
         _record_failure(deps, cursor, now, error)
         raise

@@ -17,7 +17,12 @@ from strongroom.domain.secret import (
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
 from strongroom.services.ports import Deps
-from strongroom.services.secrets.lookup import VersionRef, require_active, secret_for, version_for
+from strongroom.services.secrets.lookup import (
+    VersionRef,
+    require_active,
+    version_for,
+    writable_secret_for,
+)
 from strongroom.services.secrets.versions import SecretVersionResult
 
 __all__ = [
@@ -73,7 +78,7 @@ def schedule_secret_deletion(
 ) -> Secret:
     """ACTIVE -> PENDING_DELETION for 1-30 days (30 by default); its contents become unreadable."""
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, request.secret_id, "ScheduleSecretDeletion")
+        secret = writable_secret_for(deps, tx, call, request.secret_id, "ScheduleSecretDeletion")
         check_etag(secret.id, secret.version, request.if_match)
         require_state(secret.lifecycle_state, (State.ACTIVE,), "secret")
         low, high = SECRET_DELETION_DAYS
@@ -87,7 +92,7 @@ def schedule_secret_deletion(
 def cancel_secret_deletion(deps: Deps, call: Call, request: CancelSecretDeletionRequest) -> Secret:
     """PENDING_DELETION -> ACTIVE before the deletion time comes."""
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, request.secret_id, "CancelSecretDeletion")
+        secret = writable_secret_for(deps, tx, call, request.secret_id, "CancelSecretDeletion")
         check_etag(secret.id, secret.version, request.if_match)
         require_state(secret.lifecycle_state, (State.PENDING_DELETION,), "secret")
         secret.lifecycle_state = State.ACTIVE
@@ -102,7 +107,9 @@ def schedule_secret_version_deletion(
     """Schedule the deletion of a DEPRECATED version in 1-30 days (30 by default)."""
     number = request.version_number
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, request.secret_id, "ScheduleSecretVersionDeletion")
+        secret = writable_secret_for(
+            deps, tx, call, request.secret_id, "ScheduleSecretVersionDeletion"
+        )
         require_active(secret)
         version = version_for(deps, tx, secret, VersionRef(number=number))
         _check_version_etag(version, request.if_match)
@@ -125,7 +132,9 @@ def cancel_secret_version_deletion(
 ) -> SecretVersionResult:
     """Bring a version back from PENDING_DELETION before its deletion time."""
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, request.secret_id, "CancelSecretVersionDeletion")
+        secret = writable_secret_for(
+            deps, tx, call, request.secret_id, "CancelSecretVersionDeletion"
+        )
         require_active(secret)
         version = version_for(deps, tx, secret, VersionRef(number=request.version_number))
         _check_version_etag(version, request.if_match)

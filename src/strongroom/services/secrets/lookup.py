@@ -6,7 +6,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from strongroom.domain.errors import IncorrectState, InvalidParameter, NotFound
+from strongroom.domain.errors import IncorrectState, InvalidParameter, NotFound, WriteElsewhere
 from strongroom.domain.lifecycle import State
 from strongroom.domain.secret import Secret, SecretVersion, Stage
 from strongroom.iam.target import Target
@@ -18,6 +18,7 @@ from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
 
 __all__ = [
+    "NEVER_FORWARDED",
     "ReadRows",
     "VersionRef",
     "find_version",
@@ -30,6 +31,7 @@ __all__ = [
     "version_for",
     "version_of",
     "visible_secret",
+    "writable_secret_for",
 ]
 
 
@@ -87,6 +89,36 @@ def visible_secret(
 def secret_for(deps: Deps, tx: Transaction, call: Call, secret_id: str, operation: str) -> Secret:
     """Load an authorized secret."""
     return visible_secret(deps, call, tx.secrets.get(secret_id), operation)
+
+
+# Writes a replica never forwards to its source (as in OCI).
+NEVER_FORWARDED = frozenset({"ScheduleSecretDeletion", "CancelSecretDeletion"})
+
+
+def writable_secret_for(
+    deps: Deps,
+    tx: Transaction,
+    call: Call,
+    secret_id: str,
+    operation: str,
+    changes_replication: bool = False,
+) -> Secret:
+    """Load an authorized secret that ``operation`` may change here: a source secret. A
+    replica refuses (IncorrectState naming its source region) or, when its source forwards
+    writes, raises WriteElsewhere (the transport forwards the call to the source)."""
+    secret = secret_for(deps, tx, call, secret_id, operation)
+    if secret.source is None:
+        return secret
+    region = secret.source.region
+    forwards = secret.replication is not None and secret.replication.write_forward
+    if operation in NEVER_FORWARDED or changes_replication or not forwards:
+        raise IncorrectState(
+            f"Secret {secret.id} is a read-only replica of the secret in region {region}: "
+            f"make this change in {region}"
+        )
+    if call.forwarded_from is not None:
+        raise IncorrectState("A forwarded write reached a replica; it is applied at the source")
+    raise WriteElsewhere(region)
 
 
 def require_active(secret: Secret) -> None:

@@ -10,7 +10,7 @@ from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
 from strongroom.services.lookup import require_compartment
 from strongroom.services.ports import Deps
-from strongroom.services.secrets.lookup import secret_for, secret_target
+from strongroom.services.secrets.lookup import secret_target, writable_secret_for
 
 __all__ = ["ChangeSecretCompartmentRequest", "change_secret_compartment"]
 
@@ -30,7 +30,7 @@ def change_secret_compartment(
     """Move a secret (its versions follow); SECRET_MOVE and SECRET_UPDATE in both places."""
     compartment_id = request.compartment_id
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, request.secret_id, "ChangeSecretCompartment")
+        secret = writable_secret_for(deps, tx, call, request.secret_id, "ChangeSecretCompartment")
         check_etag(secret.id, secret.version, request.if_match)
         require_compartment(deps, tx, call, compartment_id)
         target = secret_target(secret).moved_to(compartment_id)

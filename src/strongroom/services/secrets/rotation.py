@@ -23,7 +23,12 @@ from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
 from strongroom.services.ports import Deps
 from strongroom.services.secrets.generation import generate_content
-from strongroom.services.secrets.lookup import require_active, secret_as_of, secret_for
+from strongroom.services.secrets.lookup import (
+    require_active,
+    secret_as_of,
+    writable_secret_for,
+)
+from strongroom.services.secrets.replica_tracking import replicated_regions, track_replication
 from strongroom.services.secrets.versions import NewContent, add_version
 from strongroom.storage.unit_of_work import Transaction
 
@@ -64,21 +69,22 @@ def rotate_secret(deps: Deps, call: Call, request: RotateSecretRequest) -> Secre
     """RotateSecret: a new generated version becomes CURRENT now."""
     secret_id = request.secret_id
     with deps.db.transaction(read_only=True) as tx:
-        read = _rotatable(secret_for(deps, tx, call, secret_id, "RotateSecret"))
+        read = _rotatable(writable_secret_for(deps, tx, call, secret_id, "RotateSecret"))
         check_etag(read.id, read.version, request.if_match)
     content = generate_content(read.generation)
     with deps.db.transaction() as tx:
-        secret = _rotatable(secret_for(deps, tx, call, secret_id, "RotateSecret"))
+        secret = _rotatable(writable_secret_for(deps, tx, call, secret_id, "RotateSecret"))
         if secret.version != read.version:
             raise Conflict("The secret changed while it was being rotated; retry")
         _add_rotated(deps, tx, secret, content)
+        track_replication(deps, tx, call, secret, "ROTATE_SECRET", replicated_regions(secret))
     return secret
 
 
 def cancel_secret_rotation(deps: Deps, call: Call, request: CancelSecretRotationRequest) -> Secret:
     """CancelSecretRotation: rotation is synchronous here, so this turns scheduled rotation off."""
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, request.secret_id, "CancelSecretRotation")
+        secret = writable_secret_for(deps, tx, call, request.secret_id, "CancelSecretRotation")
         check_etag(secret.id, secret.version, request.if_match)
         require_active(secret)
         if secret.rotation is not None and secret.rotation.scheduled:

@@ -11,6 +11,7 @@ from strongroom.domain.ids import new_ocid
 from strongroom.domain.key import Key
 from strongroom.domain.lifecycle import State, require_state
 from strongroom.domain.paging import Page, PageRequest, cut
+from strongroom.domain.replication import ReplicationConfig
 from strongroom.domain.secret import (
     GenerationContext,
     RotationConfig,
@@ -35,6 +36,8 @@ from strongroom.services.ports import Deps
 from strongroom.services.secrets.envelope import new_digest_key
 from strongroom.services.secrets.generation import check_generation, generate_content
 from strongroom.services.secrets.lookup import secret_as_of, secret_for
+from strongroom.services.secrets.replica_targets import check_targets
+from strongroom.services.secrets.replica_tracking import track_replication
 from strongroom.services.secrets.versions import NewContent, add_version
 from strongroom.storage.unit_of_work import Transaction
 
@@ -67,6 +70,7 @@ class CreateSecretRequest:
     generation: GenerationContext | None = None
     auto_generation: bool = False
     rotation: RotationConfig | None = None
+    replication: ReplicationConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -111,9 +115,14 @@ def create_secret(deps: Deps, call: Call, request: CreateSecretRequest) -> Secre
     check_rules(request.rules, now)
     check_rotation(request.rotation, request.auto_generation)
     content = _first_content(request)  # generation may be slow: before the transaction
+    replication = request.replication
+    if replication is not None and not replication.targets:
+        replication = None
+    if replication is not None:
+        check_targets(deps, call, replication)  # asked before anything is stored
     secret_id = new_ocid("vaultsecret", deps.region, deps.random_bytes)
     with deps.db.transaction() as tx:
-        vault = _vault_and_key(deps, tx, call, request)
+        vault = _vault_and_key(deps, tx, call, request, replication is not None)
         secret = Secret(
             id=secret_id,
             tenancy_id=vault.tenancy_id,
@@ -135,17 +144,23 @@ def create_secret(deps: Deps, call: Call, request: CreateSecretRequest) -> Secre
             auto_generation=request.auto_generation,
             rotation=request.rotation,
             next_rotation_time=next_rotation(request.rotation, now),
+            replication=replication,
         )
         tx.secrets.release_name(vault.id, request.name, now)
         tx.secrets.add(secret)
         first = NewContent(content, request.version_name, Stage.CURRENT, request.auto_generation)
         add_version(deps, tx, secret, first)
         tx.secrets.save(secret)
+        if replication is not None:
+            track_replication(deps, tx, call, secret, "CREATE_SECRET", replication.regions)
     return secret
 
 
-def _vault_and_key(deps: Deps, tx: Transaction, call: Call, request: CreateSecretRequest) -> Vault:
-    """Authorize CreateSecret on the secret's place, its vault and its key; check them."""
+def _vault_and_key(
+    deps: Deps, tx: Transaction, call: Call, request: CreateSecretRequest, replicated: bool
+) -> Vault:
+    """Authorize CreateSecret on the secret's place, its vault and its key (and its
+    replication); check them."""
     require_compartment(deps, tx, call, request.compartment_id)
     vault, key = tx.vaults.get(request.vault_id), tx.keys.get(request.key_id)
     tenancy = call.principal.tenancy_id
@@ -154,6 +169,8 @@ def _vault_and_key(deps: Deps, tx: Transaction, call: Call, request: CreateSecre
     compartment_id, name = request.compartment_id, request.name
     target = Target(vault.tenancy_id, compartment_id, vault_id=vault.id, secret_name=name)
     authorize(deps, call, "CreateSecret", target, ("SECRET_CREATE",))
+    if replicated:
+        authorize(deps, call, "CreateSecret", target, ("SECRET_REPLICATE_CONFIGURE",))
     authorize(deps, call, "CreateSecret", vault_target(vault), ("VAULT_CREATE_SECRET",))
     authorize(deps, call, "CreateSecret", key_target(key), ("KEY_ENCRYPT", "KEY_DECRYPT"))
     _check_key(key, vault)

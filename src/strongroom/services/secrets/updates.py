@@ -9,6 +9,7 @@ from typing import Any
 
 from strongroom.domain import tags
 from strongroom.domain.errors import InvalidParameter
+from strongroom.domain.replication import ReplicationConfig
 from strongroom.domain.secret import (
     GenerationContext,
     RotationConfig,
@@ -17,11 +18,20 @@ from strongroom.domain.secret import (
     check_content,
 )
 from strongroom.domain.secret_rules import check_rotation, check_rules, next_rotation
+from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
 from strongroom.services.ports import Deps
 from strongroom.services.secrets.generation import check_generation
-from strongroom.services.secrets.lookup import VersionRef, require_active, secret_for, version_for
+from strongroom.services.secrets.lookup import (
+    VersionRef,
+    require_active,
+    secret_target,
+    version_for,
+    writable_secret_for,
+)
+from strongroom.services.secrets.replica_targets import check_targets
+from strongroom.services.secrets.replica_tracking import replicated_regions, track_replication
 from strongroom.services.secrets.versions import (
     NewContent,
     add_version,
@@ -50,6 +60,8 @@ class SecretChanges:
     rotation: RotationConfig | None = None
     generation: GenerationContext | None = None
     auto_generation: bool | None = None
+    # A new replication configuration (no targets: every replica is deleted).
+    replication: ReplicationConfig | None = None
 
     def __post_init__(self) -> None:
         exclusive = (self.content, self.current_version, self.rules)
@@ -79,15 +91,30 @@ def update_secret(deps: Deps, call: Call, request: UpdateSecretRequest) -> Secre
         check_generation(changes.generation)
     if changes.content is not None:
         check_content(changes.content.content)
+    replication = changes.replication
+    if replication is not None:
+        check_targets(deps, call, replication)  # asked before anything is stored
     with deps.db.transaction() as tx:
-        secret = secret_for(deps, tx, call, request.secret_id, "UpdateSecret")
+        secret = writable_secret_for(
+            deps, tx, call, request.secret_id, "UpdateSecret", replication is not None
+        )
         check_etag(secret.id, secret.version, request.if_match)
         require_active(secret)
+        regions = set(replicated_regions(secret))
+        if replication is not None:
+            authorize(deps, call, "UpdateSecret", secret_target(secret), REPLICATE_CONFIGURE)
+            secret.replication = replication if replication.targets else None
+            regions |= set(replication.regions)
         _apply_fields(secret, changes)
         _apply_generation(secret, changes, now)
         _apply_versions(deps, tx, secret, changes)
         tx.secrets.save(secret)
+        if regions:
+            track_replication(deps, tx, call, secret, "UPDATE_SECRET", regions)
     return secret
+
+
+REPLICATE_CONFIGURE = ("SECRET_REPLICATE_CONFIGURE",)
 
 
 def _apply_fields(secret: Secret, changes: SecretChanges) -> None:

@@ -94,7 +94,6 @@ def list_secret_bundle_versions(api: Api, req: OciRequest) -> Reply:
 
 def create_secret(api: Api, req: OciRequest) -> Reply:
     body = req.body
-    sp.no_replication(body)
     content, version_name, stage = sp.content(body)
     request = secrets.CreateSecretRequest(
         compartment_id=sp.compartment_id(body.get("compartmentId")),
@@ -112,6 +111,7 @@ def create_secret(api: Api, req: OciRequest) -> Reply:
         generation=sp.generation(body),
         auto_generation=parse.boolean(body, "enableAutoGeneration"),
         rotation=sp.rotation(body),
+        replication=sp.replication(body),
     )
     return _one(secrets.create_secret(api.deps, req.call, request))
 
@@ -134,7 +134,6 @@ def list_secrets(api: Api, req: OciRequest) -> Reply:
 
 def update_secret(api: Api, req: OciRequest) -> Reply:
     body = req.body
-    sp.no_replication(body)
     changes = updates.SecretChanges(
         description=sp.description(body),
         metadata=sp.metadata(body),
@@ -148,6 +147,7 @@ def update_secret(api: Api, req: OciRequest) -> Reply:
         auto_generation=parse.boolean(body, "enableAutoGeneration")
         if body.get("enableAutoGeneration") is not None
         else None,
+        replication=sp.replication(body),
     )
     request = updates.UpdateSecretRequest(_secret_id(req), changes, req.if_match)
     return _one(updates.update_secret(api.deps, req.call, request))

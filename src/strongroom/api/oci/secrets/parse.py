@@ -13,6 +13,7 @@ import orjson
 from strongroom.api.oci import parse
 from strongroom.domain.errors import InvalidParameter
 from strongroom.domain.ids import require_ocid
+from strongroom.domain.replication import ReplicationConfig, ReplicationTarget
 from strongroom.domain.secret import (
     MAX_CONTENT,
     ExpiryRule,
@@ -43,7 +44,7 @@ __all__ = [
     "list_filters",
     "metadata",
     "new_content",
-    "no_replication",
+    "replication",
     "rotation",
     "rules",
     "secret_id",
@@ -222,10 +223,35 @@ def current_version(body: parse.Body) -> int | None:
     return version_number(value, "currentVersionNumber")
 
 
-def no_replication(body: parse.Body) -> None:
-    """Replication of secrets is a later feature; say so rather than ignore it."""
-    if body.get("replicationConfig") is not None:
-        raise InvalidParameter("replicationConfig is not supported yet")
+def replication(body: parse.Body) -> ReplicationConfig | None:
+    """``replicationConfig`` (None when not given): up to 3 targets, each a region with a
+    vault and key there, and whether replicas forward writes."""
+    value = body.get("replicationConfig")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidParameter("replicationConfig must be an object")
+    targets = value.get("replicationTargets")
+    if not isinstance(targets, list):
+        raise InvalidParameter("replicationConfig.replicationTargets must be a list")
+    forward = value.get("isWriteForwardEnabled", False)
+    if forward is None:
+        forward = False
+    if not isinstance(forward, bool):
+        raise InvalidParameter("replicationConfig.isWriteForwardEnabled must be a boolean")
+    return ReplicationConfig(tuple(_target(t) for t in targets), forward)
+
+
+def _target(value: object) -> ReplicationTarget:
+    where = "replicationConfig.replicationTargets[]"
+    if not isinstance(value, dict):
+        raise InvalidParameter(f"{where} must be objects")
+    region = value.get("targetRegion")
+    if not isinstance(region, str) or not region:
+        raise InvalidParameter(f"{where}.targetRegion is required")
+    vault = require_ocid(value.get("targetVaultId"), f"{where}.targetVaultId", "vault")
+    key = require_ocid(value.get("targetKeyId"), f"{where}.targetKeyId", "key")
+    return ReplicationTarget(region, vault, key)
 
 
 def version_number(value: object, name: str = "secretVersionNumber") -> int:

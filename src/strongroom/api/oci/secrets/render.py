@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.api.oci.render import b64, rfc3339
+from strongroom.domain.replication import ReplicationConfig, SourceRegion
 from strongroom.domain.secret import GenerationContext, Secret, SecretRules, SecretVersion
 from strongroom.domain.secret_rules import days_text, stages_of, version_expiry
 from strongroom.services.etags import etag_of
@@ -14,10 +15,12 @@ __all__ = [
     "bundle",
     "bundle_version_summary",
     "generation",
+    "replication_config",
     "rules",
     "secret",
     "secret_etag",
     "secret_summary",
+    "source_region",
     "version",
     "version_etag",
     "version_summary",
@@ -67,6 +70,28 @@ def generation(context: GenerationContext | None) -> dict[str, Any] | None:
     return shown
 
 
+def replication_config(config: ReplicationConfig | None) -> dict[str, Any] | None:
+    """OCI's ReplicationConfig."""
+    if config is None:
+        return None
+    targets = [
+        {"targetRegion": t.region, "targetVaultId": t.vault_id, "targetKeyId": t.key_id}
+        for t in config.targets
+    ]
+    return {"replicationTargets": targets, "isWriteForwardEnabled": config.write_forward}
+
+
+def source_region(source: SourceRegion | None) -> dict[str, Any] | None:
+    """OCI's SourceRegionInformation of a replica."""
+    if source is None:
+        return None
+    return {
+        "sourceRegion": source.region,
+        "sourceVaultId": source.vault_id,
+        "sourceKeyId": source.key_id,
+    }
+
+
 def secret_summary(secret: Secret) -> dict[str, Any]:
     rotation = secret.rotation
     return {
@@ -83,8 +108,9 @@ def secret_summary(secret: Secret) -> dict[str, Any]:
         "freeformTags": secret.freeform_tags,
         "definedTags": secret.defined_tags,
         "systemTags": {},
-        "isReplica": False,
-        "replicationConfig": None,
+        "isReplica": secret.is_replica,
+        "replicationConfig": replication_config(secret.replication),
+        "sourceRegionInformation": source_region(secret.source),
         "rotationConfig": None
         if rotation is None
         else {

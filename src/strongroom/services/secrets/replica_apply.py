@@ -1,0 +1,244 @@
+"""Applying the secrets another region replicates here (the target's side).
+
+Each shipped state is the source secret as it was when shipped: its metadata, its versions and
+their plaintext contents. The replica keeps the source's OCID, version numbers and etags, lives
+in the target vault under the target key (contents sealed here, never under the source key),
+and is read-only. Replication acts as the secret's resource principal (type ``vaultsecret``):
+it needs SECRET_REPLICATE, SECRET_CREATE, VAULT_CREATE_SECRET, KEY_ENCRYPT and KEY_DECRYPT
+here. An entry that cannot apply for good (a permission, the target vault or key) is answered
+``failed`` with the reason, and the stream goes on; the cursor moves with each entry.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from strongroom.domain.errors import Conflict, InvalidParameter, StrongroomError
+from strongroom.domain.identity import Principal
+from strongroom.domain.lifecycle import State
+from strongroom.domain.replication import SourceRegion
+from strongroom.domain.secret import Secret, SecretVersion, Stage
+from strongroom.iam.target import Target
+from strongroom.services.identity.resource_principals import resource_principal
+from strongroom.services.lookup import key_target, vault_target
+from strongroom.services.ports import Deps
+from strongroom.services.secrets.envelope import digest, new_digest_key, seal_content
+from strongroom.storage.secret_rows import (
+    generation_from_json,
+    replication_from_json,
+    rotation_from_json,
+    rules_from_json,
+)
+from strongroom.storage.unit_of_work import Transaction
+
+__all__ = ["REPLICATION_PERMISSIONS", "ReplicaRefused", "apply_secret_entries"]
+
+SECRETS = "secrets"
+REPLICATION_PERMISSIONS = (
+    "SECRET_REPLICATE",
+    "SECRET_CREATE",
+    "VAULT_CREATE_SECRET",
+    "KEY_ENCRYPT",
+    "KEY_DECRYPT",
+)
+
+
+class ReplicaRefused(StrongroomError):
+    """A replicated state this region cannot apply for good (the reason is the message)."""
+
+
+def apply_secret_entries(
+    deps: Deps, source: str, entries: list[dict[str, Any]]
+) -> tuple[int, list[dict[str, Any]]]:
+    """Apply ``source``'s secret entries above this region's cursor, in order, each in its
+    own transaction with the cursor; the cursor reached and a result per entry."""
+    results: list[dict[str, Any]] = []
+    done = 0
+    for entry in sorted(entries, key=lambda e: int(e["seq"])):
+        seq, secret_id = int(entry["seq"]), str(entry["secretId"])
+        try:
+            with deps.db.transaction() as tx:
+                done = tx.realm.applied_seq(source, SECRETS, for_update=True)
+                if seq > done:
+                    _apply_one(deps, tx, source, seq, entry)
+                    tx.realm.set_applied_seq(source, SECRETS, seq, deps.clock.now())
+                    done = seq
+            results.append({"seq": seq, "secretId": secret_id, "status": "applied"})
+        except (ReplicaRefused, Conflict, InvalidParameter) as error:
+            done = _skip(deps, source, seq)
+            results.append(_failed(seq, secret_id, error.message))
+        except (KeyError, TypeError, ValueError) as error:
+            done = _skip(deps, source, seq)
+            message = f"The replicated state is malformed: {error}"
+            results.append(_failed(seq, secret_id, message))
+    return done, results
+
+
+def _failed(seq: int, secret_id: str, message: str) -> dict[str, Any]:
+    return {"seq": seq, "secretId": secret_id, "status": "failed", "error": message}
+
+
+def _skip(deps: Deps, source: str, seq: int) -> int:
+    with deps.db.transaction() as tx:
+        done = tx.realm.applied_seq(source, SECRETS, for_update=True)
+        if seq > done:
+            tx.realm.set_applied_seq(source, SECRETS, seq, deps.clock.now())
+            done = seq
+    return done
+
+
+def _apply_one(deps: Deps, tx: Transaction, source: str, seq: int, entry: dict[str, Any]) -> None:
+    secret_id = str(entry["secretId"])
+    existing = tx.secrets.get(secret_id)
+    if existing is not None and not existing.is_replica:
+        raise ReplicaRefused(f"Secret {secret_id} exists in this region and is not a replica")
+    if existing is not None and existing.source and existing.source.region != source:
+        raise ReplicaRefused(f"Secret {secret_id} here replicates another region's secret")
+    if entry.get("skip") or (existing is not None and (existing.replica_seq or 0) >= seq):
+        return  # a newer entry of the batch carries the state, or an older state than held
+    if entry.get("delete"):
+        if existing is not None:
+            tx.secrets.delete_replica(secret_id)
+        return
+    state = dict(entry["secret"])
+    target = dict(entry["target"])
+    _check_target(deps, tx, state, target)
+    replica = _replica(deps, existing, state, target, source, seq)
+    tx.secrets.put_replica(replica, existing is not None)
+    for version in entry["versions"]:
+        _put_version(deps, tx, replica, dict(version))
+
+
+def _check_target(
+    deps: Deps, tx: Transaction, state: dict[str, Any], target: dict[str, Any]
+) -> None:
+    """The target vault and key exist, can hold the replica, and the secret may use them."""
+    tenancy, region = str(state["tenancyId"]), deps.region
+    vault, key = tx.vaults.get(str(target["vaultId"])), tx.keys.get(str(target["keyId"]))
+    if vault is None or vault.tenancy_id != tenancy:
+        raise ReplicaRefused(f"The target vault {target['vaultId']} does not exist in {region}")
+    if key is None or key.tenancy_id != tenancy or key.vault_id != vault.id:
+        raise ReplicaRefused(f"The target key {target['keyId']} does not exist in {region}")
+    now = deps.clock.now()
+    if vault.state_at(now) is not State.ACTIVE:
+        raise ReplicaRefused(f"The target vault {vault.id} in {region} is {vault.state_at(now)}")
+    if key.state_at(now) is not State.ENABLED:
+        raise ReplicaRefused(f"The target key {key.id} in {region} is {key.state_at(now)}")
+    if key.is_external or not key.shape.is_symmetric:
+        raise ReplicaRefused(f"The target key {key.id} cannot encrypt secrets (AES keys only)")
+    principal = resource_principal(
+        deps,
+        tenancy,
+        "vaultsecret",
+        str(state["id"]),
+        str(state["compartmentId"]),
+        dict(state.get("definedTags") or {}),
+    )
+    place = Target(tenancy, str(state["compartmentId"]), vault_id=vault.id, secret_id=state["id"])
+    needs = (
+        ("SECRET_REPLICATE", place),
+        ("SECRET_CREATE", place),
+        ("VAULT_CREATE_SECRET", vault_target(vault)),
+        ("KEY_ENCRYPT", key_target(key)),
+        ("KEY_DECRYPT", key_target(key)),
+    )
+    for permission, where in needs:
+        if not deps.authorizer.is_allowed(principal, "ReplicateSecret", (permission,), where):
+            raise ReplicaRefused(_missing(principal, permission, region))
+
+
+def _missing(principal: Principal, permission: str, region: str) -> str:
+    return (
+        f"Replication of secret {principal.user_id} to {region} lacks the permission "
+        f"{permission} there: allow the secret's resource principal (a dynamic group matching "
+        "resource.type = 'vaultsecret') to use it"
+    )
+
+
+def _replica(
+    deps: Deps,
+    existing: Secret | None,
+    state: dict[str, Any],
+    target: dict[str, Any],
+    source: str,
+    seq: int,
+) -> Secret:
+    secret_id = str(state["id"])
+    origin = SourceRegion(source, str(state["vaultId"]), str(state["keyId"]))
+    fields = {
+        "tenancy_id": str(state["tenancyId"]),
+        "compartment_id": str(state["compartmentId"]),
+        "vault_id": str(target["vaultId"]),
+        "key_id": str(target["keyId"]),
+        "name": str(state["name"]),
+        "lifecycle_state": State(state["lifecycleState"]),
+        "time_created": _time(state["timeCreated"]),
+        "description": str(state["description"]),
+        "current": int(state["current"]),
+        "previous": state["previous"],
+        "latest": int(state["latest"]),
+        "time_of_deletion": _opt_time(state.get("timeOfDeletion")),
+        "time_of_current_version_expiry": _opt_time(state.get("timeOfCurrentVersionExpiry")),
+        "metadata": dict(state.get("metadata") or {}),
+        "rules": rules_from_json(dict(state.get("rules") or {})),
+        "generation": generation_from_json(state.get("generation")),
+        "auto_generation": bool(state.get("autoGeneration")),
+        "rotation": rotation_from_json(state.get("rotation")),
+        "last_rotation_time": _opt_time(state.get("lastRotationTime")),
+        "next_rotation_time": None,  # the source rotates; its new versions arrive here
+        "freeform_tags": dict(state.get("freeformTags") or {}),
+        "defined_tags": dict(state.get("definedTags") or {}),
+        "version": int(state["version"]),
+        "replication": replication_from_json(state.get("replicationConfig")),
+        "source": origin,
+        "replica_seq": seq,
+    }
+    if existing is not None:
+        return replace(existing, **fields)
+    return Secret(id=secret_id, digest_key=new_digest_key(deps, secret_id), **fields)
+
+
+def _put_version(deps: Deps, tx: Transaction, replica: Secret, data: dict[str, Any]) -> None:
+    number = int(data["number"])
+    existing = tx.secrets.get_version(replica.id, number)
+    content = base64.b64decode(data["content"]) if data.get("content") is not None else None
+    if existing is None:
+        if content is None:
+            return  # destroyed at the source before it ever got here
+        sealed = seal_content(deps, tx, replica, number, content)
+        version = SecretVersion(
+            secret_id=replica.id,
+            number=number,
+            stage=Stage(data["stage"]),
+            lifecycle_state=State(data["lifecycleState"]),
+            time_created=_time(data["timeCreated"]),
+            digest=digest(deps, replica, content),
+            key_version_id=sealed.key_version_id,
+            wrapped_key=sealed.wrapped_key,
+            content=sealed.content,
+            name=data.get("name"),
+            auto_generated=bool(data.get("autoGenerated")),
+            time_of_deletion=_opt_time(data.get("timeOfDeletion")),
+            version=int(data["version"]),
+        )
+        tx.secrets.put_replica_version(version, exists=False)
+        return
+    existing.stage = Stage(data["stage"])
+    existing.lifecycle_state = State(data["lifecycleState"])
+    existing.time_of_deletion = _opt_time(data.get("timeOfDeletion"))
+    existing.name = data.get("name")
+    existing.version = int(data["version"])
+    if content is None:
+        existing.content = existing.wrapped_key = None
+    tx.secrets.put_replica_version(existing, exists=True)
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _opt_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
