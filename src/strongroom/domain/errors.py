@@ -93,9 +93,10 @@ class WriteElsewhere(StrongroomError):
     """The write belongs to another region (a replica whose source forwards writes): the
     transport forwards it there. Never reaches a caller as an error."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, resource: tuple[str, str, str, str]) -> None:
         super().__init__(f"The write is forwarded to region {region}")
         self.region = region
+        self.resource = resource  # tenancy, compartment, id and type of what is written
 
 
 class ServiceUnavailable(StrongroomError):

@@ -478,7 +478,7 @@ def _process(
         reply = handler(api, oci_request)
     except WriteElsewhere as elsewhere:
         request = ForwardedRequest(method, target, headers, raw)
-        answer = forward_write(api.deps, principal, elsewhere.region, request)
+        answer = forward_write(api.deps, principal, elsewhere.region, request, elsewhere.resource)
         return answer.status, answer.body, _answer_headers(answer.headers)
     if call.started:
         reply.headers.setdefault("opc-work-request-id", call.started[-1])

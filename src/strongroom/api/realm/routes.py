@@ -31,6 +31,7 @@ from strongroom.services.replication.applier import apply_entries
 from strongroom.services.replication.credentials import RegionRefused, authenticate_region
 from strongroom.services.replication.invites import accept_join
 from strongroom.services.replication.pulling import entries_for
+from strongroom.services.replication.remote_work_requests import work_request_state
 from strongroom.services.replication.streams import IDENTITY
 from strongroom.services.secrets.replica_apply import apply_secret_entries
 from strongroom.services.secrets.replica_targets import check_target_here
@@ -57,6 +58,7 @@ def realm_routes(deps: Deps) -> list[BaseRoute]:
         "ping": _ping,
         "secrets/check": _check_secret_target,
         "secrets/forward": _forward_secret_write,
+        "workrequests/get": _work_request_state,
     }
     routes: list[BaseRoute] = [Route(PREFIX + "/join", _join_endpoint(deps), methods=["POST"])]
     routes += [
@@ -217,6 +219,13 @@ async def _forward_secret_write(
     )
     encoded = base64.b64encode(body).decode("ascii")
     return {"status": status, "headers": headers, "body": encoded}
+
+
+async def _work_request_state(
+    deps: Deps, _request: Request, _caller: RegionRecord, data: dict[str, Any]
+) -> dict[str, Any]:
+    work_id = _text(data, "id")
+    return await anyio.to_thread.run_sync(work_request_state, deps, work_id)
 
 
 def _user_principal(deps: Deps, tenancy_id: str, user_id: str) -> Principal:

@@ -21,6 +21,7 @@ from strongroom.services.ports import Deps
 from strongroom.services.realm_port import PeerRefused, PeerUnreachable
 from strongroom.services.replication.credentials import signing_key
 from strongroom.services.replication.pulling import pull_until
+from strongroom.services.replication.remote_work_requests import mirror_forwarded
 
 __all__ = ["ForwardedReply", "ForwardedRequest", "forward_to_home", "forward_write"]
 
@@ -102,7 +103,11 @@ _KEPT_HEADERS = frozenset(
 
 
 def forward_write(
-    deps: Deps, principal: Principal, region: str, request: ForwardedRequest
+    deps: Deps,
+    principal: Principal,
+    region: str,
+    request: ForwardedRequest,
+    resource: tuple[str, str, str, str],
 ) -> ForwardedReply:
     """A write to a replica whose source forwards writes: sent to the source ``region`` with
     a statement of who the caller is (this region authenticated the caller and authorized the
@@ -136,9 +141,13 @@ def forward_write(
         raise ServiceUnavailable(
             f"The source region {region} refused the forwarded write: {error.message}"
         ) from None
-    return ForwardedReply(
+    reply = ForwardedReply(
         int(answer["status"]),
-        {str(k): str(v) for k, v in dict(answer["headers"]).items()},
+        {str(k).lower(): str(v) for k, v in dict(answer["headers"]).items()},
         base64.b64decode(answer["body"]),
         0,
     )
+    work_id = reply.headers.get("opc-work-request-id")
+    if work_id:
+        mirror_forwarded(deps, work_id, region, resource)  # answered here, refreshed from there
+    return reply

@@ -27,6 +27,7 @@ from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.lookup import NOT_FOUND, require_compartment
 from strongroom.services.ports import Deps
+from strongroom.services.replication.remote_work_requests import refresh_remote
 from strongroom.storage import schema
 from strongroom.storage.unit_of_work import Transaction
 
@@ -319,10 +320,21 @@ def _visible(deps: Deps, tx: Transaction, call: Call, work_id: str, operation: s
     return work
 
 
+def _load_visible(deps: Deps, call: Call, work_id: str, operation: str) -> WorkRequest:
+    """:func:`_visible` in a transaction of its own; a mirror of another region's work
+    request (a forwarded write's) refreshed from there first while it is unfinished."""
+    with deps.db.transaction(read_only=True) as tx:
+        work = _visible(deps, tx, call, work_id, operation)
+    if work.remote and work.time_finished is None:
+        refresh_remote(deps, work.id, str(work.remote["region"]))
+        with deps.db.transaction(read_only=True) as tx:
+            work = _visible(deps, tx, call, work_id, operation)
+    return work
+
+
 def get_visible_work_request(deps: Deps, call: Call, request: GetWorkRequestRequest) -> WorkRequest:
     """A work request the caller may see (it may read the secret it is about)."""
-    with deps.db.transaction(read_only=True) as tx:
-        return _visible(deps, tx, call, request.work_request_id, "GetWorkRequest")
+    return _load_visible(deps, call, request.work_request_id, "GetWorkRequest")
 
 
 def list_visible_work_requests(
@@ -357,8 +369,7 @@ def list_work_request_errors(
     deps: Deps, call: Call, request: ListWorkRequestErrorsRequest
 ) -> Page[WorkRequestError]:
     """The errors of a work request the caller may see: one per failed target region."""
-    with deps.db.transaction(read_only=True) as tx:
-        work = _visible(deps, tx, call, request.work_request_id, "ListWorkRequestErrors")
+    work = _load_visible(deps, call, request.work_request_id, "ListWorkRequestErrors")
     entries = sorted(work.error_entries, key=lambda e: (e.timestamp, e.region))
     return _window(entries[::-1] if request.page.descending else entries, request.page)
 
@@ -367,8 +378,7 @@ def list_work_request_logs(
     deps: Deps, call: Call, request: ListWorkRequestLogsRequest
 ) -> Page[WorkRequestLog]:
     """The log entries of a work request the caller may see, in the order they were written."""
-    with deps.db.transaction(read_only=True) as tx:
-        work = _visible(deps, tx, call, request.work_request_id, "ListWorkRequestLogs")
+    work = _load_visible(deps, call, request.work_request_id, "ListWorkRequestLogs")
     entries = work.log_entries
     return _window(entries[::-1] if request.page.descending else entries, request.page)
 

@@ -118,7 +118,7 @@ def writable_secret_for(
         )
     if call.forwarded_from is not None:
         raise IncorrectState("A forwarded write reached a replica; it is applied at the source")
-    raise WriteElsewhere(region)
+    raise WriteElsewhere(region, (secret.tenancy_id, secret.compartment_id, secret.id, "secret"))
 
 
 def require_active(secret: Secret) -> None:
