@@ -79,9 +79,11 @@ def test_a_work_request_goes_from_in_progress_to_succeeded_as_its_regions_settle
     assert (found.status, found.percent_complete, found.time_finished) == ("IN_PROGRESS", 0.0, None)
 
     clock.advance(timedelta(seconds=2))
-    w.settle_targets(deps, secret.id, "us-ashburn-1", 1, None)
+    with deps.db.transaction() as tx:
+        w.settle_targets(deps, tx, secret.id, "us-ashburn-1", 1, None)
     assert _get(deps, admin_call, work_id).percent_complete == 50.0
-    w.settle_targets(deps, secret.id, "ap-tokyo-1", 3, None)
+    with deps.db.transaction() as tx:
+        w.settle_targets(deps, tx, secret.id, "ap-tokyo-1", 3, None)
     done = _get(deps, admin_call, work_id)
     assert (done.status, done.percent_complete) == ("SUCCEEDED", 100.0)
     assert done.time_finished == clock.now()
@@ -98,8 +100,10 @@ def test_a_failed_region_fails_the_work_request_with_one_error_naming_it(
     secret = _secret(deps, admin_call, new_vault, new_aes_key)
     targets = {r: {"seq": 2, "state": "ACCEPTED"} for r in ("us-ashburn-1", "ap-tokyo-1")}
     work_id = _work_request(deps, secret, targets)
-    w.settle_targets(deps, secret.id, "ap-tokyo-1", 2, None)
-    w.settle_targets(deps, secret.id, "us-ashburn-1", 2, "the target vault does not exist")
+    with deps.db.transaction() as tx:
+        w.settle_targets(deps, tx, secret.id, "ap-tokyo-1", 2, None)
+    with deps.db.transaction() as tx:
+        w.settle_targets(deps, tx, secret.id, "us-ashburn-1", 2, "the target vault does not exist")
 
     assert _get(deps, admin_call, work_id).status == "FAILED"
     request = w.ListWorkRequestErrorsRequest(work_id, PageRequest(limit=10))

@@ -193,30 +193,31 @@ def start_work_request(
     return work_id
 
 
-def settle_targets(deps: Deps, secret_id: str, region: str, seq: int, error: str | None) -> None:
+def settle_targets(
+    deps: Deps, tx: Transaction, secret_id: str, region: str, seq: int, error: str | None
+) -> None:
     """``region`` applied (or, with ``error``, could not apply) ``secret_id``'s entries up to
-    ``seq``: settle the unfinished work requests waiting for them."""
+    ``seq``: settle the unfinished work requests waiting for them (in ``tx``)."""
     now = deps.clock.now()
-    with deps.db.transaction() as tx:
-        rows = tx.conn.execute(
-            select(W).where(W.c.resource_id == secret_id, W.c.time_finished.is_(None))
-        ).all()
-        for row in rows:
-            targets = {k: dict(v) for k, v in dict(row.targets).items()}
-            target = targets.get(region)
-            wanted = target.get("seq") if target else None
-            if target is None or wanted is None or wanted > seq:
-                continue
-            if target.get("state") in (SUCCEEDED, FAILED):
-                continue
-            target["state"] = FAILED if error else SUCCEEDED
-            target["time"] = now.isoformat()
-            if error:
-                target["error"] = f"{region}: {error}"
-            logs = [*row.logs, _log(region, error, now)]
-            finished = all(t.get("state") in (SUCCEEDED, FAILED) for t in targets.values())
-            values = {"targets": targets, "logs": logs, "time_finished": now if finished else None}
-            tx.conn.execute(update(W).where(W.c.id == row.id).values(values))
+    rows = tx.conn.execute(
+        select(W).where(W.c.resource_id == secret_id, W.c.time_finished.is_(None))
+    ).all()
+    for row in rows:
+        targets = {k: dict(v) for k, v in dict(row.targets).items()}
+        target = targets.get(region)
+        wanted = target.get("seq") if target else None
+        if target is None or wanted is None or wanted > seq:
+            continue
+        if target.get("state") in (SUCCEEDED, FAILED):
+            continue
+        target["state"] = FAILED if error else SUCCEEDED
+        target["time"] = now.isoformat()
+        if error:
+            target["error"] = f"{region}: {error}"
+        logs = [*row.logs, _log(region, error, now)]
+        finished = all(t.get("state") in (SUCCEEDED, FAILED) for t in targets.values())
+        values = {"targets": targets, "logs": logs, "time_finished": now if finished else None}
+        tx.conn.execute(update(W).where(W.c.id == row.id).values(values))
 
 
 def _log(region: str, error: str | None, now: datetime) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from strongroom.domain.errors import StrongroomError
 from strongroom.domain.lifecycle import State
@@ -25,10 +25,12 @@ from strongroom.storage.secret_rows import (
     rotation_to_json,
     rules_to_json,
 )
+from strongroom.storage.unit_of_work import Transaction
 
 __all__ = ["SECRET_CODEC", "SecretCodec", "record_results", "secret_items"]
 
 R = schema.secret_replicas
+V = schema.secret_versions
 
 
 def secret_items(
@@ -126,26 +128,29 @@ def record_results(
             str(result.get("error")) if result.get("status") == "failed" else None
         )
         outcome[secret_id] = (seq, error)  # the newest entry of each secret decides
-    for secret_id, (seq, error) in outcome.items():
-        _record(deps, secret_id, destination, seq, error, now)
-        settle_targets(deps, secret_id, destination, seq, error)
+    with deps.db.transaction() as tx:  # one transaction for the whole batch
+        for secret_id, (seq, error) in outcome.items():
+            _record(tx, secret_id, destination, seq, error, now)
+            settle_targets(deps, tx, secret_id, destination, seq, error)
 
 
 def _record(
-    deps: Deps, secret_id: str, region: str, seq: int, error: str | None, now: datetime
+    tx: Transaction, secret_id: str, region: str, seq: int, error: str | None, now: datetime
 ) -> None:
     where = (R.c.secret_id == secret_id, R.c.region == region)
-    with deps.db.transaction() as tx:
-        row = tx.conn.execute(select(R).where(*where)).first()
-        if row is None:
-            return
-        if row.removed and error is None and seq >= row.wanted_seq:
-            tx.conn.execute(delete(R).where(*where))  # the replica is gone: nothing to track
-            return
-        values: dict[str, Any] = {"applied_seq": max(row.applied_seq, seq), "last_error": error}
-        if error is None:
-            values["time_applied"] = now
-        tx.conn.execute(update(R).where(*where).values(values))
+    row = tx.conn.execute(select(R).where(*where)).first()
+    if row is None:
+        return
+    if row.removed and error is None and seq >= row.wanted_seq:
+        tx.conn.execute(delete(R).where(*where))  # the replica is gone: nothing to track
+        return
+    values: dict[str, Any] = {"applied_seq": max(row.applied_seq, seq), "last_error": error}
+    if error is None:
+        values["time_applied"] = now
+        if seq >= row.wanted_seq:  # the newest state was applied: its latest version
+            latest = select(func.max(V.c.number)).where(V.c.secret_id == secret_id)
+            values["applied_version"] = tx.conn.execute(latest).scalar()
+    tx.conn.execute(update(R).where(*where).values(values))
 
 
 def _iso(value: datetime | None) -> str | None:
