@@ -144,7 +144,9 @@ def _record(
     if row.removed and error is None and seq >= row.wanted_seq:
         tx.conn.execute(delete(R).where(*where))  # the replica is gone: nothing to track
         return
-    values: dict[str, Any] = {"applied_seq": max(row.applied_seq, seq), "last_error": error}
+    # A refused entry is not applied: the replica stays behind (FAILED) until a later one is.
+    applied = max(row.applied_seq, seq) if error is None else row.applied_seq
+    values: dict[str, Any] = {"applied_seq": applied, "last_error": error}
     if error is None:
         values["time_applied"] = now
         if seq >= row.wanted_seq:  # the newest state was applied: its latest version
