@@ -223,7 +223,11 @@ def grant_replication(made: Realm) -> str:
         names.append(policy.name)
     for region in made.members.values():
         client = made.admin(region)
-        wait_for(lambda c=client: set(names) <= policy_names(c, tenancy), 20, "policies")
+
+        def replicated(c: Any = client) -> bool:
+            return set(names) <= policy_names(c, tenancy)
+
+        wait_for(replicated, 20, "policies")
     return str(weak.id)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import oci
 import pytest
@@ -39,19 +40,20 @@ def sr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretRealm]:
         yield made
 
 
-def _same_as_source(sr: SecretRealm, secret_id: str, **expect: object) -> vm.Secret:
+def _same_as_source(sr: SecretRealm, secret_id: str, **expect: Any) -> vm.Secret:
     """The source secret, once each replica shows its etag (and ``expect``)."""
     answer = sr.vaults(HOME).get_secret(secret_id)
     for name in BOTH:
         sr.replica(name, secret_id, **expect)
         replica = sr.vaults(name).get_secret(secret_id)
-        wait_for(
-            lambda n=name: (
+
+        def same_etag(n: str = name) -> bool:
+            return bool(
                 sr.vaults(n).get_secret(secret_id).headers["etag"] == answer.headers["etag"]
-            ),
-            15,
-            f"etag in {name}",
-        )
+            )
+
+        wait_for(same_etag, 15, f"etag in {name}")
+        replica = sr.vaults(name).get_secret(secret_id)
         assert replica.data.current_version_number == answer.data.current_version_number
     return answer.data
 
