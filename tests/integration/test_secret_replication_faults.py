@@ -107,10 +107,11 @@ def test_a_target_down_during_50_updates_catches_up(sr: SecretRealm) -> None:
     assert read(sr.bundles(TOKYO), made.id) == b"down-49"
     status = {i["targetRegion"]: i for i in sr.replication_status(made.id)}
     assert status[TOKYO]["state"] == "IN_SYNC", status
-    missing = set(versions(sr.vaults(HOME), made.id)) - set(versions(sr.vaults(TOKYO), made.id))
-    if missing:  # seen: versions 2..21 never reach the replica (see the report of issue 17)
-        pytest.xfail(f"versions {sorted(missing)} of the source are missing in the replica")
-    _converged(sr, made.id, acked, timeout=40)
+    # Versions the source deleted meanwhile (a secret keeps 30 in use) are listed there too.
+    assert set(versions(sr.vaults(HOME), made.id)) == set(versions(sr.vaults(TOKYO), made.id))
+    newest = max(acked)
+    kept = {n: data for n, data in acked.items() if n > newest - 30}  # contents still there
+    _converged(sr, made.id, kept, timeout=40)
 
 
 def test_forwarding_while_the_source_is_down_answers_503_and_changes_nothing(
