@@ -345,8 +345,9 @@ def drive(
 
 def throughput(
     config: dict[str, Any], url: str, secret_ids: list[str], threads: int, seconds: float
-) -> tuple[float, int]:
-    """UpdateSecret/s of ``threads`` closed-loop clients, each on its own secrets; errors."""
+) -> tuple[float, int, int]:
+    """UpdateSecret/s of ``threads`` closed-loop clients, each on its own secrets; errors;
+    updates counted."""
     counts = [0] * threads
     errors = [0] * threads
     start = threading.Barrier(threads + 1)
@@ -378,7 +379,7 @@ def throughput(
     elapsed = time.perf_counter() - began
     for w in workers:
         w.join()
-    return done / elapsed, sum(errors)
+    return done / elapsed, sum(errors), done
 
 
 # --------------------------------------------------------------------------- catch-up
@@ -560,11 +561,18 @@ def main() -> None:
             plain: list[float] = []
             repl: list[float] = []
             errors = 0
+            cpu = {k: dict.fromkeys(regions, 0.0) for k in ("plain", "repl")}
+            updates = dict.fromkeys(cpu, 0)
             for kind in ("plain", "repl", "repl", "plain"):
                 ids = plain_ids if kind == "plain" else repl_ids
-                ops, errs = throughput(config, home.url, ids, args.threads, half)
+                before = {n: proc_cpu_seconds(r.proc.pid) for n, r in regions.items() if r.proc}
+                ops, errs, done = throughput(config, home.url, ids, args.threads, half)
+                for n, r in regions.items():
+                    if r.proc:
+                        cpu[kind][n] += proc_cpu_seconds(r.proc.pid) - before[n]
                 (plain if kind == "plain" else repl).append(ops)
                 errors += errs
+                updates[kind] += done
             print(f"Throughput phases (ops/s): plain {plain}, replicated {repl}, {errors} errors")
 
             # 3. catch-up after an outage
@@ -591,6 +599,11 @@ def main() -> None:
         f"{plain_ops:.1f}/s, replicated to 2 targets {repl_ops:.1f}/s: "
         f"{ratio * 100:.0f}% (>= 80%): {verdict(good)}"
     )
+    for kind, label in (("plain", "without replication"), ("repl", "replicated")):
+        per = {n: c / max(1, updates[kind]) * 1000 for n, c in cpu[kind].items()}
+        print(
+            f"  CPU per update {label}: " + ", ".join(f"{n} {ms:.1f} ms" for n, ms in per.items())
+        )
 
     batches = math.ceil(caught.updates / 200)
     print(
