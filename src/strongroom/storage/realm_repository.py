@@ -247,14 +247,22 @@ class RealmRepository:
         value: datetime | None = self._conn.execute(query).scalar()
         return value
 
-    def prune_outbox(self, stream: str, through: int, written_before: datetime) -> int:
+    def prune_outbox(
+        self, stream: str, through: int, written_before: datetime, destination: str | None = None
+    ) -> int:
         """Delete entries every destination has (sequence up to ``through``) and were written
         before ``written_before``; how many. The newest entry of the table stays: SQLite would
         otherwise hand out its sequence numbers again (receivers would skip the new entries as
         applied), and ``last_seq`` would go back to 0."""
         newest = self._conn.execute(select(func.max(OUTBOX.c.seq))).scalar() or 0
+        addressed = (
+            OUTBOX.c.destination.is_(None)
+            if destination is None
+            else OUTBOX.c.destination == destination
+        )
         query = delete(OUTBOX).where(
             OUTBOX.c.stream == stream,
+            addressed,
             OUTBOX.c.seq <= min(through, newest - 1),
             OUTBOX.c.time_created < written_before,
         )

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from strongroom.domain.identity import Principal
+from strongroom.domain.identity import DynamicGroup, Principal
 from strongroom.iam.matching_rules import matches, parse_matching_rule
 from strongroom.iam.policy_ast import PolicySyntaxError
 from strongroom.services.ports import Deps
 
-__all__ = ["resource_principal"]
+__all__ = ["active_dynamic_groups", "resource_principal"]
 
 log = logging.getLogger("strongroom.iam")
+
+
+def active_dynamic_groups(deps: Deps, tenancy_id: str) -> list[DynamicGroup]:
+    """The tenancy's ACTIVE dynamic groups."""
+    with deps.db.transaction(read_only=True) as tx:
+        return [g for g in tx.iam.dynamic_groups(tenancy_id) if g.lifecycle_state == "ACTIVE"]
 
 
 def resource_principal(
@@ -21,8 +27,10 @@ def resource_principal(
     resource_id: str,
     compartment_id: str,
     tags: dict[str, dict[str, str]] | None = None,
+    groups: list[DynamicGroup] | None = None,
 ) -> Principal:
-    """The principal of a resource, member of every dynamic group whose rule it matches."""
+    """The principal of a resource, member of every dynamic group whose rule it matches
+    (``groups``: the tenancy's active dynamic groups, when the caller has them already)."""
     facts = {
         "resource.type": resource_type,
         "resource.id": resource_id,
@@ -31,8 +39,8 @@ def resource_principal(
     for namespace, entries in (tags or {}).items():
         for key, value in entries.items():
             facts[f"tag.{namespace}.{key}.value".lower()] = str(value)
-    with deps.db.transaction(read_only=True) as tx:
-        groups = [g for g in tx.iam.dynamic_groups(tenancy_id) if g.lifecycle_state == "ACTIVE"]
+    if groups is None:
+        groups = active_dynamic_groups(deps, tenancy_id)
     member_of = []
     for group in groups:
         try:

@@ -100,7 +100,8 @@ def _run(
             if lease.try_hold():
                 more = _round(deps, shipper, codecs)
                 if time.monotonic() - pruned > PRUNE_SECONDS:
-                    prune_outbox(deps)
+                    for stream in (IDENTITY, *codecs):
+                        prune_outbox(deps, stream)
                     pruned = time.monotonic()
                 if more:
                     continue

@@ -116,9 +116,16 @@ def _record_failure(deps: Deps, cursor: CursorRecord, now: object, error: Except
 
 
 def prune_outbox(deps: Deps, stream: str = IDENTITY) -> int:
-    """Delete entries every linked region acknowledged more than PRUNE_AFTER ago."""
+    """Delete entries every linked region acknowledged more than PRUNE_AFTER ago: entries for
+    every region once all have them, entries for one region once it has them."""
+    before = deps.clock.now() - PRUNE_AFTER
     with deps.db.transaction() as tx:
-        linked = [r.name for r in tx.realm.regions() if not r.is_home and r.state == "ACTIVE"]
+        others = [r for r in tx.realm.regions() if r.name != deps.region]
+        linked = [r.name for r in others if not r.is_home and r.state == "ACTIVE"]
+        acked = {r.name: tx.realm.cursor(r.name, stream).acked_seq for r in others}
         last = tx.realm.last_seq(stream)
-        through = min([tx.realm.cursor(name, stream).acked_seq for name in linked] or [last])
-        return tx.realm.prune_outbox(stream, through, deps.clock.now() - PRUNE_AFTER)
+        through = min([acked[name] for name in linked] or [last])
+        pruned = tx.realm.prune_outbox(stream, through, before)
+        for region, seq in acked.items():
+            pruned += tx.realm.prune_outbox(stream, seq, before, destination=region)
+        return pruned

@@ -17,12 +17,15 @@ from datetime import datetime
 from typing import Any
 
 from strongroom.domain.errors import Conflict, InvalidParameter, StrongroomError
-from strongroom.domain.identity import Principal
+from strongroom.domain.identity import DynamicGroup, Principal
 from strongroom.domain.lifecycle import State
 from strongroom.domain.replication import SourceRegion
 from strongroom.domain.secret import Secret, SecretVersion, Stage
 from strongroom.iam.target import Target
-from strongroom.services.identity.resource_principals import resource_principal
+from strongroom.services.identity.resource_principals import (
+    active_dynamic_groups,
+    resource_principal,
+)
 from strongroom.services.lookup import key_target, vault_target
 from strongroom.services.ports import Deps
 from strongroom.services.secrets.envelope import digest, new_digest_key, seal_content
@@ -34,7 +37,7 @@ from strongroom.storage.secret_rows import (
 )
 from strongroom.storage.unit_of_work import Transaction
 
-__all__ = ["REPLICATION_PERMISSIONS", "ReplicaRefused", "apply_secret_entries"]
+__all__ = ["REPLICATION_PERMISSIONS", "ReplicaRefused", "ResendWhole", "apply_secret_entries"]
 
 SECRETS = "secrets"
 REPLICATION_PERMISSIONS = (
@@ -50,6 +53,11 @@ class ReplicaRefused(StrongroomError):
     """A replicated state this region cannot apply for good (the reason is the message)."""
 
 
+class ResendWhole(StrongroomError):
+    """A replicated state that left out a version's content this region does not hold: the
+    source is asked to send the whole secret again."""
+
+
 def apply_secret_entries(
     deps: Deps, source: str, entries: list[dict[str, Any]]
 ) -> tuple[int, list[dict[str, Any]]]:
@@ -57,6 +65,7 @@ def apply_secret_entries(
     own transaction with the cursor; the cursor reached and a result per entry."""
     results: list[dict[str, Any]] = []
     done = 0
+    groups = _GroupCache(deps)  # the tenancy's dynamic groups, read once a batch
     skipped = 0  # the newest entry passed over (a later entry of its secret carries the state)
     for entry in sorted(entries, key=lambda e: int(e["seq"])):
         seq, secret_id = int(entry["seq"]), str(entry["secretId"])
@@ -68,10 +77,13 @@ def apply_secret_entries(
             with deps.db.transaction() as tx:
                 done = tx.realm.applied_seq(source, SECRETS, for_update=True)
                 if seq > done:
-                    _apply_one(deps, tx, source, seq, entry)
+                    _apply_one(deps, tx, source, seq, entry, groups)
                     tx.realm.set_applied_seq(source, SECRETS, seq, deps.clock.now())
                     done = seq
             results.append({"seq": seq, "secretId": secret_id, "status": "applied"})
+        except ResendWhole as error:
+            done = _skip(deps, source, seq)
+            results.append({**_failed(seq, secret_id, error.message), "resend": True})
         except (ReplicaRefused, Conflict, InvalidParameter) as error:
             done = _skip(deps, source, seq)
             results.append(_failed(seq, secret_id, error.message))
@@ -97,7 +109,27 @@ def _skip(deps: Deps, source: str, seq: int) -> int:
     return done
 
 
-def _apply_one(deps: Deps, tx: Transaction, source: str, seq: int, entry: dict[str, Any]) -> None:
+class _GroupCache:
+    """The active dynamic groups of each tenancy, read once for a batch of entries."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._groups: dict[str, list[DynamicGroup]] = {}
+
+    def of(self, tenancy_id: str) -> list[DynamicGroup]:
+        if tenancy_id not in self._groups:
+            self._groups[tenancy_id] = active_dynamic_groups(self._deps, tenancy_id)
+        return self._groups[tenancy_id]
+
+
+def _apply_one(
+    deps: Deps,
+    tx: Transaction,
+    source: str,
+    seq: int,
+    entry: dict[str, Any],
+    groups: _GroupCache,
+) -> None:
     secret_id = str(entry["secretId"])
     existing = tx.secrets.get(secret_id)
     if existing is not None and not existing.is_replica:
@@ -112,15 +144,21 @@ def _apply_one(deps: Deps, tx: Transaction, source: str, seq: int, entry: dict[s
         return
     state = dict(entry["secret"])
     target = dict(entry["target"])
-    _check_target(deps, tx, state, target)
+    _check_target(deps, tx, state, target, groups)
     replica = _replica(deps, existing, state, target, source, seq)
     tx.secrets.put_replica(replica, existing is not None)
+    held = {v.number: v for v in tx.secrets.versions_of(secret_id)} if existing else {}
     for version in entry["versions"]:
-        _put_version(deps, tx, replica, dict(version))
+        data = dict(version)
+        _put_version(deps, tx, replica, data, held.get(int(data["number"])))
 
 
 def _check_target(
-    deps: Deps, tx: Transaction, state: dict[str, Any], target: dict[str, Any]
+    deps: Deps,
+    tx: Transaction,
+    state: dict[str, Any],
+    target: dict[str, Any],
+    groups: _GroupCache,
 ) -> None:
     """The target vault and key exist, can hold the replica, and the secret may use them."""
     tenancy, region = str(state["tenancyId"]), deps.region
@@ -143,6 +181,7 @@ def _check_target(
         str(state["id"]),
         str(state["compartmentId"]),
         dict(state.get("definedTags") or {}),
+        groups.of(tenancy),
     )
     place = Target(tenancy, str(state["compartmentId"]), vault_id=vault.id, secret_id=state["id"])
     needs = (
@@ -208,10 +247,18 @@ def _replica(
     return Secret(id=secret_id, digest_key=new_digest_key(deps, secret_id), **fields)
 
 
-def _put_version(deps: Deps, tx: Transaction, replica: Secret, data: dict[str, Any]) -> None:
+def _put_version(
+    deps: Deps,
+    tx: Transaction,
+    replica: Secret,
+    data: dict[str, Any],
+    existing: SecretVersion | None,
+) -> None:
     number = int(data["number"])
-    existing = tx.secrets.get_version(replica.id, number)
     content = base64.b64decode(data["content"]) if data.get("content") is not None else None
+    has_content = bool(data.get("hasContent", content is not None))
+    if existing is None and has_content and content is None:
+        raise ResendWhole(f"Version {number} of {replica.id} is missing here")
     if existing is None:
         # A version deleted at the source before it got here is listed without content.
         sealed = seal_content(deps, tx, replica, number, content) if content is not None else None
@@ -232,12 +279,29 @@ def _put_version(deps: Deps, tx: Transaction, replica: Secret, data: dict[str, A
         )
         tx.secrets.put_replica_version(version, exists=False)
         return
+    changed = (
+        existing.stage.value,
+        existing.lifecycle_state.value,
+        existing.time_of_deletion,
+        existing.name,
+        existing.version,
+        existing.content is not None,
+    ) != (
+        data["stage"],
+        data["lifecycleState"],
+        _opt_time(data.get("timeOfDeletion")),
+        data.get("name"),
+        int(data["version"]),
+        has_content,
+    )
+    if not changed:
+        return
     existing.stage = Stage(data["stage"])
     existing.lifecycle_state = State(data["lifecycleState"])
     existing.time_of_deletion = _opt_time(data.get("timeOfDeletion"))
     existing.name = data.get("name")
     existing.version = int(data["version"])
-    if content is None:
+    if not has_content:
         existing.content = existing.wrapped_key = None
     tx.secrets.put_replica_version(existing, exists=True)
 
