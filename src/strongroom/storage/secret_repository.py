@@ -142,7 +142,9 @@ class SecretRepository:
         changed |= {r[0] for r in self._conn.execute(due_versions)}
         self._touched.rows_of(SECRETS, sorted(changed))  # their replicas learn of it
         count = self._conn.execute(
-            update(V).where(V.c.secret_id.in_(gone), V.c.content.is_not(None)).values(_DESTROYED)
+            update(V)
+            .where(V.c.secret_id.in_(gone), V.c.content.is_not(None))
+            .values(time_changed=now, **_DESTROYED)
         ).rowcount
         self._note(VERSIONS, count)
         secrets = self._conn.execute(
@@ -154,7 +156,9 @@ class SecretRepository:
         versions = self._conn.execute(
             update(V)
             .where(V.c.lifecycle_state == _PENDING, V.c.time_of_deletion <= now)
-            .values(lifecycle_state=_DELETED, version=V.c.version + 1, **_DESTROYED)
+            .values(
+                lifecycle_state=_DELETED, version=V.c.version + 1, time_changed=now, **_DESTROYED
+            )
         ).rowcount
         self._note(VERSIONS, versions)
         return int(count + versions)
@@ -195,9 +199,23 @@ class SecretRepository:
         self._conn.execute(delete(V).where(V.c.secret_id == secret_id))
         self._conn.execute(delete(S).where(S.c.id == secret_id))
 
-    def versions_of(self, secret_id: str) -> builtins.list[SecretVersion]:
-        """Every version of a secret, oldest first."""
+    def versions_of(
+        self,
+        secret_id: str,
+        after: int | None = None,
+        changed_since: datetime | None = None,
+    ) -> builtins.list[SecretVersion]:
+        """The versions of a secret, oldest first: every one, or (with ``after``) those
+        numbered above it and those written since ``changed_since``."""
         query = select(V).where(V.c.secret_id == secret_id).order_by(V.c.number)
+        if after is not None and changed_since is not None:
+            query = query.where(
+                or_(
+                    V.c.number > after,
+                    V.c.time_changed.is_(None),
+                    V.c.time_changed >= changed_since,
+                )
+            )
         return [version_from_row(r) for r in self._conn.execute(query)]
 
     def add_version(self, version: SecretVersion) -> None:

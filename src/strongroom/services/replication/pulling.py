@@ -17,6 +17,7 @@ from strongroom.services.replication.streams import IDENTITY
 
 __all__ = ["CATCH_UP_RETRY", "entries_for", "pull_until", "start_catching_up"]
 
+CATCH_UP_DELAY = 0.5  # seconds after start-up before the first catch-up pull
 CATCH_UP_RETRY = 5.0  # seconds between start-up catch-up attempts while the home is away
 log = logging.getLogger("strongroom.replication")
 
@@ -59,6 +60,8 @@ def start_catching_up(deps: Deps, stop: threading.Event) -> None:
     in a thread, until it once succeeds (the call also tells the home region to ship here)."""
 
     def run() -> None:
+        # Let the server start accepting first: the pull makes the home region ship here.
+        stop.wait(CATCH_UP_DELAY)
         while not stop.is_set():
             try:
                 pull_until(deps, sys.maxsize)

@@ -46,6 +46,7 @@ class Shipper:
         """Ship to ``region`` now (it called in: it is up)."""
         with self._lock:
             self._retry_at.pop(region, None)
+            self._failures.pop(region, None)  # a failure now retries soon, not after minutes
         self.wake.set()
 
     def due(self, region: str, now: float) -> bool:

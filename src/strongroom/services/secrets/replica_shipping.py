@@ -58,44 +58,31 @@ def _item(deps: Deps, destination: str, seq: int, secret_id: str) -> dict[str, A
     now = deps.clock.now()
     with deps.db.transaction(read_only=True) as tx:
         secret = tx.secrets.get(secret_id)
-        versions = tx.secrets.versions_of(secret_id) if secret else []
         held = tx.conn.execute(
             select(R.c.applied_version, R.c.time_applied).where(
                 R.c.secret_id == secret_id, R.c.region == destination
             )
         ).first()
+        known, since = (held.applied_version, held.time_applied) if held else (None, None)
+        window = since - CHANGE_WINDOW if since is not None else None
+        versions = tx.secrets.versions_of(secret_id, known, window) if secret else []
     target = secret.replication.target(destination) if secret and secret.replication else None
     if secret is None or target is None or secret.state_at(now) is State.DELETED:
         return {"seq": seq, "secretId": secret_id, "delete": True}
-    known, since = (held.applied_version, held.time_applied) if held else (None, None)
     return {
         "seq": seq,
         "secretId": secret_id,
         "secret": _state(secret),
         "target": {"vaultId": target.vault_id, "keyId": target.key_id},
         "versions": [
-            _version(deps, secret, v, known is None or v.number > known)
-            for v in versions
-            if _may_have_changed(v, known, since)
+            _version(deps, secret, v, known is None or v.number > known) for v in versions
         ],
     }
 
 
-# Deletions of versions the target holds are sent for this long after its last applied state
-# (well beyond the seconds between building a state and its acknowledgement).
-DELETION_WINDOW = timedelta(hours=1)
-
-
-def _may_have_changed(version: SecretVersion, known: int | None, since: datetime | None) -> bool:
-    """Whether the target may not hold ``version`` as it is: every version it lacks, every
-    version still in use, and the versions deleted since shortly before its last applied
-    state. (Deleted versions it already holds as deleted are not sent again.)"""
-    if known is None or since is None or version.number > known:
-        return True
-    if version.lifecycle_state is not State.DELETED:
-        return True
-    deleted = version.time_of_deletion
-    return deleted is None or deleted >= since - DELETION_WINDOW
+# Versions written since shortly before the target's last applied state are sent again (well
+# beyond the seconds between building a state and its acknowledgement).
+CHANGE_WINDOW = timedelta(hours=1)
 
 
 def _state(secret: Secret) -> dict[str, Any]:
