@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["Changes"]
 
 
@@ -15,7 +17,8 @@ class Changes(set[str]):
         self.rows: dict[str, set[str]] = {}
         # Work requests made in the transaction: their targets get the sequence numbers of the
         # outbox entries the transaction writes (see storage.secret_outbox).
-        self.work_requests: list[str] = []
+        # (id, resource id, targets by region) of each.
+        self.work_requests: list[tuple[str, str, dict[str, dict[str, Any]]]] = []
 
     def row(self, table: str, key: str) -> None:
         """Note that row ``key`` of ``table`` was written."""

@@ -84,10 +84,13 @@ def _note_replica(
 
 
 def _number_work_requests(
-    conn: Connection, ids: list[str], seqs: dict[tuple[str, str], int]
+    conn: Connection,
+    works: list[tuple[str, str, dict[str, dict[str, Any]]]],
+    seqs: dict[tuple[str, str], int],
 ) -> None:
-    for row in conn.execute(select(W.c.id, W.c.resource_id, W.c.targets).where(W.c.id.in_(ids))):
-        targets = {k: dict(v) for k, v in dict(row.targets).items()}
-        for region, target in targets.items():
-            target["seq"] = seqs.get((row.resource_id, region))
-        conn.execute(update(W).where(W.c.id == row.id).values(targets=targets))
+    for work_id, resource_id, targets in works:
+        numbered = {
+            region: {**target, "seq": seqs.get((resource_id, region))}
+            for region, target in targets.items()
+        }
+        conn.execute(update(W).where(W.c.id == work_id).values(targets=numbered))

@@ -199,23 +199,38 @@ class SecretRepository:
         self._conn.execute(delete(V).where(V.c.secret_id == secret_id))
         self._conn.execute(delete(S).where(S.c.id == secret_id))
 
-    def versions_of(
-        self,
-        secret_id: str,
-        after: int | None = None,
-        changed_since: datetime | None = None,
-    ) -> builtins.list[SecretVersion]:
-        """The versions of a secret, oldest first: every one, or (with ``after``) those
-        numbered above it and those written since ``changed_since``."""
-        query = select(V).where(V.c.secret_id == secret_id).order_by(V.c.number)
-        if after is not None and changed_since is not None:
+    def get_many(self, secret_ids: builtins.list[str]) -> dict[str, Secret]:
+        """The secrets of ``secret_ids`` that exist, by id."""
+        if not secret_ids:
+            return {}
+        query = select(S).where(S.c.id.in_(secret_ids))
+        return {row.id: secret_from_row(row) for row in self._conn.execute(query)}
+
+    def versions_written(
+        self, secret_ids: builtins.list[str], after: int | None, since: datetime | None
+    ) -> dict[str, builtins.list[tuple[SecretVersion, datetime | None]]]:
+        """By secret, its versions with when each was last written, oldest first: every one,
+        or (given ``after`` and ``since``) those numbered above ``after`` and those written
+        since ``since`` or at an unknown time (a superset for the caller to narrow)."""
+        if not secret_ids:
+            return {}
+        query = select(V).where(V.c.secret_id.in_(secret_ids)).order_by(V.c.number)
+        if after is not None and since is not None:
             query = query.where(
-                or_(
-                    V.c.number > after,
-                    V.c.time_changed.is_(None),
-                    V.c.time_changed >= changed_since,
-                )
+                or_(V.c.number > after, V.c.time_changed.is_(None), V.c.time_changed >= since)
             )
+        found: dict[str, builtins.list[tuple[SecretVersion, datetime | None]]] = {}
+        for row in self._conn.execute(query):
+            found.setdefault(row.secret_id, []).append((version_from_row(row), row.time_changed))
+        return found
+
+    def versions_of(
+        self, secret_id: str, numbers: builtins.list[int] | None = None
+    ) -> builtins.list[SecretVersion]:
+        """The versions of a secret (those of ``numbers`` when given), oldest first."""
+        query = select(V).where(V.c.secret_id == secret_id).order_by(V.c.number)
+        if numbers is not None:
+            query = query.where(V.c.number.in_(numbers))
         return [version_from_row(r) for r in self._conn.execute(query)]
 
     def add_version(self, version: SecretVersion) -> None:

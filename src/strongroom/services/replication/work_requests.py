@@ -189,7 +189,7 @@ def start_work_request(
         "time_finished": None if regions else now,
     }
     tx.conn.execute(insert(W).values(values))
-    tx.touched.work_requests.append(work_id)
+    tx.touched.work_requests.append((work_id, resource_id, targets))
     return work_id
 
 

@@ -80,7 +80,10 @@ def apply_secret_entries(
                     _apply_one(deps, tx, source, seq, entry, groups)
                     tx.realm.set_applied_seq(source, SECRETS, seq, deps.clock.now())
                     done = seq
-            results.append({"seq": seq, "secretId": secret_id, "status": "applied"})
+            applied: dict[str, Any] = {"seq": seq, "secretId": secret_id, "status": "applied"}
+            if "secret" in entry:
+                applied["latest"] = int(entry["secret"]["latest"])
+            results.append(applied)
         except ResendWhole as error:
             done = _skip(deps, source, seq)
             results.append({**_failed(seq, secret_id, error.message), "resend": True})
@@ -147,9 +150,10 @@ def _apply_one(
     _check_target(deps, tx, state, target, groups)
     replica = _replica(deps, existing, state, target, source, seq)
     tx.secrets.put_replica(replica, existing is not None)
-    held = {v.number: v for v in tx.secrets.versions_of(secret_id)} if existing else {}
-    for version in entry["versions"]:
-        data = dict(version)
+    shipped = [dict(v) for v in entry["versions"]]
+    numbers = [int(v["number"]) for v in shipped]
+    held = {v.number: v for v in tx.secrets.versions_of(secret_id, numbers)} if existing else {}
+    for data in shipped:
         _put_version(deps, tx, replica, data, held.get(int(data["number"])))
 
 

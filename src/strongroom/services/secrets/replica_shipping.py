@@ -9,7 +9,7 @@ import base64
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, select, update
 
 from strongroom.domain.errors import StrongroomError
 from strongroom.domain.lifecycle import State
@@ -37,8 +37,10 @@ V = schema.secret_versions
 def secret_items(
     deps: Deps, destination: str, entries: list[OutboxEntry]
 ) -> tuple[list[dict[str, Any]], dict[int, str]]:
-    """What travels for ``entries``, and the entries that failed here (seq -> reason)."""
+    """What travels for ``entries`` (read in one transaction, a few queries for the whole
+    batch), and the entries that failed here (seq -> reason)."""
     last = {str(e.payload["secretId"]): e.seq for e in entries}
+    batch = _Batch.load(deps, destination, list(last))
     items: list[dict[str, Any]] = []
     failed: dict[int, str] = {}
     for entry in entries:
@@ -47,37 +49,76 @@ def secret_items(
             items.append({"seq": entry.seq, "secretId": secret_id, "skip": True})
             continue
         try:
-            items.append(_item(deps, destination, entry.seq, secret_id))
+            items.append(batch.item(deps, destination, entry.seq, secret_id))
         except StrongroomError as error:
             failed[entry.seq] = error.message
             items.append({"seq": entry.seq, "secretId": secret_id, "skip": True})
     return items, failed
 
 
-def _item(deps: Deps, destination: str, seq: int, secret_id: str) -> dict[str, Any]:
-    now = deps.clock.now()
-    with deps.db.transaction(read_only=True) as tx:
-        secret = tx.secrets.get(secret_id)
-        held = tx.conn.execute(
-            select(R.c.applied_version, R.c.time_applied).where(
-                R.c.secret_id == secret_id, R.c.region == destination
+class _Batch:
+    """The secrets of a batch as stored, with what the destination holds of each."""
+
+    def __init__(
+        self,
+        secrets: dict[str, Secret],
+        held: dict[str, tuple[int | None, datetime | None]],
+        versions: dict[str, list[tuple[SecretVersion, datetime | None]]],
+    ) -> None:
+        self.secrets, self.held, self.versions = secrets, held, versions
+
+    @classmethod
+    def load(cls, deps: Deps, destination: str, secret_ids: list[str]) -> _Batch:
+        with deps.db.transaction(read_only=True) as tx:
+            secrets = tx.secrets.get_many(secret_ids)
+            query = select(R.c.secret_id, R.c.applied_version, R.c.time_applied).where(
+                R.c.secret_id.in_(secret_ids), R.c.region == destination
             )
-        ).first()
-        known, since = (held.applied_version, held.time_applied) if held else (None, None)
-        window = since - CHANGE_WINDOW if since is not None else None
-        versions = tx.secrets.versions_of(secret_id, known, window) if secret else []
-    target = secret.replication.target(destination) if secret and secret.replication else None
-    if secret is None or target is None or secret.state_at(now) is State.DELETED:
-        return {"seq": seq, "secretId": secret_id, "delete": True}
-    return {
-        "seq": seq,
-        "secretId": secret_id,
-        "secret": _state(secret),
-        "target": {"vaultId": target.vault_id, "keyId": target.key_id},
-        "versions": [
-            _version(deps, secret, v, known is None or v.number > known) for v in versions
-        ],
-    }
+            held = {
+                r.secret_id: (r.applied_version, r.time_applied) for r in tx.conn.execute(query)
+            }
+            whole = [i for i in secret_ids if _unknown(held.get(i))]
+            known = [i for i in secret_ids if not _unknown(held.get(i))]
+            versions = tx.secrets.versions_written(whole, None, None)
+            if known:
+                after = min(int(held[i][0] or 0) for i in known)
+                since = min(_window(held[i][1]) for i in known)
+                versions |= tx.secrets.versions_written(known, after, since)
+        return cls(secrets, held, versions)
+
+    def item(self, deps: Deps, destination: str, seq: int, secret_id: str) -> dict[str, Any]:
+        secret = self.secrets.get(secret_id)
+        config = secret.replication if secret else None
+        target = config.target(destination) if config else None
+        if secret is None or target is None or secret.state_at(deps.clock.now()) is State.DELETED:
+            return {"seq": seq, "secretId": secret_id, "delete": True}
+        known, since = self.held.get(secret_id, (None, None))
+        window = _window(since) if since is not None else None
+        shipped = [
+            _version(deps, secret, version, known is None or version.number > known)
+            for version, written in self.versions.get(secret_id, [])
+            if known is None
+            or window is None
+            or version.number > known
+            or written is None
+            or written >= window
+        ]
+        return {
+            "seq": seq,
+            "secretId": secret_id,
+            "secret": _state(secret),
+            "target": {"vaultId": target.vault_id, "keyId": target.key_id},
+            "versions": shipped,
+        }
+
+
+def _unknown(held: tuple[int | None, datetime | None] | None) -> bool:
+    return held is None or held[0] is None or held[1] is None
+
+
+def _window(since: datetime | None) -> datetime:
+    assert since is not None
+    return since - CHANGE_WINDOW
 
 
 # Versions written since shortly before the target's last applied state are sent again (well
@@ -139,22 +180,26 @@ def record_results(
 ) -> None:
     """Settle ``secret_replicas`` and work requests from a target's answer."""
     now = deps.clock.now()
-    outcome: dict[str, tuple[int, str | None]] = {}
+    outcome: dict[str, tuple[int, str | None, int | None]] = {}
     resend: set[str] = set()
     for result in results:
         seq, secret_id = int(result["seq"]), str(result["secretId"])
         error = failed_here.get(seq) or (
             str(result.get("error")) if result.get("status") == "failed" else None
         )
-        outcome[secret_id] = (seq, error)  # the newest entry of each secret decides
+        latest = result.get("latest")
+        if latest is None and secret_id in outcome:
+            latest = outcome[secret_id][2]  # a skipped entry after the one that carried it
+        # the newest entry of each secret decides
+        outcome[secret_id] = (seq, error, int(latest) if latest is not None else None)
         if result.get("resend"):
             resend.add(secret_id)
     with deps.db.transaction() as tx:  # one transaction for the whole batch
-        for secret_id, (seq, error) in outcome.items():
+        for secret_id, (seq, error, latest) in outcome.items():
             if secret_id in resend:
                 _send_whole(tx, secret_id, destination)
                 continue
-            _record(tx, secret_id, destination, seq, error, now)
+            _record(tx, secret_id, destination, seq, error, latest, now)
             settle_targets(deps, tx, secret_id, destination, seq, error)
 
 
@@ -167,23 +212,30 @@ def _send_whole(tx: Transaction, secret_id: str, region: str) -> None:
 
 
 def _record(
-    tx: Transaction, secret_id: str, region: str, seq: int, error: str | None, now: datetime
+    tx: Transaction,
+    secret_id: str,
+    region: str,
+    seq: int,
+    error: str | None,
+    latest: int | None,
+    now: datetime,
 ) -> None:
+    """What ``region`` now holds of the secret: applied up to ``seq`` (its newest version
+    ``latest``), or refused with ``error``; a removed replica that is gone is forgotten."""
     where = (R.c.secret_id == secret_id, R.c.region == region)
-    row = tx.conn.execute(select(R).where(*where)).first()
+    row = tx.conn.execute(select(R.c.removed, R.c.wanted_seq).where(*where)).first()
     if row is None:
         return
     if row.removed and error is None and seq >= row.wanted_seq:
         tx.conn.execute(delete(R).where(*where))  # the replica is gone: nothing to track
         return
     # A refused entry is not applied: the replica stays behind (FAILED) until a later one is.
-    applied = max(row.applied_seq, seq) if error is None else row.applied_seq
-    values: dict[str, Any] = {"applied_seq": applied, "last_error": error}
+    values: dict[str, Any] = {"last_error": error}
     if error is None:
+        values["applied_seq"] = case((R.c.applied_seq > seq, R.c.applied_seq), else_=seq)
         values["time_applied"] = now
-        if seq >= row.wanted_seq:  # the newest state was applied: its latest version
-            latest = select(func.max(V.c.number)).where(V.c.secret_id == secret_id)
-            values["applied_version"] = tx.conn.execute(latest).scalar()
+        if latest is not None and seq >= row.wanted_seq:  # the newest state was applied
+            values["applied_version"] = latest
     tx.conn.execute(update(R).where(*where).values(values))
 
 
