@@ -248,8 +248,9 @@ secret_versions = Table(
     Column("content", LargeBinary, nullable=True),
     Column("digest", LargeBinary, nullable=False),
     Column("version", Integer, nullable=False),
-    # When the row was last written (NULL: before this was kept): what replication re-sends.
-    Column("time_changed", UTCDateTime(), nullable=True),
+    # The replication sequence number of the last change of the row (the smallest outbox entry
+    # its transaction wrote; NULL: changed when the secret was not replicated).
+    Column("change_seq", Integer, nullable=True),
     UniqueConstraint("secret_id", "name", name="uq_secret_versions_name"),
     Index("ix_secret_versions_stage", "secret_id", "stage", "number"),
     Index("ix_secret_versions_deletion", "time_of_deletion"),

@@ -21,6 +21,7 @@ from strongroom.storage.realm_repository import OUTBOX_TABLE, RealmRepository
 __all__ = ["SECRETS_STREAM", "capture_secret_changes"]
 
 SECRETS_STREAM = "secrets"
+V = schema.secret_versions
 S, R, OUTBOX, W = (
     schema.secrets,
     schema.secret_replicas,
@@ -43,15 +44,30 @@ def capture_secret_changes(conn: Connection, changes: Changes, now: datetime) ->
     ):
         replicas.setdefault(secret_id, set()).add(region)
     seqs: dict[tuple[str, str], int] = {}
+    versions = _changed_versions(changes)
     for row in sorted(rows, key=lambda r: r.id):
         if row.source_region is not None:
             continue  # a replica: its source ships it
         targets = _regions(row.replication_config)
+        written = []
         for region in sorted(targets | replicas.get(row.id, set())):
             seqs[(row.id, region)] = _entry(conn, changes, row.id, region, now)
             _note_replica(conn, row.id, region, seqs[(row.id, region)], region not in targets, now)
+            written.append(seqs[(row.id, region)])
+        if written and versions.get(row.id):
+            where = (V.c.secret_id == row.id, V.c.number.in_(versions[row.id]))
+            conn.execute(update(V).where(*where).values(change_seq=min(written)))
     if changes.work_requests:
         _number_work_requests(conn, changes.work_requests, seqs)
+
+
+def _changed_versions(changes: Changes) -> dict[str, list[int]]:
+    """The version numbers the transaction wrote, by secret."""
+    found: dict[str, list[int]] = {}
+    for key in changes.rows.get(V.name, ()):
+        secret_id, _, number = key.rpartition("/")
+        found.setdefault(secret_id, []).append(int(number))
+    return found
 
 
 def _regions(config: dict[str, Any] | None) -> set[str]:

@@ -31,6 +31,13 @@ from strongroom.storage.secret_rows import (
 
 S = schema.secrets
 V = schema.secret_versions
+
+
+def version_key(secret_id: str, number: int) -> str:
+    """How a version's row is named among a transaction's changes."""
+    return f"{secret_id}/{number}"
+
+
 _PENDING = State.PENDING_DELETION.value
 _DELETED = State.DELETED.value
 _DESTROYED = {"content": None, "wrapped_key": None}
@@ -141,10 +148,16 @@ class SecretRepository:
         changed = {r[0] for r in self._conn.execute(gone)}
         changed |= {r[0] for r in self._conn.execute(due_versions)}
         self._touched.rows_of(SECRETS, sorted(changed))  # their replicas learn of it
+        touched = select(V.c.secret_id, V.c.number).where(
+            or_(
+                and_(V.c.secret_id.in_(gone), V.c.content.is_not(None)),
+                and_(V.c.lifecycle_state == _PENDING, V.c.time_of_deletion <= now),
+            )
+        )
+        keys = [version_key(r.secret_id, r.number) for r in self._conn.execute(touched)]
+        self._touched.rows_of(VERSIONS, keys)
         count = self._conn.execute(
-            update(V)
-            .where(V.c.secret_id.in_(gone), V.c.content.is_not(None))
-            .values(time_changed=now, **_DESTROYED)
+            update(V).where(V.c.secret_id.in_(gone), V.c.content.is_not(None)).values(**_DESTROYED)
         ).rowcount
         self._note(VERSIONS, count)
         secrets = self._conn.execute(
@@ -156,9 +169,7 @@ class SecretRepository:
         versions = self._conn.execute(
             update(V)
             .where(V.c.lifecycle_state == _PENDING, V.c.time_of_deletion <= now)
-            .values(
-                lifecycle_state=_DELETED, version=V.c.version + 1, time_changed=now, **_DESTROYED
-            )
+            .values(lifecycle_state=_DELETED, version=V.c.version + 1, **_DESTROYED)
         ).rowcount
         self._note(VERSIONS, versions)
         return int(count + versions)
@@ -206,22 +217,20 @@ class SecretRepository:
         query = select(S).where(S.c.id.in_(secret_ids))
         return {row.id: secret_from_row(row) for row in self._conn.execute(query)}
 
-    def versions_written(
-        self, secret_ids: builtins.list[str], after: int | None, since: datetime | None
-    ) -> dict[str, builtins.list[tuple[SecretVersion, datetime | None]]]:
-        """By secret, its versions with when each was last written, oldest first: every one,
-        or (given ``after`` and ``since``) those numbered above ``after`` and those written
-        since ``since`` or at an unknown time (a superset for the caller to narrow)."""
+    def versions_changed(
+        self, secret_ids: builtins.list[str], after: int | None, since_seq: int | None
+    ) -> dict[str, builtins.list[tuple[SecretVersion, int | None]]]:
+        """By secret, its versions with the sequence number of their last change, oldest
+        first: every one, or (given ``after`` and ``since_seq``) those numbered above
+        ``after`` and those changed after ``since_seq`` (a superset for the caller to narrow)."""
         if not secret_ids:
             return {}
         query = select(V).where(V.c.secret_id.in_(secret_ids)).order_by(V.c.number)
-        if after is not None and since is not None:
-            query = query.where(
-                or_(V.c.number > after, V.c.time_changed.is_(None), V.c.time_changed >= since)
-            )
-        found: dict[str, builtins.list[tuple[SecretVersion, datetime | None]]] = {}
+        if after is not None and since_seq is not None:
+            query = query.where(or_(V.c.number > after, V.c.change_seq > since_seq))
+        found: dict[str, builtins.list[tuple[SecretVersion, int | None]]] = {}
         for row in self._conn.execute(query):
-            found.setdefault(row.secret_id, []).append((version_from_row(row), row.time_changed))
+            found.setdefault(row.secret_id, []).append((version_from_row(row), row.change_seq))
         return found
 
     def versions_of(
@@ -235,7 +244,7 @@ class SecretRepository:
 
     def add_version(self, version: SecretVersion) -> None:
         """Insert; Conflict when the number (a concurrent write) or the name is taken."""
-        self._touched.add(VERSIONS)
+        self._touched.row(VERSIONS, version_key(version.secret_id, version.number))
         self._touched.row(SECRETS, version.secret_id)
         try:
             self._conn.execute(insert(V).values(version_to_row(version)))
@@ -267,7 +276,7 @@ class SecretRepository:
 
     def save_version(self, version: SecretVersion) -> None:
         """Persist a version's changes; Conflict on a concurrent change."""
-        self._touched.add(VERSIONS)
+        self._touched.row(VERSIONS, version_key(version.secret_id, version.number))
         self._touched.row(SECRETS, version.secret_id)
         values = {**version_to_row(version), "version": version.version + 1}
         result = self._conn.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from strongroom.domain.lifecycle import State
@@ -194,7 +194,6 @@ def version_to_row(version: SecretVersion) -> dict[str, Any]:
         "content": version.content,
         "digest": version.digest,
         "version": version.version,
-        "time_changed": datetime.now(UTC),
     }
 
 

@@ -22,6 +22,8 @@ SHIP_LEASE = "replication-ship"
 IDLE_SECONDS = 1.0  # between rounds with nothing new (a missed wake-up costs at most this)
 MAX_BACKOFF = 10.0
 PRUNE_SECONDS = 60.0
+ROUND_SECONDS = 0.05  # the shortest time between the starts of two rounds
+RENEW_SECONDS = 3.0  # between renewals of the lease (it lasts 10 s)
 log = logging.getLogger("strongroom.replication")
 
 
@@ -94,11 +96,18 @@ def _run(
     deps: Deps, stop: threading.Event, shipper: Shipper, codecs: dict[str, StreamCodec]
 ) -> None:
     lease = Lease(deps, SHIP_LEASE, process_holder(deps))
-    pruned = 0.0
+    pruned = renewed = started = 0.0
     while not stop.is_set():
+        # Rounds start at most every ROUND_SECONDS: under a stream of writes a call then
+        # carries the entries of several (the cost of a call is shared), for a few ms of lag.
+        stop.wait(max(0.0, started + ROUND_SECONDS - time.monotonic()))
         shipper.wake.clear()  # before the round: a write during it wakes the next wait at once
+        started = time.monotonic()
         try:
-            if lease.try_hold():
+            due = started - renewed > RENEW_SECONDS or not lease.held()
+            if due and lease.try_hold():
+                renewed = started
+            if lease.held():
                 more = _round(deps, shipper, codecs)
                 if time.monotonic() - pruned > PRUNE_SECONDS:
                     for stream in (IDENTITY, *codecs):

@@ -6,7 +6,7 @@ source key); several entries of one secret in a batch send its state once. The a
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, delete, select, update
@@ -57,13 +57,14 @@ def secret_items(
 
 
 class _Batch:
-    """The secrets of a batch as stored, with what the destination holds of each."""
+    """The secrets of a batch as stored, with what the destination holds of each: the newest
+    version number and the sequence number of the state it applied."""
 
     def __init__(
         self,
         secrets: dict[str, Secret],
-        held: dict[str, tuple[int | None, datetime | None]],
-        versions: dict[str, list[tuple[SecretVersion, datetime | None]]],
+        held: dict[str, tuple[int | None, int]],
+        versions: dict[str, list[tuple[SecretVersion, int | None]]],
     ) -> None:
         self.secrets, self.held, self.versions = secrets, held, versions
 
@@ -71,19 +72,18 @@ class _Batch:
     def load(cls, deps: Deps, destination: str, secret_ids: list[str]) -> _Batch:
         with deps.db.transaction(read_only=True) as tx:
             secrets = tx.secrets.get_many(secret_ids)
-            query = select(R.c.secret_id, R.c.applied_version, R.c.time_applied).where(
+            query = select(R.c.secret_id, R.c.applied_version, R.c.applied_seq).where(
                 R.c.secret_id.in_(secret_ids), R.c.region == destination
             )
-            held = {
-                r.secret_id: (r.applied_version, r.time_applied) for r in tx.conn.execute(query)
-            }
+            rows = tx.conn.execute(query)
+            held = {r.secret_id: (r.applied_version, r.applied_seq) for r in rows}
             whole = [i for i in secret_ids if _unknown(held.get(i))]
             known = [i for i in secret_ids if not _unknown(held.get(i))]
-            versions = tx.secrets.versions_written(whole, None, None)
+            versions = tx.secrets.versions_changed(whole, None, None)
             if known:
                 after = min(int(held[i][0] or 0) for i in known)
-                since = min(_window(held[i][1]) for i in known)
-                versions |= tx.secrets.versions_written(known, after, since)
+                since = min(held[i][1] for i in known)
+                versions |= tx.secrets.versions_changed(known, after, since)
         return cls(secrets, held, versions)
 
     def item(self, deps: Deps, destination: str, seq: int, secret_id: str) -> dict[str, Any]:
@@ -92,16 +92,14 @@ class _Batch:
         target = config.target(destination) if config else None
         if secret is None or target is None or secret.state_at(deps.clock.now()) is State.DELETED:
             return {"seq": seq, "secretId": secret_id, "delete": True}
-        known, since = self.held.get(secret_id, (None, None))
-        window = _window(since) if since is not None else None
+        held = self.held.get(secret_id)
+        known, applied = (None, 0) if _unknown(held) or held is None else held
         shipped = [
             _version(deps, secret, version, known is None or version.number > known)
-            for version, written in self.versions.get(secret_id, [])
+            for version, changed in self.versions.get(secret_id, [])
             if known is None
-            or window is None
             or version.number > known
-            or written is None
-            or written >= window
+            or (changed is not None and changed > applied)
         ]
         return {
             "seq": seq,
@@ -112,18 +110,9 @@ class _Batch:
         }
 
 
-def _unknown(held: tuple[int | None, datetime | None] | None) -> bool:
-    return held is None or held[0] is None or held[1] is None
-
-
-def _window(since: datetime | None) -> datetime:
-    assert since is not None
-    return since - CHANGE_WINDOW
-
-
-# Versions written since shortly before the target's last applied state are sent again (well
-# beyond the seconds between building a state and its acknowledgement).
-CHANGE_WINDOW = timedelta(hours=1)
+def _unknown(held: tuple[int | None, int] | None) -> bool:
+    """Whether what the target holds is not known well enough to send it only changes."""
+    return held is None or held[0] is None or held[1] <= 0
 
 
 def _state(secret: Secret) -> dict[str, Any]:
