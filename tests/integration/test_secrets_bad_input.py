@@ -109,7 +109,16 @@ def test_other_bad_fields(
         secret_vault,
         secret_key,
         b"x",
-        replication_config=vm.ReplicationConfig(replication_targets=[]),
+        replication_config=vm.ReplicationConfig(
+            replication_targets=[
+                vm.ReplicationTarget(
+                    target_region=f"xx-region-{n}",
+                    target_vault_id=secret_vault.id,
+                    target_key_id=secret_key.id,
+                )
+                for n in range(4)  # at most 3
+            ]
+        ),
         status=400,
     )
     # The first version of a secret is CURRENT.

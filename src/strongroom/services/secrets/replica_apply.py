@@ -29,6 +29,7 @@ from strongroom.services.identity.resource_principals import (
 from strongroom.services.lookup import key_target, vault_target
 from strongroom.services.ports import Deps
 from strongroom.services.secrets.envelope import digest, new_digest_key, seal_content
+from strongroom.services.secrets.replica_targets import usable_target
 from strongroom.storage.secret_rows import (
     generation_from_json,
     replication_from_json,
@@ -166,18 +167,9 @@ def _check_target(
 ) -> None:
     """The target vault and key exist, can hold the replica, and the secret may use them."""
     tenancy, region = str(state["tenancyId"]), deps.region
-    vault, key = tx.vaults.get(str(target["vaultId"])), tx.keys.get(str(target["keyId"]))
-    if vault is None or vault.tenancy_id != tenancy:
-        raise ReplicaRefused(f"The target vault {target['vaultId']} does not exist in {region}")
-    if key is None or key.tenancy_id != tenancy or key.vault_id != vault.id:
-        raise ReplicaRefused(f"The target key {target['keyId']} does not exist in {region}")
-    now = deps.clock.now()
-    if vault.state_at(now) is not State.ACTIVE:
-        raise ReplicaRefused(f"The target vault {vault.id} in {region} is {vault.state_at(now)}")
-    if key.state_at(now) is not State.ENABLED:
-        raise ReplicaRefused(f"The target key {key.id} in {region} is {key.state_at(now)}")
-    if key.is_external or not key.shape.is_symmetric:
-        raise ReplicaRefused(f"The target key {key.id} cannot encrypt secrets (AES keys only)")
+    vault_id, key_id = str(target["vaultId"]), str(target["keyId"])
+    found = tx.vaults.get(vault_id), tx.keys.get(key_id)
+    vault, key = usable_target(*found, tenancy, vault_id, key_id, region, deps.clock.now())
     principal = resource_principal(
         deps,
         tenancy,

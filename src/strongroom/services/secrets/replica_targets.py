@@ -4,13 +4,17 @@ A region that cannot be reached fails the call (503): nothing is stored."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from strongroom.domain.errors import (
     InvalidParameter,
     NotFound,
     ServiceUnavailable,
 )
+from strongroom.domain.key import Key
 from strongroom.domain.lifecycle import State
 from strongroom.domain.replication import ReplicationConfig, check_replication
+from strongroom.domain.vault import Vault
 from strongroom.services.context import Call
 from strongroom.services.identity.principals import user_principal
 from strongroom.services.lookup import key_target, vault_target
@@ -18,7 +22,7 @@ from strongroom.services.ports import Deps
 from strongroom.services.realm_port import PeerRefused, PeerUnreachable
 from strongroom.services.replication.credentials import signing_key
 
-__all__ = ["check_target_here", "check_targets"]
+__all__ = ["check_target_here", "check_targets", "usable_target"]
 
 CHECK_TIMEOUT = 10.0
 
@@ -60,6 +64,32 @@ def check_targets(deps: Deps, call: Call, config: ReplicationConfig) -> None:
             ) from None
 
 
+def usable_target(
+    vault: Vault | None,
+    key: Key | None,
+    tenancy_id: str,
+    vault_id: str,
+    key_id: str,
+    region: str,
+    now: datetime,
+) -> tuple[Vault, Key]:
+    """``vault`` and ``key`` (as read for ``vault_id`` and ``key_id``) if they exist in the
+    tenancy and can hold a replica now; InvalidParameter saying why not."""
+    if vault is None or vault.tenancy_id != tenancy_id:
+        raise InvalidParameter(f"The target vault {vault_id} does not exist in {region}")
+    if key is None or key.tenancy_id != tenancy_id or key.vault_id != vault.id:
+        raise InvalidParameter(
+            f"The target key {key_id} is not a key of vault {vault_id} in {region}"
+        )
+    if vault.state_at(now) is not State.ACTIVE:
+        raise InvalidParameter(f"The target vault {vault_id} in {region} is {vault.state_at(now)}")
+    if key.state_at(now) is not State.ENABLED:
+        raise InvalidParameter(f"The target key {key_id} in {region} is {key.state_at(now)}")
+    if key.is_external or not key.shape.is_symmetric:
+        raise InvalidParameter(f"The target key {key_id} cannot encrypt secrets (AES keys only)")
+    return vault, key
+
+
 def check_target_here(
     deps: Deps, tenancy_id: str, user_id: str, vault_id: str, key_id: str
 ) -> None:
@@ -70,16 +100,7 @@ def check_target_here(
     with deps.db.transaction(read_only=True) as tx:
         principal = user_principal(tx, tenancy_id, user_id)
         vault, key = tx.vaults.get(vault_id), tx.keys.get(key_id)
-    if vault is None or vault.tenancy_id != tenancy_id:
-        raise NotFound(f"targetVaultId {vault_id} does not exist in {region}")
-    if key is None or key.tenancy_id != tenancy_id or key.vault_id != vault.id:
-        raise NotFound(f"targetKeyId {key_id} is not a key of vault {vault_id} in {region}")
-    if vault.state_at(now) is not State.ACTIVE:
-        raise InvalidParameter(f"The target vault in {region} is {vault.state_at(now)}")
-    if key.state_at(now) is not State.ENABLED:
-        raise InvalidParameter(f"The target key in {region} is {key.state_at(now)}")
-    if key.is_external or not key.shape.is_symmetric:
-        raise InvalidParameter(f"The target key in {region} cannot encrypt secrets (AES only)")
+    vault, key = usable_target(vault, key, tenancy_id, vault_id, key_id, region, now)
     allowed = principal is not None and all(
         deps.authorizer.is_allowed(principal, "CreateSecret", (permission,), where)
         for permission, where in (
