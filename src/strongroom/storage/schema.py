@@ -547,4 +547,6 @@ work_requests = Table(
     Column("time_finished", UTCDateTime(), nullable=True),
     Index("ix_work_requests_resource", "resource_id", "time_accepted"),
     Index("ix_work_requests_compartment", "compartment_id", "time_accepted"),
+    # The unfinished ones of a secret (settled as regions apply): not a scan of all it had.
+    Index("ix_work_requests_open", "resource_id", "time_finished"),
 )
