@@ -9,6 +9,7 @@ import logging
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from strongroom.domain.errors import StrongroomError
 from strongroom.services.leases import Lease, process_holder
@@ -33,6 +34,8 @@ class Shipper:
     def __init__(self) -> None:
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
+        # Regions are shipped to side by side (a realm has a handful of regions).
+        self.pool = ThreadPoolExecutor(8, thread_name_prefix="strongroom-ship")
         self._lock = threading.Lock()
         self._retry_at: dict[str, float] = {}
         self._failures: dict[str, int] = {}
@@ -43,6 +46,7 @@ class Shipper:
         self.wake.set()
         if self.thread is not None:
             self.thread.join(timeout)
+        self.pool.shutdown(wait=False)
 
     def nudge(self, region: str) -> None:
         """Ship to ``region`` now (it called in: it is up)."""
@@ -122,7 +126,8 @@ def _run(
 
 
 def _round(deps: Deps, shipper: Shipper, codecs: dict[str, StreamCodec]) -> bool:
-    """Ship to every linked region due; whether some region has more waiting."""
+    """Ship to every linked region due, to each in a thread of its own (a slow region does
+    not hold the others up); whether some region has more waiting."""
     with deps.db.transaction(read_only=True) as tx:
         names = [
             r.name for r in tx.realm.regions() if r.name != deps.region and r.state == "ACTIVE"
@@ -130,18 +135,25 @@ def _round(deps: Deps, shipper: Shipper, codecs: dict[str, StreamCodec]) -> bool
     streams: list[tuple[str, StreamCodec | None]] = list(codecs.items())
     if deps.realm.is_home:
         streams.insert(0, (IDENTITY, None))
+    due = [name for name in names if shipper.due(name, time.monotonic())]
+    if len(due) <= 1:
+        return any([_ship_to(deps, shipper, name, streams) for name in due])
+    return any(shipper.pool.map(lambda name: _ship_to(deps, shipper, name, streams), due))
+
+
+def _ship_to(
+    deps: Deps, shipper: Shipper, name: str, streams: list[tuple[str, StreamCodec | None]]
+) -> bool:
+    """Ship every stream to region ``name`` once; whether more waits for it."""
     more = False
-    for name in names:
-        if not shipper.due(name, time.monotonic()):
-            continue
-        try:
-            for stream, codec in streams:
-                more = ship_once(deps, name, stream, codec).more or more
-        except StrongroomError as error:
-            count = shipper.failed(name)
-            if count == 1 or count % 10 == 0:
-                log.warning("Shipping to %s failed (%d): %s", name, count, error)
-            continue
-        if shipper.succeeded(name):
-            log.info("Shipping to %s works again", name)
+    try:
+        for stream, codec in streams:
+            more = ship_once(deps, name, stream, codec).more or more
+    except StrongroomError as error:
+        count = shipper.failed(name)
+        if count == 1 or count % 10 == 0:
+            log.warning("Shipping to %s failed (%d): %s", name, count, error)
+        return False
+    if shipper.succeeded(name):
+        log.info("Shipping to %s works again", name)
     return more
