@@ -232,6 +232,13 @@ class RealmRepository:
             for r in self._conn.execute(query)
         ]
 
+    def newest_by_destination(self) -> dict[tuple[str, str | None], int]:
+        """The newest sequence number of each stream, by destination (None: every region)."""
+        query = select(OUTBOX.c.stream, OUTBOX.c.destination, func.max(OUTBOX.c.seq)).group_by(
+            OUTBOX.c.stream, OUTBOX.c.destination
+        )
+        return {(r[0], r[1]): int(r[2]) for r in self._conn.execute(query)}
+
     def last_seq(self, stream: str) -> int:
         """The newest sequence number of ``stream`` (0 when none was ever written)."""
         value = self._conn.execute(select(func.max(OUTBOX.c.seq)).where(OUTBOX.c.stream == stream))

@@ -36,6 +36,9 @@ class Shipper:
         self.thread: threading.Thread | None = None
         # Regions are shipped to side by side (a realm has a handful of regions).
         self.pool = ThreadPoolExecutor(8, thread_name_prefix="strongroom-ship")
+        # (stream, region) -> the newest entry known shipped: a stream with nothing newer
+        # for a region costs no call and no query of its own in a round.
+        self.shipped: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self._retry_at: dict[str, float] = {}
         self._failures: dict[str, int] = {}
@@ -132,23 +135,38 @@ def _round(deps: Deps, shipper: Shipper, codecs: dict[str, StreamCodec]) -> bool
         names = [
             r.name for r in tx.realm.regions() if r.name != deps.region and r.state == "ACTIVE"
         ]
+        newest = tx.realm.newest_by_destination()
     streams: list[tuple[str, StreamCodec | None]] = list(codecs.items())
     if deps.realm.is_home:
         streams.insert(0, (IDENTITY, None))
     due = [name for name in names if shipper.due(name, time.monotonic())]
+
+    def ship(name: str) -> bool:
+        return _ship_to(deps, shipper, name, streams, newest)
+
     if len(due) <= 1:
-        return any([_ship_to(deps, shipper, name, streams) for name in due])
-    return any(shipper.pool.map(lambda name: _ship_to(deps, shipper, name, streams), due))
+        return any([ship(name) for name in due])
+    return any(shipper.pool.map(ship, due))
 
 
 def _ship_to(
-    deps: Deps, shipper: Shipper, name: str, streams: list[tuple[str, StreamCodec | None]]
+    deps: Deps,
+    shipper: Shipper,
+    name: str,
+    streams: list[tuple[str, StreamCodec | None]],
+    newest: dict[tuple[str, str | None], int],
 ) -> bool:
-    """Ship every stream to region ``name`` once; whether more waits for it."""
+    """Ship every stream with something new to region ``name`` once; whether more waits."""
     more = False
     try:
         for stream, codec in streams:
-            more = ship_once(deps, name, stream, codec).more or more
+            latest = max(newest.get((stream, None), 0), newest.get((stream, name), 0))
+            if shipper.shipped.get((stream, name), -1) >= latest:
+                continue
+            result = ship_once(deps, name, stream, codec)
+            if not result.more:
+                shipper.shipped[(stream, name)] = latest
+            more = result.more or more
     except StrongroomError as error:
         count = shipper.failed(name)
         if count == 1 or count % 10 == 0:
