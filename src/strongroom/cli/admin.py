@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from strongroom.cli.tables import echo_table
 from strongroom.config import ConfigError, Settings
 from strongroom.domain.identity import AuditEvent, AuditQuery
 
@@ -130,9 +131,7 @@ def _print_lines(events: list[AuditEvent]) -> None:
         )
         for e in events
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for row in rows:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    echo_table(rows)
 
 
 def _duration(text: str) -> timedelta:

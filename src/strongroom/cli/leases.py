@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from strongroom.cli.admin import DatabaseUrl, DataDir, _deps
+from strongroom.cli.tables import echo_table
 
 
 def leases(
@@ -47,6 +48,4 @@ def leases(
         )
         for v in views
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    for row in rows:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    echo_table(rows)

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from strongroom.cli.admin import DatabaseUrl, DataDir, _deps
+from strongroom.cli.tables import echo_table
 
 region = typer.Typer(help="Regions of the realm: invite, list, unlink, rotate credentials.")
 err = Console(stderr=True, soft_wrap=True)
@@ -96,9 +97,7 @@ def list_(
         )
         for v in views
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for row in rows:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    echo_table(rows)
 
 
 @region.command()

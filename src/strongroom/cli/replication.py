@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from strongroom.cli.admin import DatabaseUrl, DataDir, _deps
+from strongroom.cli.tables import echo_table
 
 replication = typer.Typer(help="Secret replication: the state of each replica.")
 
@@ -56,6 +57,4 @@ def status(
         )
         for v in views
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for row in rows:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    echo_table(rows)
