@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from strongroom.api.oci import parse
 from strongroom.api.oci.errors import message_for, status_and_code
+from strongroom.api.oci.forwarding import FORWARDED_PRINCIPAL, forward_elsewhere
 from strongroom.api.oci.hot_routes import HotRoutes
 from strongroom.api.oci.signature import signed_request
 from strongroom.domain.errors import (
@@ -35,12 +36,10 @@ from strongroom.services.identity.authn import SignatureRefused, authenticate
 from strongroom.services.identity.replays import refuse_replayed
 from strongroom.services.nonblocking import WouldBlock, forbid_blocking
 from strongroom.services.ports import Deps
-from strongroom.services.replication.forwarding import ForwardedRequest, forward_write
 
 __all__ = [
     "DEFAULT_MAX_BODY",
     "EFFECT_FREE",
-    "FORWARDED_PRINCIPAL",
     "Api",
     "ApiRoute",
     "Endpoint",
@@ -448,21 +447,7 @@ def _process(
     query_string = scope.get("query_string", b"").decode("latin-1")
     if query_string:
         target = f"{target}?{query_string}"
-    forwarded: tuple[Principal, str] | None = scope.get(FORWARDED_PRINCIPAL)
-    if forwarded is not None:
-        # A write a replica region forwarded: that region authenticated the caller (and the
-        # realm endpoint authenticated the region and refused a replay); authorize it here.
-        principal, forwarded_from = forwarded
-    else:
-        forwarded_from = None
-        try:
-            signed = signed_request(method, target, headers, raw)
-            principal = authenticate(api.deps, signed)
-            if once:
-                refuse_replayed(api.deps, signed)
-        except SignatureRefused as refused:
-            note.reason = refused.reason
-            raise
+    principal, forwarded_from = _caller(api.deps, scope, target, headers, raw, once, note)
     note.principal = principal
     call = Call(principal, request_id, note, forwarded_from=forwarded_from)
     token = headers.get("opc-retry-token") if idempotent else None
@@ -477,9 +462,7 @@ def _process(
     try:
         reply = handler(api, oci_request)
     except WriteElsewhere as elsewhere:
-        request = ForwardedRequest(method, target, headers, raw)
-        answer = forward_write(api.deps, principal, elsewhere.region, request, elsewhere.resource)
-        return answer.status, answer.body, _answer_headers(answer.headers)
+        return forward_elsewhere(api.deps, principal, elsewhere, method, target, headers, raw)
     if call.started:
         reply.headers.setdefault("opc-work-request-id", call.started[-1])
     if reply.pending is not None:
@@ -490,14 +473,30 @@ def _process(
     return reply.status, body, reply_headers
 
 
-# The ASGI scope key of a forwarded write's principal and region (set in-process only).
-FORWARDED_PRINCIPAL = "strongroom.forwarded_principal"
-_ANSWER_HEADERS = frozenset({"etag", "opc-next-page", "opc-work-request-id", "location"})
-
-
-def _answer_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The headers of another region's answer that are the operation's own."""
-    return {k: v for k, v in headers.items() if k.lower() in _ANSWER_HEADERS}
+def _caller(
+    deps: Deps,
+    scope: Scope,
+    target: str,
+    headers: dict[str, str],
+    raw: bytes,
+    once: bool,
+    note: AuditNote,
+) -> tuple[Principal, str | None]:
+    """Who calls, and the region that forwarded the call (None: it came here directly)."""
+    forwarded: tuple[Principal, str] | None = scope.get(FORWARDED_PRINCIPAL)
+    if forwarded is not None:
+        # A write a replica region forwarded: that region authenticated the caller (and the
+        # realm endpoint authenticated the region and refused a replay); authorize it here.
+        return forwarded
+    try:
+        signed = signed_request(scope["method"], target, headers, raw)
+        principal = authenticate(deps, signed)
+        if once:
+            refuse_replayed(deps, signed)
+    except SignatureRefused as refused:
+        note.reason = refused.reason
+        raise
+    return principal, None
 
 
 def routes(

@@ -1,5 +1,6 @@
-"""Identity writes sent to a member region: forwarded to the home region (see
-services.replication.forwarding); in the home region the operation runs here."""
+"""Writes that belong to another region (see services.replication.forwarding): identity
+writes sent to a member region go to the home region; a write to a replica whose source
+forwards writes goes to the source, whose endpoint runs it as the stated principal."""
 
 from __future__ import annotations
 
@@ -8,11 +9,38 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from strongroom.api.oci.errors import message_for, status_and_code
-from strongroom.domain.errors import InvalidParameter, StrongroomError
+from strongroom.domain.errors import InvalidParameter, StrongroomError, WriteElsewhere
+from strongroom.domain.identity import Principal
 from strongroom.services.ports import Deps
-from strongroom.services.replication.forwarding import ForwardedRequest, forward_to_home
+from strongroom.services.replication.forwarding import (
+    ForwardedRequest,
+    forward_to_home,
+    forward_write,
+)
 
-__all__ = ["HomeRegionOnly"]
+__all__ = ["FORWARDED_PRINCIPAL", "HomeRegionOnly", "forward_elsewhere"]
+
+# The ASGI scope key of a forwarded write's principal and region (set in-process only).
+FORWARDED_PRINCIPAL = "strongroom.forwarded_principal"
+_ANSWER_HEADERS = frozenset({"etag", "opc-next-page", "opc-work-request-id", "location"})
+
+
+def forward_elsewhere(
+    deps: Deps,
+    principal: Principal,
+    elsewhere: WriteElsewhere,
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: bytes,
+) -> tuple[int, bytes, dict[str, str]]:
+    """Have the region that owns the write make it; its answer with the operation's own
+    headers (status, body, headers)."""
+    request = ForwardedRequest(method, target, headers, body)
+    answer = forward_write(deps, principal, elsewhere.region, request, elsewhere.resource)
+    kept = {k: v for k, v in answer.headers.items() if k.lower() in _ANSWER_HEADERS}
+    return answer.status, answer.body, kept
+
 
 MAX_BODY = 1024 * 1024
 _DROPPED = frozenset({"content-length", "transfer-encoding", "connection"})

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from strongroom.api.oci.endpoint import FORWARDED_PRINCIPAL
 from strongroom.api.oci.errors import message_for, status_and_code
+from strongroom.api.oci.forwarding import FORWARDED_PRINCIPAL
 from strongroom.api.oci.signature import signed_request
 from strongroom.api.realm.forward import SECRET_WRITES, serve_forwarded
 from strongroom.domain.errors import InvalidParameter, StrongroomError
