@@ -13,6 +13,7 @@ __all__ = [
     "AuditQuery",
     "AuditRow",
     "Compartment",
+    "CustomerSecretKey",
     "DynamicGroup",
     "Group",
     "Membership",
@@ -65,6 +66,20 @@ class ApiKey:
     tenancy_id: str
     fingerprint: str
     public_key_pem: str
+    lifecycle_state: str
+    time_created: datetime
+
+
+@dataclass(frozen=True)
+class CustomerSecretKey:
+    """A user's access key (OCI's customer secret key): its id is the access key id that
+    HMAC-signed requests name (the Alibaba API's AccessKeyId); the secret itself is not part of
+    the record (stored sealed, shown once when the key is created)."""
+
+    id: str
+    tenancy_id: str
+    user_id: str
+    display_name: str
     lifecycle_state: str
     time_created: datetime
 

@@ -1,4 +1,5 @@
-"""Identity rows: tenancies, users, groups, memberships and API keys."""
+"""Identity rows: tenancies, users, groups, memberships, API keys and (through
+``secret_keys``) customer secret keys."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sqlalchemy import Connection, insert, select
 from strongroom.domain.identity import ApiKey, Group, Tenancy, User
 from strongroom.storage import rows, schema
 from strongroom.storage.changes import Changes
+from strongroom.storage.customer_secret_key_repository import CustomerSecretKeyRepository
 
 
 class IdentityRepository:
@@ -16,6 +18,7 @@ class IdentityRepository:
     def __init__(self, conn: Connection, touched: Changes | None = None) -> None:
         self._conn = conn
         self._touched = Changes() if touched is None else touched
+        self.secret_keys = CustomerSecretKeyRepository(conn, self._touched)
 
     def add_tenancy(self, tenancy: Tenancy) -> None:
         self._touched.row("tenancies", tenancy.id)

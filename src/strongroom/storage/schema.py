@@ -87,6 +87,22 @@ api_keys = Table(
     Index("ix_api_keys_user", "user_id"),
 )
 
+# Users' access keys (OCI's customer secret keys; the Alibaba API's AccessKeyId and secret). The
+# secret is sealed by the barrier under the row's identity. Not replicated: a sealed value does
+# not open under another region's master key, so these rows stay in the home region.
+customer_secret_keys = Table(
+    "customer_secret_keys",
+    metadata,
+    _id(primary_key=True),
+    _id("tenancy_id", nullable=False),
+    _id("user_id", ForeignKey("users.id"), nullable=False),
+    Column("display_name", String(400), nullable=False),
+    Column("secret", LargeBinary, nullable=False),
+    Column("lifecycle_state", String(32), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Index("ix_customer_secret_keys_user", "user_id"),
+)
+
 vaults = Table(
     "vaults",
     metadata,
