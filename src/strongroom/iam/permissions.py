@@ -82,7 +82,15 @@ _ADDED: dict[str, tuple[tuple[str, ...], ...]] = {
         ("USER_INSPECT",),
         ("USER_READ",),
         ("USER_UPDATE",),
-        ("USER_CREATE", "USER_DELETE", "USER_APIKEY_ADD", "USER_APIKEY_REMOVE"),
+        (
+            "USER_CREATE",
+            "USER_DELETE",
+            "USER_APIKEY_ADD",
+            "USER_APIKEY_REMOVE",
+            "USER_SECRETKEY_ADD",
+            "USER_SECRETKEY_UPDATE",
+            "USER_SECRETKEY_REMOVE",
+        ),
     ),
     "groups": (
         ("GROUP_INSPECT",),

@@ -28,9 +28,11 @@ from strongroom.services.realm_port import RealmConfig, RealmPeers, ShipperNudge
 from strongroom.storage.unit_of_work import Database
 
 __all__ = [
+    "ACCESS_KEY_TABLES",
     "IDENTITY_TABLES",
     "KEY_TABLES",
     "SECRET_TABLES",
+    "AccessSecret",
     "AuditSink",
     "Authorizer",
     "Credential",
@@ -57,6 +59,8 @@ IDENTITY_TABLES = frozenset(
         "applications",
     }
 )
+# Writes to these drop the cached access keys (who an access key is, and its secret).
+ACCESS_KEY_TABLES = IDENTITY_TABLES | {"customer_secret_keys"}
 # What ``Deps.keys_in_use`` and ``Deps.secrets_in_use`` hold: rows as read (None: not found).
 KeyRows = tuple[Key | None, Vault | None, KeyVersion | None]
 SecretRows = tuple[Secret | None, SecretVersion | None]
@@ -68,6 +72,15 @@ class Credential:
 
     public_key: rsa.RSAPublicKey
     principal: Principal
+
+
+@dataclass(frozen=True)
+class AccessSecret:
+    """A customer secret key in use: who signs with it and its secret (cached per access key
+    id, for HMAC-signed requests; the secret is never shown by ``repr``)."""
+
+    principal: Principal
+    secret: bytes = field(repr=False)
 
 
 class Authorizer(Protocol):
@@ -147,6 +160,8 @@ class Deps:
     # 1 second, ahead of their expiry (see TTLCache).
     # API key verifiers by signature keyId (see services.identity.authn).
     credentials: TTLCache[Credential] = field(init=False)
+    # Customer secret keys by access key id (see services.identity.access_secrets).
+    access_secrets: TTLCache[AccessSecret] = field(init=False)
     # Vault, key and key-version rows for crypto calls (see services.kms.key_use); dropped
     # whenever this process writes any of them, and re-read from storage at least every 2 s.
     keys_in_use: TTLCache[KeyRows] = field(init=False)
@@ -162,6 +177,7 @@ class Deps:
     def __post_init__(self) -> None:
         refresher = self.refresher
         self.credentials = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
+        self.access_secrets = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
         self.keys_in_use = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
         self.secrets_in_use = TTLCache(
             2.0, max_entries=2_048, refresh_after=1.0, refresher=refresher
@@ -174,6 +190,8 @@ class Deps:
             self.keys_in_use.clear()
         if not tables.isdisjoint(SECRET_TABLES):
             self.secrets_in_use.clear()
+        if not tables.isdisjoint(ACCESS_KEY_TABLES):
+            self.access_secrets.clear()
         if not tables.isdisjoint(IDENTITY_TABLES):
             self.credentials.clear()
             invalidate = getattr(self.authorizer, "invalidate", None)

@@ -112,7 +112,8 @@ def update_user(deps: Deps, call: Call, request: UpdateUserRequest) -> User:
 
 
 def delete_user(deps: Deps, call: Call, request: DeleteUserRequest) -> Deleted:
-    """Delete a user: memberships and API keys go at once, so signed requests stop working."""
+    """Delete a user: memberships, API keys, OAuth2 client credentials and customer secret keys
+    go at once, so signed requests stop working."""
     with deps.db.transaction() as tx:
         user = user_for(deps, tx, call, request.user_id, "DeleteUser")
         if user.id == call.principal.user_id:
@@ -122,5 +123,6 @@ def delete_user(deps: Deps, call: Call, request: DeleteUserRequest) -> Deleted:
         tx.iam.delete_memberships_of("user_id", user.id)
         tx.iam.delete_api_keys_of(user.id)
         tx.iam.delete_applications_of(user.id)
+        tx.identity.secret_keys.delete_of_user(user.id)
         tx.iam.set_user_state(user.id, "DELETED")
     return Deleted(user.id)
