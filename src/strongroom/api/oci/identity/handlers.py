@@ -1,5 +1,5 @@
 """IdentityClient endpoints under /20160918, one per operation: compartments, users, API keys,
-OAuth2 client credentials, groups, memberships, policies and dynamic groups.
+customer secret keys, OAuth2 client credentials, groups, memberships, policies and dynamic groups.
 
 Each parses the request into its use case's request, calls the use case and renders the result.
 """
@@ -15,6 +15,7 @@ from strongroom.domain.ids import require_ocid
 from strongroom.services.identity import (
     api_keys,
     compartments,
+    customer_secret_keys,
     dynamic_groups,
     groups,
     memberships,
@@ -27,6 +28,7 @@ from strongroom.services.identity.common import description, identity_name
 __all__ = [
     "add_user_to_group",
     "create_compartment",
+    "create_customer_secret_key",
     "create_dynamic_group",
     "create_group",
     "create_oauth_client_credential",
@@ -34,6 +36,7 @@ __all__ = [
     "create_user",
     "delete_api_key",
     "delete_compartment",
+    "delete_customer_secret_key",
     "delete_dynamic_group",
     "delete_group",
     "delete_oauth_client_credential",
@@ -47,6 +50,7 @@ __all__ = [
     "get_user_group_membership",
     "list_api_keys",
     "list_compartments",
+    "list_customer_secret_keys",
     "list_dynamic_groups",
     "list_groups",
     "list_oauth_client_credentials",
@@ -55,6 +59,7 @@ __all__ = [
     "list_users",
     "remove_user_from_group",
     "update_compartment",
+    "update_customer_secret_key",
     "update_dynamic_group",
     "update_group",
     "update_policy",
@@ -162,6 +167,36 @@ def list_api_keys(api: Api, req: OciRequest) -> Reply:
 def delete_api_key(api: Api, req: OciRequest) -> Reply:
     request = api_keys.DeleteApiKeyRequest(ip.user_id(req), req.path["fingerprint"])
     api_keys.delete_api_key(api.deps, req.call, request)
+    return Reply(None, NO_CONTENT)
+
+
+def create_customer_secret_key(api: Api, req: OciRequest) -> Reply:
+    name = customer_secret_keys.display_name(req.body.get("displayName"))
+    request = customer_secret_keys.CreateCustomerSecretKeyRequest(ip.user_id(req), name)
+    made = customer_secret_keys.create_customer_secret_key(api.deps, req.call, request)
+    return Reply(ir.created_customer_secret_key(made))
+
+
+def list_customer_secret_keys(api: Api, req: OciRequest) -> Reply:
+    request = customer_secret_keys.ListCustomerSecretKeysRequest(ip.user_id(req))
+    found = customer_secret_keys.list_customer_secret_keys(api.deps, req.call, request)
+    return Reply([ir.customer_secret_key(k) for k in found.items])
+
+
+def update_customer_secret_key(api: Api, req: OciRequest) -> Reply:
+    name = ip.optional(req.body, "displayName", customer_secret_keys.display_name)
+    request = customer_secret_keys.UpdateCustomerSecretKeyRequest(
+        ip.user_id(req), ip.customer_secret_key_id(req), name
+    )
+    key = customer_secret_keys.update_customer_secret_key(api.deps, req.call, request)
+    return Reply(ir.customer_secret_key(key))
+
+
+def delete_customer_secret_key(api: Api, req: OciRequest) -> Reply:
+    request = customer_secret_keys.DeleteCustomerSecretKeyRequest(
+        ip.user_id(req), ip.customer_secret_key_id(req)
+    )
+    customer_secret_keys.delete_customer_secret_key(api.deps, req.call, request)
     return Reply(None, NO_CONTENT)
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "as_sent",
     "check_tenancy",
     "compartment_id",
+    "customer_secret_key_id",
     "dynamic_group_id",
     "group_id",
     "membership_id",
@@ -51,6 +52,11 @@ def compartment_id(req: OciRequest) -> str:
 def user_id(req: OciRequest) -> str:
     """The path's userId."""
     return require_ocid(req.path["userId"], "userId", "user")
+
+
+def customer_secret_key_id(req: OciRequest) -> str:
+    """The path's customerSecretKeyId."""
+    return require_ocid(req.path["customerSecretKeyId"], "customerSecretKeyId", "credential")
 
 
 def group_id(req: OciRequest) -> str:

@@ -11,6 +11,7 @@ from strongroom.domain.identity import (
     ApiKey,
     Application,
     Compartment,
+    CustomerSecretKey,
     DynamicGroup,
     Group,
     Membership,
@@ -20,12 +21,15 @@ from strongroom.domain.identity import (
 from strongroom.domain.paging import PageRequest
 from strongroom.services.etags import etag_of
 from strongroom.services.identity.api_keys import RegisteredApiKey
+from strongroom.services.identity.customer_secret_keys import CreatedCustomerSecretKey
 from strongroom.services.identity.oauth_clients import CreatedOAuthClientCredential
 
 __all__ = [
     "api_key",
     "compartment",
+    "created_customer_secret_key",
     "created_oauth_credential",
+    "customer_secret_key",
     "dynamic_group",
     "group",
     "membership",
@@ -113,6 +117,24 @@ def api_key(registered: RegisteredApiKey) -> dict[str, Any]:
         "timeCreated": rfc3339(k.time_created),
         "lifecycleState": k.lifecycle_state,
     }
+
+
+def customer_secret_key(k: CustomerSecretKey) -> dict[str, Any]:
+    """A CustomerSecretKeySummary (what lists and updates answer)."""
+    return {
+        "id": k.id,
+        "userId": k.user_id,
+        "displayName": k.display_name,
+        "timeCreated": rfc3339(k.time_created),
+        "timeExpires": None,
+        "lifecycleState": k.lifecycle_state,
+        "inactiveStatus": None,
+    }
+
+
+def created_customer_secret_key(made: CreatedCustomerSecretKey) -> dict[str, Any]:
+    """A CustomerSecretKey: the new key with its secret (``key``), shown this once."""
+    return {"key": made.secret, **customer_secret_key(made.key)}
 
 
 def policy(p: PolicyRecord) -> dict[str, Any]:

@@ -30,6 +30,31 @@ ROUTES: list[ApiRoute] = [
         "DeleteApiKey", "DELETE", ID + "/users/{userId}/apiKeys/{fingerprint}", h.delete_api_key
     ),
     ApiRoute(
+        "CreateCustomerSecretKey",
+        "POST",
+        ID + "/users/{userId}/customerSecretKeys",
+        h.create_customer_secret_key,
+        True,
+    ),
+    ApiRoute(
+        "ListCustomerSecretKeys",
+        "GET",
+        ID + "/users/{userId}/customerSecretKeys",
+        h.list_customer_secret_keys,
+    ),
+    ApiRoute(
+        "UpdateCustomerSecretKey",
+        "PUT",
+        ID + "/users/{userId}/customerSecretKeys/{customerSecretKeyId}",
+        h.update_customer_secret_key,
+    ),
+    ApiRoute(
+        "DeleteCustomerSecretKey",
+        "DELETE",
+        ID + "/users/{userId}/customerSecretKeys/{customerSecretKeyId}",
+        h.delete_customer_secret_key,
+    ),
+    ApiRoute(
         "CreateOAuthClientCredential",
         "POST",
         ID + "/users/{userId}/oauth2ClientCredentials",
