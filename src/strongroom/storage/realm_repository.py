@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, text, update
 
 from strongroom.storage import schema
 from strongroom.storage.changes import Changes
@@ -36,6 +36,38 @@ OUTBOX, CURSORS, INBOUND = (
     schema.replication_inbound,
 )
 OUTBOX_TABLE = OUTBOX.name
+# The shipper's and receiver's statements, built once (they run every round), run with
+# parameters; where-clause parameters are prefixed so they never name a column.
+_NEWEST = (
+    select(OUTBOX.c.stream, OUTBOX.c.destination, func.max(OUTBOX.c.seq))
+    .where(OUTBOX.c.seq > bindparam("w_after"))
+    .group_by(OUTBOX.c.stream, OUTBOX.c.destination)
+)
+_OUTBOX_AFTER = (
+    select(OUTBOX)
+    .where(
+        OUTBOX.c.stream == bindparam("w_stream"),
+        OUTBOX.c.seq > bindparam("w_after"),
+        or_(OUTBOX.c.destination.is_(None), OUTBOX.c.destination == bindparam("w_destination")),
+    )
+    .order_by(OUTBOX.c.seq)
+    .limit(bindparam("w_limit"))
+)
+_WHERE_CURSOR = (
+    CURSORS.c.destination == bindparam("w_destination"),
+    CURSORS.c.stream == bindparam("w_stream"),
+)
+_CURSOR = select(CURSORS).where(*_WHERE_CURSOR)
+_UPDATE_CURSOR = update(CURSORS).where(*_WHERE_CURSOR)
+_WHERE_INBOUND = (
+    INBOUND.c.source == bindparam("w_source"),
+    INBOUND.c.stream == bindparam("w_stream"),
+)
+_APPLIED = select(INBOUND.c.applied_seq).where(*_WHERE_INBOUND)
+_APPLIED_FOR_UPDATE = _APPLIED.with_for_update()
+_UPDATE_INBOUND = update(INBOUND).where(*_WHERE_INBOUND)
+_REGIONS = select(REGIONS).order_by(REGIONS.c.is_home.desc(), REGIONS.c.name)
+_REGION = select(REGIONS).where(REGIONS.c.name == bindparam("w_name"))
 # pg_advisory_xact_lock key of outbox writers: commit order is then sequence order.
 _OUTBOX_LOCK = 0x5354524F4E47  # "STRONG"
 
@@ -121,11 +153,10 @@ class RealmRepository:
     # The region registry (replicated: writes are noted as rows)
     def regions(self) -> list[RegionRecord]:
         """Every region, the home region first."""
-        query = select(REGIONS).order_by(REGIONS.c.is_home.desc(), REGIONS.c.name)
-        return [_region(r) for r in self._conn.execute(query)]
+        return [_region(r) for r in self._conn.execute(_REGIONS)]
 
     def region(self, name: str) -> RegionRecord | None:
-        row = self._conn.execute(select(REGIONS).where(REGIONS.c.name == name)).first()
+        row = self._conn.execute(_REGION, {"w_name": name}).first()
         return _region(row) if row else None
 
     def save_region(self, region: RegionRecord) -> None:
@@ -217,27 +248,20 @@ class RealmRepository:
         self, stream: str, destination: str, after: int, limit: int
     ) -> list[OutboxEntry]:
         """Entries of ``stream`` for ``destination`` with a sequence number above ``after``."""
-        query = (
-            select(OUTBOX)
-            .where(
-                OUTBOX.c.stream == stream,
-                OUTBOX.c.seq > after,
-                or_(OUTBOX.c.destination.is_(None), OUTBOX.c.destination == destination),
-            )
-            .order_by(OUTBOX.c.seq)
-            .limit(limit)
+        found = self._conn.execute(
+            _OUTBOX_AFTER,
+            {"w_stream": stream, "w_destination": destination, "w_after": after, "w_limit": limit},
         )
         return [
             OutboxEntry(r.seq, r.stream, r.destination, dict(r.payload), r.time_created)
-            for r in self._conn.execute(query)
+            for r in found
         ]
 
-    def newest_by_destination(self) -> dict[tuple[str, str | None], int]:
-        """The newest sequence number of each stream, by destination (None: every region)."""
-        query = select(OUTBOX.c.stream, OUTBOX.c.destination, func.max(OUTBOX.c.seq)).group_by(
-            OUTBOX.c.stream, OUTBOX.c.destination
-        )
-        return {(r[0], r[1]): int(r[2]) for r in self._conn.execute(query)}
+    def newest_by_destination(self, after: int = 0) -> dict[tuple[str, str | None], int]:
+        """The newest sequence number of each stream, by destination (None: every region),
+        among the entries above ``after`` (an index range: entries commit in sequence order,
+        so a caller that keeps what it saw need only ask for what is newer)."""
+        return {(r[0], r[1]): int(r[2]) for r in self._conn.execute(_NEWEST, {"w_after": after})}
 
     def last_seq(self, stream: str) -> int:
         """The newest sequence number of ``stream`` (0 when none was ever written)."""
@@ -277,7 +301,7 @@ class RealmRepository:
 
     def cursor(self, destination: str, stream: str) -> CursorRecord:
         row = self._conn.execute(
-            select(CURSORS).where(CURSORS.c.destination == destination, CURSORS.c.stream == stream)
+            _CURSOR, {"w_destination": destination, "w_stream": stream}
         ).first()
         if row is None:
             return CursorRecord(destination, stream, 0, None, None, None, 0)
@@ -301,20 +325,16 @@ class RealmRepository:
             "last_error": cursor.last_error,
             "failures": cursor.failures,
         }
-        where = (CURSORS.c.destination == cursor.destination, CURSORS.c.stream == cursor.stream)
-        if not self._conn.execute(update(CURSORS).where(*where).values(values)).rowcount:
+        where = {"w_destination": cursor.destination, "w_stream": cursor.stream}
+        if not self._conn.execute(_UPDATE_CURSOR, {**values, **where}).rowcount:
             self._conn.execute(insert(CURSORS).values(values))
 
     # The receiver's side
     def applied_seq(self, source: str, stream: str, for_update: bool = False) -> int:
         """How far this region applied ``source``'s ``stream`` (the row locked with
         ``for_update``: appliers of one stream then take turns)."""
-        query = select(INBOUND.c.applied_seq).where(
-            INBOUND.c.source == source, INBOUND.c.stream == stream
-        )
-        if for_update:
-            query = query.with_for_update()
-        value = self._conn.execute(query).scalar()
+        query = _APPLIED_FOR_UPDATE if for_update else _APPLIED
+        value = self._conn.execute(query, {"w_source": source, "w_stream": stream}).scalar()
         return int(value or 0)
 
     def inbound(self) -> list[tuple[str, str, int, datetime | None]]:
@@ -325,8 +345,8 @@ class RealmRepository:
 
     def set_applied_seq(self, source: str, stream: str, seq: int, now: datetime) -> None:
         values = {"source": source, "stream": stream, "applied_seq": seq, "time_applied": now}
-        where = (INBOUND.c.source == source, INBOUND.c.stream == stream)
-        if not self._conn.execute(update(INBOUND).where(*where).values(values)).rowcount:
+        where = {"w_source": source, "w_stream": stream}
+        if not self._conn.execute(_UPDATE_INBOUND, {**values, **where}).rowcount:
             self._conn.execute(insert(INBOUND).values(values))
 
     def apply_changes(self, changes: list[dict[str, Any]]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from strongroom.storage import schema
 from strongroom.storage.changes import Changes
@@ -29,34 +29,58 @@ S, R, OUTBOX, W = (
     schema.work_requests,
 )
 
+# Statements built once (this runs in every transaction that writes a secret), run with their
+# parameters; where-clause parameters are prefixed so they never name a column.
+_SECRETS = select(S.c.id, S.c.replication_config, S.c.source_region).where(
+    S.c.id.in_(bindparam("w_ids", expanding=True))
+)
+_REPLICAS = select(R.c.secret_id, R.c.region).where(
+    R.c.secret_id.in_(bindparam("w_ids", expanding=True))
+)
+_ENTRY = insert(OUTBOX).returning(OUTBOX.c.seq)
+_MOVE_REPLICA = update(R).where(
+    R.c.secret_id == bindparam("w_secret_id"), R.c.region == bindparam("w_region")
+)
+_NEW_REPLICA = insert(R)
+_STAMP_VERSIONS = update(V).where(
+    V.c.secret_id == bindparam("w_secret_id"),
+    V.c.number.in_(bindparam("w_numbers", expanding=True)),
+)
+_NUMBER_WORK = update(W).where(W.c.id == bindparam("w_id"))
+
 
 def capture_secret_changes(conn: Connection, changes: Changes, now: datetime) -> None:
     """Write the outbox entries of the source secrets ``changes`` names (see the module)."""
     ids = sorted(changes.rows.get(S.name, ()))
     if not ids:
         return
-    rows = conn.execute(
-        select(S.c.id, S.c.replication_config, S.c.source_region).where(S.c.id.in_(ids))
-    ).all()
+    rows = conn.execute(_SECRETS, {"w_ids": ids}).all()
+    sources = [r for r in rows if r.source_region is None]  # a replica's source ships it
+    if not sources:
+        return
     replicas: dict[str, set[str]] = {}
-    for secret_id, region in conn.execute(
-        select(R.c.secret_id, R.c.region).where(R.c.secret_id.in_(ids))
-    ):
+    for secret_id, region in conn.execute(_REPLICAS, {"w_ids": ids}):
         replicas.setdefault(secret_id, set()).add(region)
     seqs: dict[tuple[str, str], int] = {}
     versions = _changed_versions(changes)
-    for row in sorted(rows, key=lambda r: r.id):
-        if row.source_region is not None:
-            continue  # a replica: its source ships it
+    locked = False
+    for row in sorted(sources, key=lambda r: r.id):
         targets = _regions(row.replication_config)
         written = []
         for region in sorted(targets | replicas.get(row.id, set())):
+            if not locked:
+                RealmRepository(conn, changes).lock_outbox()
+                locked = True
             seqs[(row.id, region)] = _entry(conn, changes, row.id, region, now)
             _note_replica(conn, row.id, region, seqs[(row.id, region)], region not in targets, now)
             written.append(seqs[(row.id, region)])
         if written and versions.get(row.id):
-            where = (V.c.secret_id == row.id, V.c.number.in_(versions[row.id]))
-            conn.execute(update(V).where(*where).values(change_seq=min(written)))
+            stamp = {
+                "change_seq": min(written),
+                "w_secret_id": row.id,
+                "w_numbers": versions[row.id],
+            }
+            conn.execute(_STAMP_VERSIONS, stamp)
     if changes.work_requests:
         _number_work_requests(conn, changes.work_requests, seqs)
 
@@ -77,7 +101,6 @@ def _regions(config: dict[str, Any] | None) -> set[str]:
 
 
 def _entry(conn: Connection, changes: Changes, secret_id: str, region: str, now: datetime) -> int:
-    RealmRepository(conn, changes).lock_outbox()
     values = {
         "stream": SECRETS_STREAM,
         "destination": region,
@@ -85,18 +108,17 @@ def _entry(conn: Connection, changes: Changes, secret_id: str, region: str, now:
         "time_created": now,
     }
     changes.add(OUTBOX_TABLE)
-    query = insert(OUTBOX).values(values).returning(OUTBOX.c.seq)
-    return int(conn.execute(query).scalar_one())
+    return int(conn.execute(_ENTRY, values).scalar_one())
 
 
 def _note_replica(
     conn: Connection, secret_id: str, region: str, seq: int, removed: bool, now: datetime
 ) -> None:
-    where = (R.c.secret_id == secret_id, R.c.region == region)
     moved = {"wanted_seq": seq, "time_changed": now, "removed": removed}
-    if not conn.execute(update(R).where(*where).values(moved)).rowcount:
+    where = {"w_secret_id": secret_id, "w_region": region}
+    if not conn.execute(_MOVE_REPLICA, {**moved, **where}).rowcount:
         values = {"secret_id": secret_id, "region": region, "applied_seq": 0, **moved}
-        conn.execute(insert(R).values(**values, applied_version=None, time_applied=None))
+        conn.execute(_NEW_REPLICA, {**values, "applied_version": None, "time_applied": None})
 
 
 def _number_work_requests(
@@ -109,4 +131,4 @@ def _number_work_requests(
             region: {**target, "seq": seqs.get((resource_id, region))}
             for region, target in targets.items()
         }
-        conn.execute(update(W).where(W.c.id == work_id).values(targets=numbered))
+        conn.execute(_NUMBER_WORK, {"targets": numbered, "w_id": work_id})

@@ -11,7 +11,7 @@ import builtins
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from strongroom.domain.errors import Conflict
@@ -45,6 +45,23 @@ SECRETS = "secrets"
 VERSIONS = "secret_versions"
 
 
+# Statements built once (building one costs several times what running it does), run with
+# their parameters; the where-clause parameters are prefixed so they never name a column.
+_GET = select(S).where(S.c.id == bindparam("w_id"))
+_INSERT_SECRET = insert(S)
+_UPDATE_SECRET = update(S).where(S.c.id == bindparam("w_id"))
+_INSERT_VERSION = insert(V)
+_UPDATE_VERSION = update(V).where(
+    V.c.secret_id == bindparam("w_secret_id"), V.c.number == bindparam("w_number")
+)
+_VERSIONS_NUMBERED = (
+    select(V)
+    .where(V.c.secret_id == bindparam("w_secret_id"))
+    .where(V.c.number.in_(bindparam("w_numbers", expanding=True)))
+    .order_by(V.c.number)
+)
+
+
 def _state_is(table: Any, state: str, now: datetime) -> Any:
     """SQL for "the effective state is ``state``" (scheduled deletions take effect on time)."""
     due = and_(table.c.lifecycle_state == _PENDING, table.c.time_of_deletion <= now)
@@ -72,7 +89,7 @@ class SecretRepository:
             raise Conflict(f"A secret named {secret.name!r} already exists in this vault") from None
 
     def get(self, secret_id: str) -> Secret | None:
-        row = self._conn.execute(select(S).where(S.c.id == secret_id)).first()
+        row = self._conn.execute(_GET, {"w_id": secret_id}).first()
         return secret_from_row(row) if row else None
 
     def get_by_name(self, vault_id: str, name: str) -> Secret | None:
@@ -187,9 +204,9 @@ class SecretRepository:
         values = secret_to_row(secret)
         try:
             if exists:
-                self._conn.execute(update(S).where(S.c.id == secret.id).values(values))
+                self._conn.execute(_UPDATE_SECRET, {**values, "w_id": secret.id})
             else:
-                self._conn.execute(insert(S).values(values))
+                self._conn.execute(_INSERT_SECRET, values)
         except IntegrityError:
             raise Conflict(f"A secret named {secret.name!r} already exists in this vault") from None
 
@@ -198,10 +215,10 @@ class SecretRepository:
         self._touched.add(VERSIONS)
         values = version_to_row(version)
         if exists:
-            where = (V.c.secret_id == version.secret_id, V.c.number == version.number)
-            self._conn.execute(update(V).where(*where).values(values))
+            where = {"w_secret_id": version.secret_id, "w_number": version.number}
+            self._conn.execute(_UPDATE_VERSION, {**values, **where})
         else:
-            self._conn.execute(insert(V).values(values))
+            self._conn.execute(_INSERT_VERSION, values)
 
     def delete_replica(self, secret_id: str) -> None:
         """Remove a replica and its versions (the source dropped this region or was deleted)."""
@@ -237,9 +254,12 @@ class SecretRepository:
         self, secret_id: str, numbers: builtins.list[int] | None = None
     ) -> builtins.list[SecretVersion]:
         """The versions of a secret (those of ``numbers`` when given), oldest first."""
-        query = select(V).where(V.c.secret_id == secret_id).order_by(V.c.number)
         if numbers is not None:
-            query = query.where(V.c.number.in_(numbers))
+            found = self._conn.execute(
+                _VERSIONS_NUMBERED, {"w_secret_id": secret_id, "w_numbers": numbers}
+            )
+            return [version_from_row(r) for r in found]
+        query = select(V).where(V.c.secret_id == secret_id).order_by(V.c.number)
         return [version_from_row(r) for r in self._conn.execute(query)]
 
     def add_version(self, version: SecretVersion) -> None:

@@ -39,6 +39,10 @@ class Shipper:
         # (stream, region) -> the newest entry known shipped: a stream with nothing newer
         # for a region costs no call and no query of its own in a round.
         self.shipped: dict[tuple[str, str], int] = {}
+        # (stream, destination) -> its newest entry, and the newest entry read: each round
+        # reads only the entries written since (entries commit in sequence order).
+        self.newest: dict[tuple[str, str | None], int] = {}
+        self.seen = 0
         self._lock = threading.Lock()
         self._retry_at: dict[str, float] = {}
         self._failures: dict[str, int] = {}
@@ -135,7 +139,10 @@ def _round(deps: Deps, shipper: Shipper, codecs: dict[str, StreamCodec]) -> bool
         names = [
             r.name for r in tx.realm.regions() if r.name != deps.region and r.state == "ACTIVE"
         ]
-        newest = tx.realm.newest_by_destination()
+        newer = tx.realm.newest_by_destination(after=shipper.seen)
+    shipper.newest.update(newer)
+    shipper.seen = max([shipper.seen, *newer.values()])
+    newest = dict(shipper.newest)
     streams: list[tuple[str, StreamCodec | None]] = list(codecs.items())
     if deps.realm.is_home:
         streams.insert(0, (IDENTITY, None))

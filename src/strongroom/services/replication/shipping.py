@@ -13,6 +13,7 @@ from strongroom.services.realm_port import PeerRefused
 from strongroom.services.replication.credentials import signing_key
 from strongroom.services.replication.streams import IDENTITY
 from strongroom.storage.realm_repository import CursorRecord, OutboxEntry
+from strongroom.storage.unit_of_work import Transaction
 
 __all__ = [
     "BATCH",
@@ -53,11 +54,13 @@ class StreamCodec(Protocol):
     def results(
         self,
         deps: Deps,
+        tx: Transaction,
         destination: str,
         results: list[dict[str, Any]],
         failed_here: dict[int, str],
     ) -> None:
-        """Record the destination's answer per entry."""
+        """Record the destination's answer per entry (in ``tx``, which also moves the
+        cursor)."""
         ...
 
 
@@ -87,13 +90,14 @@ def ship_once(
             signing_key(deps),
         )
         acked = int(answer["appliedSeq"])
-        if codec is not None:
-            codec.results(deps, destination, list(answer.get("results", [])), failed_here)
+        with deps.db.transaction() as tx:
+            if codec is not None:
+                results = list(answer.get("results", []))
+                codec.results(deps, tx, destination, results, failed_here)
+            tx.realm.save_cursor(CursorRecord(destination, stream, acked, now, now, None, 0))
     except (StrongroomError, KeyError, TypeError, ValueError) as error:
         _record_failure(deps, cursor, now, error)
         raise
-    with deps.db.transaction() as tx:
-        tx.realm.save_cursor(CursorRecord(destination, stream, acked, now, now, None, 0))
     return ShipResult(len(entries), len(entries) == BATCH)
 
 

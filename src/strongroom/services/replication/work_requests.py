@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from strongroom.domain.errors import NotFound
 from strongroom.domain.ids import new_ocid
@@ -56,6 +56,12 @@ __all__ = [
 T = TypeVar("T")
 ACCEPTED, IN_PROGRESS, SUCCEEDED, FAILED = "ACCEPTED", "IN_PROGRESS", "SUCCEEDED", "FAILED"
 W = schema.work_requests
+# Statements built once (every change of a replicated secret runs them), run with parameters.
+_INSERT = insert(W)
+_UPDATE = update(W).where(W.c.id == bindparam("w_id"))
+_OPEN_OF_RESOURCE = select(W).where(
+    W.c.resource_id == bindparam("w_resource_id"), W.c.time_finished.is_(None)
+)
 
 
 @dataclass(frozen=True)
@@ -188,7 +194,7 @@ def start_work_request(
         "time_accepted": now,
         "time_finished": None if regions else now,
     }
-    tx.conn.execute(insert(W).values(values))
+    tx.conn.execute(_INSERT, values)
     tx.touched.work_requests.append((work_id, resource_id, targets))
     return work_id
 
@@ -199,9 +205,7 @@ def settle_targets(
     """``region`` applied (or, with ``error``, could not apply) ``secret_id``'s entries up to
     ``seq``: settle the unfinished work requests waiting for them (in ``tx``)."""
     now = deps.clock.now()
-    rows = tx.conn.execute(
-        select(W).where(W.c.resource_id == secret_id, W.c.time_finished.is_(None))
-    ).all()
+    rows = tx.conn.execute(_OPEN_OF_RESOURCE, {"w_resource_id": secret_id}).all()
     for row in rows:
         targets = {k: dict(v) for k, v in dict(row.targets).items()}
         target = targets.get(region)
@@ -217,7 +221,7 @@ def settle_targets(
         logs = [*row.logs, _log(region, error, now)]
         finished = all(t.get("state") in (SUCCEEDED, FAILED) for t in targets.values())
         values = {"targets": targets, "logs": logs, "time_finished": now if finished else None}
-        tx.conn.execute(update(W).where(W.c.id == row.id).values(values))
+        tx.conn.execute(_UPDATE, {**values, "w_id": row.id})
 
 
 def _log(region: str, error: str | None, now: datetime) -> dict[str, Any]:

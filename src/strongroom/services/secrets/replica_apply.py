@@ -12,20 +12,24 @@ here. An entry that cannot apply for good (a permission, the target vault or key
 from __future__ import annotations
 
 import base64
+import contextlib
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from strongroom.domain.errors import Conflict, InvalidParameter, StrongroomError
 from strongroom.domain.identity import DynamicGroup, Principal
+from strongroom.domain.key import Key
 from strongroom.domain.lifecycle import State
 from strongroom.domain.replication import SourceRegion
 from strongroom.domain.secret import Secret, SecretVersion, Stage
+from strongroom.domain.vault import Vault
 from strongroom.iam.target import Target
 from strongroom.services.identity.resource_principals import (
     active_dynamic_groups,
     resource_principal,
 )
+from strongroom.services.kms.key_use import load_key_for_service
 from strongroom.services.lookup import key_target, vault_target
 from strongroom.services.ports import Deps
 from strongroom.services.secrets.envelope import digest, new_digest_key, seal_content
@@ -62,78 +66,104 @@ class ResendWhole(StrongroomError):
 def apply_secret_entries(
     deps: Deps, source: str, entries: list[dict[str, Any]]
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Apply ``source``'s secret entries above this region's cursor, in order, each in its
-    own transaction with the cursor; the cursor reached and a result per entry."""
+    """Apply ``source``'s secret entries above this region's cursor, in order, in one
+    transaction with the cursor (a savepoint per entry, so one that fails for good is
+    answered ``failed`` and the rest apply); the cursor reached and a result per entry."""
+    ordered = sorted(entries, key=lambda e: int(e["seq"]))
+    batch = _BatchContext(deps)
+    _warm_keys(deps, ordered)
     results: list[dict[str, Any]] = []
-    done = 0
-    groups = _GroupCache(deps)  # the tenancy's dynamic groups, read once a batch
-    skipped = 0  # the newest entry passed over (a later entry of its secret carries the state)
-    for entry in sorted(entries, key=lambda e: int(e["seq"])):
-        seq, secret_id = int(entry["seq"]), str(entry["secretId"])
-        if entry.get("skip"):
-            skipped = seq
-            results.append({"seq": seq, "secretId": secret_id, "status": "applied"})
-            continue
-        try:
-            with deps.db.transaction() as tx:
-                done = tx.realm.applied_seq(source, SECRETS, for_update=True)
-                if seq > done:
-                    _apply_one(deps, tx, source, seq, entry, groups)
-                    tx.realm.set_applied_seq(source, SECRETS, seq, deps.clock.now())
-                    done = seq
-            applied: dict[str, Any] = {"seq": seq, "secretId": secret_id, "status": "applied"}
-            if "secret" in entry:
-                applied["latest"] = int(entry["secret"]["latest"])
-            results.append(applied)
-        except ResendWhole as error:
-            done = _skip(deps, source, seq)
-            results.append({**_failed(seq, secret_id, error.message), "resend": True})
-        except (ReplicaRefused, Conflict, InvalidParameter) as error:
-            done = _skip(deps, source, seq)
-            results.append(_failed(seq, secret_id, error.message))
-        except (KeyError, TypeError, ValueError) as error:
-            done = _skip(deps, source, seq)
-            message = f"The replicated state is malformed: {error}"
-            results.append(_failed(seq, secret_id, message))
-    if skipped > done:
-        done = _skip(deps, source, skipped)
+    with deps.db.transaction() as tx:
+        done = start = tx.realm.applied_seq(source, SECRETS, for_update=True)
+        for entry in ordered:
+            seq = int(entry["seq"])
+            if seq > done:
+                results.append(_apply_entry(tx, source, entry, batch))
+                done = seq
+            else:
+                results.append(_applied(entry))
+        if done > start:
+            tx.realm.set_applied_seq(source, SECRETS, done, deps.clock.now())
     return done, results
+
+
+def _apply_entry(
+    tx: Transaction, source: str, entry: dict[str, Any], batch: _BatchContext
+) -> dict[str, Any]:
+    """Apply one entry under a savepoint; its result (``failed`` with the reason when it
+    cannot apply for good, its writes undone)."""
+    seq, secret_id = int(entry["seq"]), str(entry["secretId"])
+    if entry.get("skip"):
+        return _applied(entry)  # a later entry of its secret carries the state
+    try:
+        with tx.conn.begin_nested():
+            _apply_one(batch, tx, source, seq, entry)
+    except ResendWhole as error:
+        return {**_failed(seq, secret_id, error.message), "resend": True}
+    except (ReplicaRefused, Conflict, InvalidParameter) as error:
+        return _failed(seq, secret_id, error.message)
+    except (KeyError, TypeError, ValueError) as error:
+        return _failed(seq, secret_id, f"The replicated state is malformed: {error}")
+    return _applied(entry)
+
+
+def _applied(entry: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "seq": int(entry["seq"]),
+        "secretId": str(entry["secretId"]),
+        "status": "applied",
+    }
+    if "secret" in entry and not entry.get("skip"):
+        result["latest"] = int(entry["secret"]["latest"])
+    return result
 
 
 def _failed(seq: int, secret_id: str, message: str) -> dict[str, Any]:
     return {"seq": seq, "secretId": secret_id, "status": "failed", "error": message}
 
 
-def _skip(deps: Deps, source: str, seq: int) -> int:
-    with deps.db.transaction() as tx:
-        done = tx.realm.applied_seq(source, SECRETS, for_update=True)
-        if seq > done:
-            tx.realm.set_applied_seq(source, SECRETS, seq, deps.clock.now())
-            done = seq
-    return done
+def _warm_keys(deps: Deps, entries: list[dict[str, Any]]) -> None:
+    """Load the target keys the batch seals under into the key cache before the write
+    transaction: read inside it they would be read again for every entry."""
+    wanted = set()
+    for entry in entries:
+        with contextlib.suppress(KeyError, TypeError):
+            wanted.add((str(entry["secret"]["tenancyId"]), str(entry["target"]["keyId"])))
+    for tenancy_id, key_id in wanted:
+        with contextlib.suppress(StrongroomError):
+            load_key_for_service(deps, tenancy_id, key_id, None)
 
 
-class _GroupCache:
-    """The active dynamic groups of each tenancy, read once for a batch of entries."""
+class _BatchContext:
+    """What the entries of one batch share, read once: the tenancy's active dynamic groups
+    and the target vaults and keys."""
 
     def __init__(self, deps: Deps) -> None:
-        self._deps = deps
+        self.deps = deps
         self._groups: dict[str, list[DynamicGroup]] = {}
+        self._targets: dict[tuple[str, str, str], tuple[Vault, Key]] = {}
 
-    def of(self, tenancy_id: str) -> list[DynamicGroup]:
+    def groups(self, tenancy_id: str) -> list[DynamicGroup]:
         if tenancy_id not in self._groups:
-            self._groups[tenancy_id] = active_dynamic_groups(self._deps, tenancy_id)
+            self._groups[tenancy_id] = active_dynamic_groups(self.deps, tenancy_id)
         return self._groups[tenancy_id]
+
+    def target(
+        self, tx: Transaction, tenancy_id: str, vault_id: str, key_id: str
+    ) -> tuple[Vault, Key]:
+        """The target vault and key if they can hold a replica (InvalidParameter if not)."""
+        name = (tenancy_id, vault_id, key_id)
+        if name not in self._targets:
+            found = tx.vaults.get(vault_id), tx.keys.get(key_id)
+            now, region = self.deps.clock.now(), self.deps.region
+            self._targets[name] = usable_target(*found, tenancy_id, vault_id, key_id, region, now)
+        return self._targets[name]
 
 
 def _apply_one(
-    deps: Deps,
-    tx: Transaction,
-    source: str,
-    seq: int,
-    entry: dict[str, Any],
-    groups: _GroupCache,
+    batch: _BatchContext, tx: Transaction, source: str, seq: int, entry: dict[str, Any]
 ) -> None:
+    deps = batch.deps
     secret_id = str(entry["secretId"])
     existing = tx.secrets.get(secret_id)
     if existing is not None and not existing.is_replica:
@@ -148,7 +178,7 @@ def _apply_one(
         return
     state = dict(entry["secret"])
     target = dict(entry["target"])
-    _check_target(deps, tx, state, target, groups)
+    _check_target(batch, tx, state, target)
     replica = _replica(deps, existing, state, target, source, seq)
     tx.secrets.put_replica(replica, existing is not None)
     shipped = [dict(v) for v in entry["versions"]]
@@ -159,17 +189,13 @@ def _apply_one(
 
 
 def _check_target(
-    deps: Deps,
-    tx: Transaction,
-    state: dict[str, Any],
-    target: dict[str, Any],
-    groups: _GroupCache,
+    batch: _BatchContext, tx: Transaction, state: dict[str, Any], target: dict[str, Any]
 ) -> None:
     """The target vault and key exist, can hold the replica, and the secret may use them."""
+    deps = batch.deps
     tenancy, region = str(state["tenancyId"]), deps.region
     vault_id, key_id = str(target["vaultId"]), str(target["keyId"])
-    found = tx.vaults.get(vault_id), tx.keys.get(key_id)
-    vault, key = usable_target(*found, tenancy, vault_id, key_id, region, deps.clock.now())
+    vault, key = batch.target(tx, tenancy, vault_id, key_id)
     principal = resource_principal(
         deps,
         tenancy,
@@ -177,7 +203,7 @@ def _check_target(
         str(state["id"]),
         str(state["compartmentId"]),
         dict(state.get("definedTags") or {}),
-        groups.of(tenancy),
+        batch.groups(tenancy),
     )
     place = Target(tenancy, str(state["compartmentId"]), vault_id=vault.id, secret_id=state["id"])
     needs = (

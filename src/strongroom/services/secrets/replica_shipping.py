@@ -9,7 +9,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from strongroom.domain.errors import StrongroomError
 from strongroom.domain.lifecycle import State
@@ -32,6 +32,15 @@ __all__ = ["SECRET_CODEC", "SecretCodec", "record_results", "secret_items"]
 R = schema.secret_replicas
 S = schema.secrets
 V = schema.secret_versions
+
+# Statements built once, run with their parameters (see storage.secret_outbox); a batch's
+# answer runs them once per secret. The shipper alone writes what a region applied.
+_WHERE_REPLICA = (R.c.secret_id == bindparam("w_secret_id"), R.c.region == bindparam("w_region"))
+_REPLICA = select(R.c.removed, R.c.wanted_seq, R.c.applied_seq, R.c.applied_version).where(
+    *_WHERE_REPLICA
+)
+_FORGET_REPLICA = delete(R).where(*_WHERE_REPLICA)
+_UPDATE_REPLICA = update(R).where(*_WHERE_REPLICA)
 
 
 def secret_items(
@@ -165,9 +174,13 @@ def _version(deps: Deps, secret: Secret, version: SecretVersion, new: bool) -> d
 
 
 def record_results(
-    deps: Deps, destination: str, results: list[dict[str, Any]], failed_here: dict[int, str]
+    deps: Deps,
+    tx: Transaction,
+    destination: str,
+    results: list[dict[str, Any]],
+    failed_here: dict[int, str],
 ) -> None:
-    """Settle ``secret_replicas`` and work requests from a target's answer."""
+    """Settle ``secret_replicas`` and work requests from a target's answer (in ``tx``)."""
     now = deps.clock.now()
     outcome: dict[str, tuple[int, str | None, int | None]] = {}
     resend: set[str] = set()
@@ -183,13 +196,12 @@ def record_results(
         outcome[secret_id] = (seq, error, int(latest) if latest is not None else None)
         if result.get("resend"):
             resend.add(secret_id)
-    with deps.db.transaction() as tx:  # one transaction for the whole batch
-        for secret_id, (seq, error, latest) in outcome.items():
-            if secret_id in resend:
-                _send_whole(tx, secret_id, destination)
-                continue
-            _record(tx, secret_id, destination, seq, error, latest, now)
-            settle_targets(deps, tx, secret_id, destination, seq, error)
+    for secret_id, (seq, error, latest) in outcome.items():
+        if secret_id in resend:
+            _send_whole(tx, secret_id, destination)
+            continue
+        _record(tx, secret_id, destination, seq, error, latest, now)
+        settle_targets(deps, tx, secret_id, destination, seq, error)
 
 
 def _send_whole(tx: Transaction, secret_id: str, region: str) -> None:
@@ -211,21 +223,25 @@ def _record(
 ) -> None:
     """What ``region`` now holds of the secret: applied up to ``seq`` (its newest version
     ``latest``), or refused with ``error``; a removed replica that is gone is forgotten."""
-    where = (R.c.secret_id == secret_id, R.c.region == region)
-    row = tx.conn.execute(select(R.c.removed, R.c.wanted_seq).where(*where)).first()
+    where = {"w_secret_id": secret_id, "w_region": region}
+    row = tx.conn.execute(_REPLICA, where).first()
     if row is None:
         return
     if row.removed and error is None and seq >= row.wanted_seq:
-        tx.conn.execute(delete(R).where(*where))  # the replica is gone: nothing to track
+        tx.conn.execute(_FORGET_REPLICA, where)  # the replica is gone: nothing to track
         return
-    # A refused entry is not applied: the replica stays behind (FAILED) until a later one is.
-    values: dict[str, Any] = {"last_error": error}
-    if error is None:
-        values["applied_seq"] = case((R.c.applied_seq > seq, R.c.applied_seq), else_=seq)
-        values["time_applied"] = now
-        if latest is not None and seq >= row.wanted_seq:  # the newest state was applied
-            values["applied_version"] = latest
-    tx.conn.execute(update(R).where(*where).values(values))
+    if error is not None:
+        # A refused entry is not applied: the replica stays behind (FAILED) until one is.
+        tx.conn.execute(_UPDATE_REPLICA, {"last_error": error, **where})
+        return
+    newest = latest is not None and seq >= row.wanted_seq  # the newest state was applied
+    applied = {
+        "last_error": None,
+        "applied_seq": max(seq, row.applied_seq),
+        "time_applied": now,
+        "applied_version": latest if newest else row.applied_version,
+    }
+    tx.conn.execute(_UPDATE_REPLICA, {**applied, **where})
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -243,11 +259,12 @@ class SecretCodec:
     def results(
         self,
         deps: Deps,
+        tx: Transaction,
         destination: str,
         results: list[dict[str, Any]],
         failed_here: dict[int, str],
     ) -> None:
-        record_results(deps, destination, results, failed_here)
+        record_results(deps, tx, destination, results, failed_here)
 
 
 SECRET_CODEC = SecretCodec()
