@@ -1,9 +1,10 @@
 """The public surface of the core packages is pinned by ``__all__`` (in the spirit of httpx's
 ``tests/test_exported_members.py``).
 
-For every module of the domain, IAM, crypto (top level), barrier, services and OCI adapter
-packages: ``__all__`` exists, every name it lists exists, and every public function or class
-*defined* in the module is listed. (Package ``__init__`` modules hold only docstrings.)
+For every module of the domain, IAM, crypto (top level), barrier, services and the OCI,
+Alibaba and Element adapter packages: ``__all__`` exists, every name it lists exists, and every
+public function or class *defined* in the module is listed. (Package ``__init__`` modules hold
+only docstrings.)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from types import ModuleType
 
 import pytest
 
+import strongroom.api.alibaba
 import strongroom.api.element
 import strongroom.api.oci
 import strongroom.barrier
@@ -31,6 +33,7 @@ PACKAGES: dict[ModuleType, bool] = {
     strongroom.barrier: False,
     strongroom.services: True,
     strongroom.api.oci: True,
+    strongroom.api.alibaba: True,
     strongroom.api.element: True,
 }
 

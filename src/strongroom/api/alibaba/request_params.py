@@ -1,0 +1,62 @@
+"""The parameters of an Alibaba RPC request: its query string and, when the body is a form
+(``application/x-www-form-urlencoded``), the body's. A name given twice, in one or across both,
+is refused: what a signature covers and what an action reads must be one value."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from strongroom.api.alibaba.signature_errors import InvalidParameter
+
+__all__ = ["FORM", "MAX_PARAMS", "RequestParams", "request_params"]
+
+FORM = "application/x-www-form-urlencoded"
+MAX_PARAMS = 1000
+
+
+@dataclass(frozen=True)
+class RequestParams:
+    """``query``: the query string's parameters; ``all``: those and the form body's."""
+
+    query: Mapping[str, str]
+    all: Mapping[str, str]
+
+
+def request_params(query: str, headers: Mapping[str, Sequence[str]], body: bytes) -> RequestParams:
+    """The parameters of a request (``headers`` by lower-case name)."""
+    in_query = _parse(query, "query string")
+    content_type = (headers.get("content-type") or [""])[0]
+    in_body: dict[str, str] = {}
+    if body and content_type.partition(";")[0].strip().lower() == FORM:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidParameter("The form body is not UTF-8.", "malformed-body") from None
+        in_body = _parse(text, "form body")
+    twice = sorted(set(in_query) & set(in_body))
+    if twice:
+        raise InvalidParameter(
+            f"The parameter {twice[0]} is given both in the query and in the body.",
+            "duplicate-parameter",
+        )
+    return RequestParams(in_query, {**in_query, **in_body})
+
+
+def _parse(text: str, where: str) -> dict[str, str]:
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_PARAMS)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidParameter(
+            f"The {where} is not valid percent-encoded UTF-8 of at most {MAX_PARAMS} parameters.",
+            "malformed-query",
+        ) from None
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise InvalidParameter(
+                f"The parameter {name} is given more than once.", "duplicate-parameter"
+            )
+        params[name] = value
+    return params
