@@ -8,10 +8,12 @@ every region knows it, and then drops the old one.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import timedelta
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from strongroom.crypto.request_signing import (
     fingerprint,
@@ -103,12 +105,16 @@ def authenticate_region(deps: Deps, request: SignedRequest) -> RegionRecord:
     pems = [k["pem"] for k in region.public_keys if k["fingerprint"] == fp]
     if not pems:
         raise RegionRefused("The caller is not a region of this realm", "unknown-key", name)
-    if not verify_signature(
-        load_api_public_key(pems[0]), request.signing_string, request.signature
-    ):
+    if not verify_signature(_public_key(pems[0]), request.signing_string, request.signature):
         raise RegionRefused("The request signature is not valid", "bad-signature", name)
     return region
 
 
 def _row(fp: str) -> str:
     return f"realm_credentials/{fp}"
+
+
+@functools.lru_cache(maxsize=64)
+def _public_key(pem: str) -> RSAPublicKey:
+    """A region's public key, parsed once (every call between regions is verified)."""
+    return load_api_public_key(pem)

@@ -24,6 +24,11 @@ IDLE_SECONDS = 1.0  # between rounds with nothing new (a missed wake-up costs at
 MAX_BACKOFF = 10.0
 PRUNE_SECONDS = 60.0
 ROUND_SECONDS = 0.05  # the shortest time between the starts of two rounds
+# Under a steady stream of writes (a round carried BUSY_ENTRIES or more to a region) rounds
+# start BUSY_ROUND_SECONDS apart: each call then carries more entries, and the cost of a call
+# (its transactions, signature and HTTP exchange, at both ends) is shared by more of them.
+BUSY_ENTRIES = 4
+BUSY_ROUND_SECONDS = 0.2
 RENEW_SECONDS = 3.0  # between renewals of the lease (it lasts 10 s)
 log = logging.getLogger("strongroom.replication")
 
@@ -108,10 +113,11 @@ def _run(
 ) -> None:
     lease = Lease(deps, SHIP_LEASE, process_holder(deps))
     pruned = renewed = started = 0.0
+    gap = ROUND_SECONDS
     while not stop.is_set():
         # Rounds start at most every ROUND_SECONDS: under a stream of writes a call then
         # carries the entries of several (the cost of a call is shared), for a few ms of lag.
-        stop.wait(max(0.0, started + ROUND_SECONDS - time.monotonic()))
+        stop.wait(max(0.0, started + gap - time.monotonic()))
         shipper.wake.clear()  # before the round: a write during it wakes the next wait at once
         started = time.monotonic()
         try:
@@ -119,7 +125,8 @@ def _run(
             if due and lease.try_hold():
                 renewed = started
             if lease.held():
-                more = _round(deps, shipper, codecs)
+                more, carried = _round(deps, shipper, codecs)
+                gap = BUSY_ROUND_SECONDS if carried >= BUSY_ENTRIES else ROUND_SECONDS
                 if time.monotonic() - pruned > PRUNE_SECONDS:
                     for stream in (IDENTITY, *codecs):
                         prune_outbox(deps, stream)
@@ -132,9 +139,10 @@ def _run(
     lease.release()
 
 
-def _round(deps: Deps, shipper: Shipper, codecs: dict[str, StreamCodec]) -> bool:
+def _round(deps: Deps, shipper: Shipper, codecs: dict[str, StreamCodec]) -> tuple[bool, int]:
     """Ship to every linked region due, to each in a thread of its own (a slow region does
-    not hold the others up); whether some region has more waiting."""
+    not hold the others up); whether some region has more waiting, and the most entries
+    shipped to one region."""
     with deps.db.transaction(read_only=True) as tx:
         names = [
             r.name for r in tx.realm.regions() if r.name != deps.region and r.state == "ACTIVE"
@@ -148,12 +156,11 @@ def _round(deps: Deps, shipper: Shipper, codecs: dict[str, StreamCodec]) -> bool
         streams.insert(0, (IDENTITY, None))
     due = [name for name in names if shipper.due(name, time.monotonic())]
 
-    def ship(name: str) -> bool:
+    def ship(name: str) -> tuple[bool, int]:
         return _ship_to(deps, shipper, name, streams, newest)
 
-    if len(due) <= 1:
-        return any([ship(name) for name in due])
-    return any(shipper.pool.map(ship, due))
+    done = [ship(name) for name in due] if len(due) <= 1 else list(shipper.pool.map(ship, due))
+    return any(more for more, _ in done), max([n for _, n in done], default=0)
 
 
 def _ship_to(
@@ -162,15 +169,17 @@ def _ship_to(
     name: str,
     streams: list[tuple[str, StreamCodec | None]],
     newest: dict[tuple[str, str | None], int],
-) -> bool:
-    """Ship every stream with something new to region ``name`` once; whether more waits."""
-    more = False
+) -> tuple[bool, int]:
+    """Ship every stream with something new to region ``name`` once; whether more waits,
+    and how many entries went."""
+    more, carried = False, 0
     try:
         for stream, codec in streams:
             latest = max(newest.get((stream, None), 0), newest.get((stream, name), 0))
             if shipper.shipped.get((stream, name), -1) >= latest:
                 continue
             result = ship_once(deps, name, stream, codec)
+            carried += result.shipped
             if not result.more:
                 shipper.shipped[(stream, name)] = latest
             more = result.more or more
@@ -178,7 +187,7 @@ def _ship_to(
         count = shipper.failed(name)
         if count == 1 or count % 10 == 0:
             log.warning("Shipping to %s failed (%d): %s", name, count, error)
-        return False
+        return False, carried
     if shipper.succeeded(name):
         log.info("Shipping to %s works again", name)
-    return more
+    return more, carried
