@@ -15,10 +15,10 @@ class Changes(set[str]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[str, set[str]] = {}
-        # Work requests made in the transaction: their targets get the sequence numbers of the
-        # outbox entries the transaction writes (see storage.secret_outbox).
-        # (id, resource id, targets by region) of each.
-        self.work_requests: list[tuple[str, str, dict[str, dict[str, Any]]]] = []
+        # Work requests made in the transaction, as rows of ``work_requests``: written as it
+        # commits, their targets with the sequence numbers of the outbox entries it writes
+        # (see storage.secret_outbox).
+        self.work_requests: list[dict[str, Any]] = []
 
     def row(self, table: str, key: str) -> None:
         """Note that row ``key`` of ``table`` was written."""

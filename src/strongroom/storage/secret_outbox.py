@@ -4,7 +4,11 @@ A source secret changed by a transaction gets one outbox entry of stream ``secre
 that must hear of it (its targets, and regions whose replica is to be removed), naming the
 secret only: the shipper reads the secret as it is when it ships, so content never waits in
 the outbox. ``secret_replicas`` keeps, per secret and region, the newest entry to ship and the
-newest the region applied; work requests made in the transaction learn their entries' numbers.
+newest the region applied; the work requests made in the transaction are written with their
+entries' numbers.
+
+This runs inside every transaction that writes a secret, while SQLite's one writer waits: its
+statements are built once, and it runs a few of them however many regions are involved.
 """
 
 from __future__ import annotations
@@ -29,15 +33,13 @@ S, R, OUTBOX, W = (
     schema.work_requests,
 )
 
-# Statements built once (this runs in every transaction that writes a secret), run with their
-# parameters; where-clause parameters are prefixed so they never name a column.
-_SECRETS = select(S.c.id, S.c.replication_config, S.c.source_region).where(
-    S.c.id.in_(bindparam("w_ids", expanding=True))
+# Where-clause parameters are prefixed so they never name a column.
+_SECRETS = (
+    select(S.c.id, S.c.replication_config, S.c.source_region, R.c.region)
+    .select_from(S.outerjoin(R, R.c.secret_id == S.c.id))
+    .where(S.c.id.in_(bindparam("w_ids", expanding=True)))
 )
-_REPLICAS = select(R.c.secret_id, R.c.region).where(
-    R.c.secret_id.in_(bindparam("w_ids", expanding=True))
-)
-_ENTRY = insert(OUTBOX).returning(OUTBOX.c.seq)
+_ENTRIES = insert(OUTBOX).returning(OUTBOX.c.seq, OUTBOX.c.destination, OUTBOX.c.payload)
 _MOVE_REPLICA = update(R).where(
     R.c.secret_id == bindparam("w_secret_id"), R.c.region == bindparam("w_region")
 )
@@ -46,43 +48,97 @@ _STAMP_VERSIONS = update(V).where(
     V.c.secret_id == bindparam("w_secret_id"),
     V.c.number.in_(bindparam("w_numbers", expanding=True)),
 )
-_NUMBER_WORK = update(W).where(W.c.id == bindparam("w_id"))
+_NEW_WORK = insert(W)
 
 
 def capture_secret_changes(conn: Connection, changes: Changes, now: datetime) -> None:
     """Write the outbox entries of the source secrets ``changes`` names (see the module)."""
     ids = sorted(changes.rows.get(S.name, ()))
-    if not ids:
-        return
-    rows = conn.execute(_SECRETS, {"w_ids": ids}).all()
-    sources = [r for r in rows if r.source_region is None]  # a replica's source ships it
-    if not sources:
-        return
-    replicas: dict[str, set[str]] = {}
-    for secret_id, region in conn.execute(_REPLICAS, {"w_ids": ids}):
-        replicas.setdefault(secret_id, set()).add(region)
-    seqs: dict[tuple[str, str], int] = {}
-    versions = _changed_versions(changes)
-    locked = False
-    for row in sorted(sources, key=lambda r: r.id):
-        targets = _regions(row.replication_config)
-        written = []
-        for region in sorted(targets | replicas.get(row.id, set())):
-            if not locked:
-                RealmRepository(conn, changes).lock_outbox()
-                locked = True
-            seqs[(row.id, region)] = _entry(conn, changes, row.id, region, now)
-            _note_replica(conn, row.id, region, seqs[(row.id, region)], region not in targets, now)
-            written.append(seqs[(row.id, region)])
-        if written and versions.get(row.id):
-            stamp = {
-                "change_seq": min(written),
-                "w_secret_id": row.id,
-                "w_numbers": versions[row.id],
-            }
+    wanted = _wanted(conn, ids) if ids else {}
+    seqs = _write_entries(conn, changes, wanted, now) if wanted else {}
+    for secret_id, numbers in _changed_versions(changes).items():
+        written = [seq for (sid, _), seq in seqs.items() if sid == secret_id]
+        if written:
+            stamp = {"change_seq": min(written), "w_secret_id": secret_id, "w_numbers": numbers}
             conn.execute(_STAMP_VERSIONS, stamp)
     if changes.work_requests:
-        _number_work_requests(conn, changes.work_requests, seqs)
+        _write_work_requests(conn, changes.work_requests, seqs)
+
+
+def _wanted(conn: Connection, ids: list[str]) -> dict[str, dict[str, tuple[bool, bool]]]:
+    """By source secret, the regions that must hear of it: whether each is a target (or
+    hears of a removal), and whether it already has a ``secret_replicas`` row. Replicas are
+    shipped by their own source."""
+    targets: dict[str, set[str]] = {}
+    tracked: dict[str, set[str]] = {}
+    for row in conn.execute(_SECRETS, {"w_ids": ids}):
+        if row.source_region is not None:
+            continue
+        targets.setdefault(row.id, _regions(row.replication_config))
+        tracked.setdefault(row.id, set())
+        if row.region is not None:
+            tracked[row.id].add(row.region)
+    wanted: dict[str, dict[str, tuple[bool, bool]]] = {}
+    for secret_id, regions in targets.items():
+        known = tracked[secret_id]
+        every = sorted(regions | known)  # a region dropped from the targets hears of it
+        if every:
+            wanted[secret_id] = {r: (r in regions, r in known) for r in every}
+    return wanted
+
+
+def _write_entries(
+    conn: Connection,
+    changes: Changes,
+    wanted: dict[str, dict[str, tuple[bool, bool]]],
+    now: datetime,
+) -> dict[tuple[str, str], int]:
+    """One outbox entry per (secret, region), and the regions' ``secret_replicas`` rows
+    pointed at them; the entries' numbers by (secret, region)."""
+    RealmRepository(conn, changes).lock_outbox()
+    changes.add(OUTBOX_TABLE)
+    entries = [
+        {
+            "stream": SECRETS_STREAM,
+            "destination": region,
+            "payload": {"secretId": secret_id},
+            "time_created": now,
+        }
+        for secret_id in sorted(wanted)
+        for region in wanted[secret_id]
+    ]
+    seqs = {
+        (str(r.payload["secretId"]), str(r.destination)): int(r.seq)
+        for r in conn.execute(_ENTRIES, entries)
+    }
+    moves: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    for secret_id, regions in wanted.items():
+        for region, (target, tracked) in regions.items():
+            moved = {
+                "wanted_seq": seqs[(secret_id, region)],
+                "time_changed": now,
+                "removed": not target,
+            }
+            if tracked:
+                moves.append({**moved, "w_secret_id": secret_id, "w_region": region})
+            else:
+                new.append({**moved, **_untracked(secret_id, region)})
+    if moves:
+        conn.execute(_MOVE_REPLICA, moves)
+    if new:
+        conn.execute(_NEW_REPLICA, new)
+    return seqs
+
+
+def _untracked(secret_id: str, region: str) -> dict[str, Any]:
+    return {
+        "secret_id": secret_id,
+        "region": region,
+        "applied_seq": 0,
+        "applied_version": None,
+        "time_applied": None,
+    }
 
 
 def _changed_versions(changes: Changes) -> dict[str, list[int]]:
@@ -100,35 +156,16 @@ def _regions(config: dict[str, Any] | None) -> set[str]:
     return {str(t["targetRegion"]) for t in config.get("replicationTargets", [])}
 
 
-def _entry(conn: Connection, changes: Changes, secret_id: str, region: str, now: datetime) -> int:
-    values = {
-        "stream": SECRETS_STREAM,
-        "destination": region,
-        "payload": {"secretId": secret_id},
-        "time_created": now,
-    }
-    changes.add(OUTBOX_TABLE)
-    return int(conn.execute(_ENTRY, values).scalar_one())
-
-
-def _note_replica(
-    conn: Connection, secret_id: str, region: str, seq: int, removed: bool, now: datetime
+def _write_work_requests(
+    conn: Connection, works: list[dict[str, Any]], seqs: dict[tuple[str, str], int]
 ) -> None:
-    moved = {"wanted_seq": seq, "time_changed": now, "removed": removed}
-    where = {"w_secret_id": secret_id, "w_region": region}
-    if not conn.execute(_MOVE_REPLICA, {**moved, **where}).rowcount:
-        values = {"secret_id": secret_id, "region": region, "applied_seq": 0, **moved}
-        conn.execute(_NEW_REPLICA, {**values, "applied_version": None, "time_applied": None})
-
-
-def _number_work_requests(
-    conn: Connection,
-    works: list[tuple[str, str, dict[str, dict[str, Any]]]],
-    seqs: dict[tuple[str, str], int],
-) -> None:
-    for work_id, resource_id, targets in works:
-        numbered = {
-            region: {**target, "seq": seqs.get((resource_id, region))}
-            for region, target in targets.items()
+    """Insert the transaction's work requests, each target with the number of the entry
+    that carries the change to its region."""
+    rows = []
+    for work in works:
+        targets = {
+            region: {**target, "seq": seqs.get((work["resource_id"], region))}
+            for region, target in work["targets"].items()
         }
-        conn.execute(_NUMBER_WORK, {"targets": numbered, "w_id": work_id})
+        rows.append({**work, "targets": targets})
+    conn.execute(_NEW_WORK, rows)

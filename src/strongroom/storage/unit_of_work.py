@@ -149,7 +149,7 @@ class Database:
                 with conn.begin():
                     tx = Transaction(conn)
                     yield tx
-                    if tx.touched.rows:
+                    if tx.touched.rows or tx.touched.work_requests:
                         self._capture(conn, tx.touched)
                     if tx.touched and self._announces:
                         announce(conn, frozenset(tx.touched))  # delivered on commit only

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from strongroom.domain.errors import NotFound
 from strongroom.domain.ids import new_ocid
@@ -49,6 +49,7 @@ __all__ = [
     "list_work_request_errors",
     "list_work_request_logs",
     "list_work_requests",
+    "settle_many",
     "settle_targets",
     "start_work_request",
 ]
@@ -57,10 +58,10 @@ T = TypeVar("T")
 ACCEPTED, IN_PROGRESS, SUCCEEDED, FAILED = "ACCEPTED", "IN_PROGRESS", "SUCCEEDED", "FAILED"
 W = schema.work_requests
 # Statements built once (every change of a replicated secret runs them), run with parameters.
-_INSERT = insert(W)
 _UPDATE = update(W).where(W.c.id == bindparam("w_id"))
-_OPEN_OF_RESOURCE = select(W).where(
-    W.c.resource_id == bindparam("w_resource_id"), W.c.time_finished.is_(None)
+_OPEN_OF_RESOURCES = select(W).where(
+    W.c.resource_id.in_(bindparam("w_resource_ids", expanding=True)),
+    W.c.time_finished.is_(None),
 )
 
 
@@ -194,8 +195,7 @@ def start_work_request(
         "time_accepted": now,
         "time_finished": None if regions else now,
     }
-    tx.conn.execute(_INSERT, values)
-    tx.touched.work_requests.append((work_id, resource_id, targets))
+    tx.touched.work_requests.append(values)  # written as tx commits, its entries numbered
     return work_id
 
 
@@ -204,24 +204,46 @@ def settle_targets(
 ) -> None:
     """``region`` applied (or, with ``error``, could not apply) ``secret_id``'s entries up to
     ``seq``: settle the unfinished work requests waiting for them (in ``tx``)."""
+    settle_many(deps, tx, region, [(secret_id, seq, error)])
+
+
+def settle_many(
+    deps: Deps, tx: Transaction, region: str, answers: list[tuple[str, int, str | None]]
+) -> None:
+    """:func:`settle_targets` for a batch of (secret id, entry, error): one read of their
+    unfinished work requests and one write of those settled."""
     now = deps.clock.now()
-    rows = tx.conn.execute(_OPEN_OF_RESOURCE, {"w_resource_id": secret_id}).all()
-    for row in rows:
-        targets = {k: dict(v) for k, v in dict(row.targets).items()}
-        target = targets.get(region)
-        wanted = target.get("seq") if target else None
-        if target is None or wanted is None or wanted > seq:
-            continue
-        if target.get("state") in (SUCCEEDED, FAILED):
-            continue
-        target["state"] = FAILED if error else SUCCEEDED
-        target["time"] = now.isoformat()
-        if error:
-            target["error"] = f"{region}: {error}"
-        logs = [*row.logs, _log(region, error, now)]
-        finished = all(t.get("state") in (SUCCEEDED, FAILED) for t in targets.values())
-        values = {"targets": targets, "logs": logs, "time_finished": now if finished else None}
-        tx.conn.execute(_UPDATE, {**values, "w_id": row.id})
+    by_secret = {secret_id: (seq, error) for secret_id, seq, error in answers}
+    found = tx.conn.execute(_OPEN_OF_RESOURCES, {"w_resource_ids": list(by_secret)})
+    settled = []
+    for row in found:
+        seq, error = by_secret[row.resource_id]
+        values = _settled(row, region, seq, error, now)
+        if values is not None:
+            settled.append({**values, "w_id": row.id})
+    if settled:
+        tx.conn.execute(_UPDATE, settled)
+
+
+def _settled(
+    row: Any, region: str, seq: int, error: str | None, now: datetime
+) -> dict[str, Any] | None:
+    """The new targets, logs and finish time of work request ``row`` once ``region``
+    applied (or refused) up to ``seq``; None when that does not settle its target."""
+    targets = {k: dict(v) for k, v in dict(row.targets).items()}
+    target = targets.get(region)
+    wanted = target.get("seq") if target else None
+    if target is None or wanted is None or wanted > seq:
+        return None
+    if target.get("state") in (SUCCEEDED, FAILED):
+        return None
+    target["state"] = FAILED if error else SUCCEEDED
+    target["time"] = now.isoformat()
+    if error:
+        target["error"] = f"{region}: {error}"
+    logs = [*row.logs, _log(region, error, now)]
+    finished = all(t.get("state") in (SUCCEEDED, FAILED) for t in targets.values())
+    return {"targets": targets, "logs": logs, "time_finished": now if finished else None}
 
 
 def _log(region: str, error: str | None, now: datetime) -> dict[str, Any]:

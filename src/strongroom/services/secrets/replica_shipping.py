@@ -15,7 +15,7 @@ from strongroom.domain.errors import StrongroomError
 from strongroom.domain.lifecycle import State
 from strongroom.domain.secret import Secret, SecretVersion
 from strongroom.services.ports import Deps
-from strongroom.services.replication.work_requests import settle_targets
+from strongroom.services.replication.work_requests import settle_many
 from strongroom.services.secrets.envelope import open_content
 from strongroom.storage import schema
 from strongroom.storage.realm_repository import OutboxEntry
@@ -36,8 +36,11 @@ V = schema.secret_versions
 # Statements built once, run with their parameters (see storage.secret_outbox); a batch's
 # answer runs them once per secret. The shipper alone writes what a region applied.
 _WHERE_REPLICA = (R.c.secret_id == bindparam("w_secret_id"), R.c.region == bindparam("w_region"))
-_REPLICA = select(R.c.removed, R.c.wanted_seq, R.c.applied_seq, R.c.applied_version).where(
-    *_WHERE_REPLICA
+_REPLICAS = select(
+    R.c.secret_id, R.c.removed, R.c.wanted_seq, R.c.applied_seq, R.c.applied_version
+).where(
+    R.c.secret_id.in_(bindparam("w_secret_ids", expanding=True)),
+    R.c.region == bindparam("w_region"),
 )
 _FORGET_REPLICA = delete(R).where(*_WHERE_REPLICA)
 _UPDATE_REPLICA = update(R).where(*_WHERE_REPLICA)
@@ -196,12 +199,13 @@ def record_results(
         outcome[secret_id] = (seq, error, int(latest) if latest is not None else None)
         if result.get("resend"):
             resend.add(secret_id)
-    for secret_id, (seq, error, latest) in outcome.items():
-        if secret_id in resend:
-            _send_whole(tx, secret_id, destination)
-            continue
-        _record(tx, secret_id, destination, seq, error, latest, now)
-        settle_targets(deps, tx, secret_id, destination, seq, error)
+    for secret_id in resend:
+        _send_whole(tx, secret_id, destination)
+    settled = {k: v for k, v in outcome.items() if k not in resend}
+    if settled:
+        _record(tx, destination, settled, now)
+        answers = [(secret_id, seq, error) for secret_id, (seq, error, _) in settled.items()]
+        settle_many(deps, tx, destination, answers)
 
 
 def _send_whole(tx: Transaction, secret_id: str, region: str) -> None:
@@ -214,34 +218,41 @@ def _send_whole(tx: Transaction, secret_id: str, region: str) -> None:
 
 def _record(
     tx: Transaction,
-    secret_id: str,
     region: str,
-    seq: int,
-    error: str | None,
-    latest: int | None,
+    outcome: dict[str, tuple[int, str | None, int | None]],
     now: datetime,
 ) -> None:
-    """What ``region`` now holds of the secret: applied up to ``seq`` (its newest version
-    ``latest``), or refused with ``error``; a removed replica that is gone is forgotten."""
-    where = {"w_secret_id": secret_id, "w_region": region}
-    row = tx.conn.execute(_REPLICA, where).first()
-    if row is None:
-        return
-    if row.removed and error is None and seq >= row.wanted_seq:
-        tx.conn.execute(_FORGET_REPLICA, where)  # the replica is gone: nothing to track
-        return
-    if error is not None:
-        # A refused entry is not applied: the replica stays behind (FAILED) until one is.
-        tx.conn.execute(_UPDATE_REPLICA, {"last_error": error, **where})
-        return
-    newest = latest is not None and seq >= row.wanted_seq  # the newest state was applied
-    applied = {
-        "last_error": None,
-        "applied_seq": max(seq, row.applied_seq),
-        "time_applied": now,
-        "applied_version": latest if newest else row.applied_version,
-    }
-    tx.conn.execute(_UPDATE_REPLICA, {**applied, **where})
+    """What ``region`` now holds of each secret of ``outcome`` (secret -> newest entry,
+    error, newest version): applied up to the entry (and, when it was the newest wanted,
+    its newest version), or refused with the error; a removed replica that is gone is
+    forgotten. A few statements for the whole batch."""
+    query = {"w_secret_ids": list(outcome), "w_region": region}
+    forget: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    applied: list[dict[str, Any]] = []
+    for row in tx.conn.execute(_REPLICAS, query):
+        seq, error, latest = outcome[row.secret_id]
+        where = {"w_secret_id": row.secret_id, "w_region": region}
+        if row.removed and error is None and seq >= row.wanted_seq:
+            forget.append(where)  # the replica is gone: nothing to track
+        elif error is not None:
+            # A refused entry is not applied: the replica stays behind (FAILED) until one is.
+            refused.append({"last_error": error, **where})
+        else:
+            newest = latest is not None and seq >= row.wanted_seq
+            values = {
+                "last_error": None,
+                "applied_seq": max(seq, row.applied_seq),
+                "time_applied": now,
+                "applied_version": latest if newest else row.applied_version,
+            }
+            applied.append({**values, **where})
+    # executemany: one call a kind (rows of one kind set the same columns)
+    for statement, rows in ((_FORGET_REPLICA, forget), (_UPDATE_REPLICA, refused)):
+        if rows:
+            tx.conn.execute(statement, rows)
+    if applied:
+        tx.conn.execute(_UPDATE_REPLICA, applied)
 
 
 def _iso(value: datetime | None) -> str | None:
