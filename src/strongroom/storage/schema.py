@@ -270,6 +270,7 @@ secret_versions = Table(
     UniqueConstraint("secret_id", "name", name="uq_secret_versions_name"),
     Index("ix_secret_versions_stage", "secret_id", "stage", "number"),
     Index("ix_secret_versions_deletion", "time_of_deletion"),
+    Index("ix_secret_versions_changes", "secret_id", "change_seq"),
 )
 
 idempotency_records = Table(

@@ -60,6 +60,9 @@ _VERSIONS_NUMBERED = (
     .where(V.c.number.in_(bindparam("w_numbers", expanding=True)))
     .order_by(V.c.number)
 )
+_VERSIONS_OF_MANY = select(V).where(V.c.secret_id.in_(bindparam("w_ids", expanding=True)))
+_VERSIONS_ABOVE = _VERSIONS_OF_MANY.where(V.c.number > bindparam("w_after"))
+_VERSIONS_CHANGED = _VERSIONS_OF_MANY.where(V.c.change_seq > bindparam("w_since"))
 
 
 def _state_is(table: Any, state: str, now: datetime) -> Any:
@@ -239,14 +242,21 @@ class SecretRepository:
     ) -> dict[str, builtins.list[tuple[SecretVersion, int | None]]]:
         """By secret, its versions with the sequence number of their last change, oldest
         first: every one, or (given ``after`` and ``since_seq``) those numbered above
-        ``after`` and those changed after ``since_seq`` (a superset for the caller to narrow)."""
+        ``after`` and those changed after ``since_seq`` (a superset for the caller to narrow),
+        each read through an index: a secret's old versions are not scanned."""
         if not secret_ids:
             return {}
-        query = select(V).where(V.c.secret_id.in_(secret_ids)).order_by(V.c.number)
-        if after is not None and since_seq is not None:
-            query = query.where(or_(V.c.number > after, V.c.change_seq > since_seq))
+        queries: builtins.list[tuple[Any, dict[str, Any]]]
+        if after is None or since_seq is None:
+            queries = [(_VERSIONS_OF_MANY, {"w_ids": secret_ids})]
+        else:
+            queries = [
+                (_VERSIONS_ABOVE, {"w_ids": secret_ids, "w_after": after}),
+                (_VERSIONS_CHANGED, {"w_ids": secret_ids, "w_since": since_seq}),
+            ]
+        rows = {(r.secret_id, r.number): r for q, p in queries for r in self._conn.execute(q, p)}
         found: dict[str, builtins.list[tuple[SecretVersion, int | None]]] = {}
-        for row in self._conn.execute(query):
+        for _, row in sorted(rows.items()):
             found.setdefault(row.secret_id, []).append((version_from_row(row), row.change_seq))
         return found
 
