@@ -206,6 +206,20 @@ key_versions = Table(
     Index("ix_key_versions_key", "key_id", "time_created"),
 )
 
+# Aliases of keys (the Alibaba KMS API's ``alias/...`` names): unique per tenancy. Not
+# replicated (keys are not). Rows of keys deleted for good are ignored, and purged by the
+# scheduler (see services.kms.aliases).
+key_aliases = Table(
+    "key_aliases",
+    metadata,
+    _id("tenancy_id", primary_key=True),
+    Column("alias_name", String(255), primary_key=True),
+    _id("key_id", ForeignKey("keys.id"), nullable=False),
+    Column("time_created", UTCDateTime(), nullable=False),
+    Column("time_updated", UTCDateTime(), nullable=False),
+    Index("ix_key_aliases_key", "key_id"),
+)
+
 secrets = Table(
     "secrets",
     metadata,
