@@ -13,6 +13,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from strongroom.api.alibaba.endpoint import AlibabaEndpoint
 from strongroom.api.oci.app import build_app
 from strongroom.api.oci.endpoint import Api
 from strongroom.api.realm.routes import realm_routes
@@ -138,7 +139,8 @@ def create_app(
     if deps.realm.is_home and not deps.barrier.sealed:
         ensure_home_registered(deps, settings.advertised_url)  # where other regions call it
     routes = realm_routes(deps) + (extra_routes or [])
-    return build_app(Api(deps), routes), deps
+    alibaba = [("/", "POST", AlibabaEndpoint(deps))]
+    return build_app(Api(deps), routes, extra_hot=alibaba), deps
 
 
 def initialize(data_dir: Path, region: str, database_url: str | None = None) -> AdminIdentity:

@@ -52,6 +52,12 @@ class VaultRepository:
         update_versioned(self._conn, schema.vaults, rows.vault_to_row(vault), vault.version)
         vault.version += 1
 
+    def in_tenancy(self, tenancy_id: str, limit: int) -> builtins.list[Vault]:
+        """Up to ``limit`` vaults of a tenancy, oldest first (every compartment)."""
+        t = schema.vaults
+        query = select(t).where(t.c.tenancy_id == tenancy_id).order_by(t.c.time_created, t.c.id)
+        return [rows.vault_from_row(r) for r in self._conn.execute(query.limit(limit))]
+
     def list(self, tenancy_id: str, compartment_id: str, page: PageRequest) -> builtins.list[Vault]:
         t = schema.vaults
         query = select(t).where(t.c.tenancy_id == tenancy_id, t.c.compartment_id == compartment_id)
@@ -155,6 +161,19 @@ class KeyRepository:
         for column, value in filters.items():
             query = query.where(t.c[column] == value)
         return [rows.key_from_row(r) for r in self._conn.execute(apply_page(query, t, page))]
+
+    def in_tenancy(self, tenancy_id: str, limit: int) -> builtins.list[Key]:
+        """Up to ``limit`` keys of a tenancy, oldest first (every vault and compartment)."""
+        t = schema.keys
+        query = select(t).where(t.c.tenancy_id == tenancy_id).order_by(t.c.time_created, t.c.id)
+        return [rows.key_from_row(r) for r in self._conn.execute(query.limit(limit))]
+
+    def version_owner(self, version_id: str) -> tuple[str, str, str] | None:
+        """(tenancy, vault, key) of key version ``version_id``, if it exists."""
+        t = schema.key_versions
+        query = select(t.c.tenancy_id, t.c.vault_id, t.c.key_id).where(t.c.id == version_id)
+        row = self._conn.execute(query).first()
+        return (row.tenancy_id, row.vault_id, row.key_id) if row else None
 
     def count_in_vault(self, vault_id: str) -> int:
         from sqlalchemy import func

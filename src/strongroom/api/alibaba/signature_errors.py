@@ -77,6 +77,11 @@ class SignatureDoesNotMatch(SignatureError):
     code = "SignatureDoesNotMatch"
 
     def __init__(self) -> None:
+        # Alibaba's message ends with the server's string to sign after a colon, and the core
+        # SDK splits the message there (without a colon it fails with IndexError). The string
+        # to sign is not given: it can hold a plaintext sent in the query.
         super().__init__(
-            "Specified signature is not matched with our calculation.", "bad-signature"
+            "Specified signature is not matched with our calculation: check the "
+            "AccessKeySecret and how the request is signed.",
+            "bad-signature",
         )

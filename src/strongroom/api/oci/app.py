@@ -140,12 +140,16 @@ def build_app(
     api: Api,
     extra_routes: list[BaseRoute] | None = None,
     scheduler_interval: float | None = SCHEDULER_INTERVAL,
+    extra_hot: list[tuple[str, str, ASGIApp]] | None = None,
 ) -> Starlette:
     """The ASGI application; with a ``scheduler_interval``, a background thread runs
-    scheduled secret rotations and deletions that often while the application is up."""
+    scheduled secret rotations and deletions that often while the application is up.
+    ``extra_hot``: (path, method, app) of other dialects served ahead of the router too (the
+    Alibaba API's ``POST /``)."""
     handlers: dict[Any, Callable[..., Any]] = {HTTPException: _http_error}
     hot = HotRoutes()
-    routes = (
+    others = [hot.route(path, method, app) for path, method, app in extra_hot or []]
+    routes = others + (
         api_routes(api, ROUTES, hot, _forward_identity_writes(api.deps))
         + [Route("/healthz", _healthz(api.deps), methods=["GET"])]
         + oauth_routes(api.deps)

@@ -17,13 +17,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from strongroom.api.body import read_body
 from strongroom.api.oci import parse
 from strongroom.api.oci.errors import message_for, status_and_code
 from strongroom.api.oci.forwarding import FORWARDED_PRINCIPAL, forward_elsewhere
 from strongroom.api.oci.hot_routes import HotRoutes
 from strongroom.api.oci.signature import signed_request
 from strongroom.domain.errors import (
-    PayloadTooLarge,
     StorageIntegrityError,
     StrongroomError,
     WriteElsewhere,
@@ -250,7 +250,7 @@ class Endpoint:
         note: AuditNote,
     ) -> _Processed:
         try:
-            raw = await _read_body(scope["method"], headers, receive, self.max_body)
+            raw = await read_body(scope["method"], headers, receive, self.max_body)
             flags = (self.idempotent, self.once)
             args = (self.api, self.handler, scope, headers, raw, request_id, flags, note)
             if self.inline:
@@ -387,30 +387,6 @@ def _request_id(headers: dict[str, str], raw: RawHeaders) -> str:
         if name == b"opc-request-id" and 0 < len(raw_value) <= 98:
             return str(raw_value.decode("latin-1"))
     return uuid.uuid4().hex.upper()
-
-
-async def _read_body(method: str, headers: dict[str, str], receive: Receive, limit: int) -> bytes:
-    if method == "GET" and "content-length" not in headers and "transfer-encoding" not in headers:
-        return b""  # HTTP/1.1: without Content-Length or Transfer-Encoding there is no body
-    declared = headers.get("content-length")
-    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request body must be at most {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise ClientDisconnect()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body must be at most {limit} bytes")
-        if not message.get("more_body", False):
-            if not chunks:
-                return bytes(chunk)
-            chunks.append(chunk)
-            return b"".join(chunks)
-        chunks.append(chunk)
 
 
 _Processed = tuple[int, bytes, dict[str, str]]

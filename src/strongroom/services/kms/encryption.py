@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 AES_GCM = "AES_256_GCM"
+MAX_DATA_KEY = 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,6 +70,8 @@ class GenerateDataEncryptionKeyRequest:
     key_shape: KeyShape
     associated_data: dict[str, str] | None = None
     include_plaintext_key: bool = False
+    # Another length than the shape's (1 to 1024 bytes; the Alibaba API's NumberOfBytes).
+    number_of_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,10 @@ def generate_data_key(
     )
     if usable.key.shape.algorithm is not Algorithm.AES:
         raise InvalidParameter("GenerateDataEncryptionKey needs an AES master key")
-    data_key = deps.random_bytes(shape.length)
+    length = shape.length if request.number_of_bytes is None else request.number_of_bytes
+    if not 1 <= length <= MAX_DATA_KEY:
+        raise InvalidParameter(f"A data key is 1 to {MAX_DATA_KEY} bytes long")
+    data_key = deps.random_bytes(length)
     shown = data_key if request.include_plaintext_key else None
     associated = canonical_associated_data(request.associated_data)
     if usable.key.is_external:

@@ -24,6 +24,7 @@ __all__ = [
     "canonical_associated_data",
     "check_plaintext",
     "load_key_for_service",
+    "stored_key",
     "use_key",
 ]
 
@@ -69,6 +70,13 @@ def use_key(
             "external key manager, which only encrypts and decrypts"
         )
     return _usable(deps, key, vault_row, version_row)
+
+
+def stored_key(deps: Deps, key_id: str) -> Key | None:
+    """The key row of ``key_id`` as stored (from the cache crypto calls use), unchecked and
+    unauthorized: for finding where a key named by id alone lives."""
+    key_row, _, _ = _rows(deps, key_id, None)
+    return key_row
 
 
 def load_key_for_service(

@@ -67,7 +67,7 @@ class CreateKeyRequest:
     """Input of CreateKey: an EXTERNAL key names its key in the vault's EKM."""
 
     vault_id: str
-    compartment_id: str
+    compartment_id: str | None  # None: the vault's compartment
     display_name: str
     key_shape: KeyShape
     protection_mode: ProtectionMode
@@ -156,6 +156,8 @@ class ScheduleKeyDeletionRequest:
     key_id: str
     time_of_deletion: datetime | None = None
     if_match: str | None = None
+    # The longest window in days (the Alibaba API allows up to 366; OCI's is 30).
+    longest_days: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -217,9 +219,10 @@ def create_key(deps: Deps, call: Call, request: CreateKeyRequest) -> CreatedKey:
     if request.protection_mode is not ProtectionMode.EXTERNAL:
         provider_for(deps, request.protection_mode)
     with deps.db.transaction() as tx:
-        require_compartment(deps, tx, call, request.compartment_id)
         vault = _vault_in_tenancy(deps, tx, call, vault_id)
-        target = Target(vault.tenancy_id, request.compartment_id, vault_id=vault.id)
+        compartment_id = request.compartment_id or vault.compartment_id
+        require_compartment(deps, tx, call, compartment_id)
+        target = Target(vault.tenancy_id, compartment_id, vault_id=vault.id)
         authorize(deps, call, "CreateKey", target, ("KEY_CREATE",))
         authorize(deps, call, "CreateKey", vault_target(vault), ("VAULT_CREATE_KEY",))
         require_state(vault.lifecycle_state, (State.ACTIVE,), "vault")
@@ -228,7 +231,7 @@ def create_key(deps: Deps, call: Call, request: CreateKeyRequest) -> CreatedKey:
     key = Key(
         id=new_ocid("key", deps.region, deps.random_bytes),
         tenancy_id=vault.tenancy_id,
-        compartment_id=request.compartment_id,
+        compartment_id=compartment_id,
         vault_id=vault.id,
         display_name=request.display_name,
         shape=request.key_shape,
@@ -324,6 +327,7 @@ def schedule_key_deletion(deps: Deps, call: Call, request: ScheduleKeyDeletionRe
         check_etag(key.id, key.version, request.if_match)
         require_state(key.lifecycle_state, (State.ENABLED, State.DISABLED), "key")
         low, high = KEY_DELETION_DAYS
+        high = request.longest_days or high
         when = request.time_of_deletion
         key.time_of_deletion = deletion_time(deps.clock.now(), when, low, high)
         key.lifecycle_state = State.PENDING_DELETION

@@ -1,0 +1,13 @@
+"""The action table: every action this dialect serves, by name."""
+
+from __future__ import annotations
+
+from strongroom.api.alibaba import crypto, instances, keys
+from strongroom.api.alibaba.action import Action
+
+__all__ = ["ACTIONS", "VERSION"]
+
+VERSION = "2016-01-20"
+ACTIONS: dict[str, Action] = {
+    a.name: a for a in (*keys.ACTIONS, *crypto.ACTIONS, *instances.ACTIONS)
+}

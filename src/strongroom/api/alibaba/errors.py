@@ -1,0 +1,81 @@
+"""The one table mapping domain errors to Alibaba KMS errors ``{Code, Message, RequestId}``.
+
+Alibaba answers a key in the wrong state with 409 and a code naming the state
+(``Rejected.Disabled``, ``Rejected.PendingDeletion``); the code is chosen from the state the
+use case's message names. Authorization failures look exactly like a missing resource, as in
+the OCI API (a caller learns nothing of keys it may not use).
+"""
+
+from __future__ import annotations
+
+from strongroom.domain import errors
+
+__all__ = ["AlibabaError", "InvalidParameter", "MissingParameter", "answer_for"]
+
+
+class AlibabaError(Exception):
+    """An error already in Alibaba's terms (the dialect's own checks)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class MissingParameter(AlibabaError):
+    """A required parameter is absent."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(400, "MissingParameter", f"The parameter {name} is required.")
+
+
+class InvalidParameter(AlibabaError):
+    """A parameter is present but malformed or out of range."""
+
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(400, "InvalidParameter", f"The parameter {name} is invalid: {why}")
+
+
+NOT_FOUND_MESSAGE = "The specified key is not found or you are not authorized to use it."
+
+# Most specific first (LimitExceeded is an InvalidParameter; StorageIntegrityError a
+# DecryptionFailed, and the server's failure).
+_TABLE: tuple[tuple[type[errors.StrongroomError], int, str], ...] = (
+    (errors.StorageIntegrityError, 500, "InternalFailure"),
+    (errors.LimitExceeded, 400, "Rejected.LimitExceeded"),
+    (errors.InvalidParameter, 400, "InvalidParameter"),
+    (errors.DecryptionFailed, 400, "InvalidCiphertext"),
+    (errors.NotAuthenticated, 401, "Forbidden.NoPermission"),
+    (errors.NotFound, 404, "Forbidden.KeyNotFound"),
+    (errors.IncorrectState, 409, "Rejected.StateModifiedFailed"),
+    (errors.Conflict, 409, "Rejected.Conflict"),
+    (errors.PreconditionFailed, 409, "Rejected.Conflict"),
+    (errors.PayloadTooLarge, 400, "InvalidParameter"),
+    (errors.ExternalKeyManagerUnavailable, 503, "Rejected.ExternalKeyStoreUnavailable"),
+    (errors.ExternalKeyManagerError, 502, "Rejected.ExternalKeyStoreError"),
+    (errors.ServiceUnavailable, 503, "ServiceUnavailable"),
+)
+
+_STATES = (("PENDING_DELETION", "Rejected.PendingDeletion"), ("DISABLED", "Rejected.Disabled"))
+
+
+def answer_for(
+    error: errors.StrongroomError,
+    not_found_code: str | None = None,
+    state_code: str | None = None,
+) -> AlibabaError:
+    """``error`` in Alibaba's terms (``not_found_code``, ``state_code``: the action's own,
+    such as ``Forbidden.AliasNotFound``)."""
+    found = next(((s, c) for kind, s, c in _TABLE if isinstance(error, kind)), None)
+    if found is None:
+        return AlibabaError(500, "InternalFailure", "The request failed.")
+    status, code = found
+    message = error.message
+    if isinstance(error, errors.NotFound):
+        code = not_found_code or code
+        message = NOT_FOUND_MESSAGE if code == "Forbidden.KeyNotFound" else error.message
+    elif isinstance(error, errors.IncorrectState):
+        named = next((c for state, c in _STATES if state in error.message), code)
+        code = state_code or named
+    elif isinstance(error, errors.StorageIntegrityError):
+        message = "The request failed."
+    return AlibabaError(status, code, message)

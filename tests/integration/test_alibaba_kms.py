@@ -1,0 +1,222 @@
+"""The Alibaba KMS API (2016-01-20) through both official Python SDKs against a real server:
+keys and crypto, one object whatever API touches it, and bad input in Alibaba's error shape."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.integration import iam_support
+from tests.integration.alibaba_support import (
+    Alibaba,
+    CoreError,
+    TeaError,
+    alibaba_for,
+    tea_models,
+)
+from tests.integration.iam_support import Iam
+from tests.integration.support import Server, crypto_client, management_client
+
+
+@pytest.fixture
+def iam(server: Server, tmp_path: Path) -> Iterator[Iam]:
+    with iam_support.iam_session(server, tmp_path) as helper:
+        yield helper
+
+
+@pytest.fixture
+def admin(iam: Iam, server: Server) -> Alibaba:
+    """An access key of a new user allowed to manage everything."""
+    group = iam.group()
+    iam.policy(f"Allow group {group.name} to manage all-resources in tenancy")
+    return alibaba_for(server, iam.person(group).id)
+
+
+@pytest.fixture
+def vault_id(iam: Iam, server: Server) -> str:
+    return str(iam.vault(server.tenancy).id)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def test_create_describe_and_encrypt_through_both_sdks(admin: Alibaba, vault_id: str) -> None:
+    tea = admin.tea()
+    made = tea.create_key(
+        tea_models.CreateKeyRequest(dkmsinstance_id=vault_id, description="orders")
+    ).body.key_metadata
+    assert made.key_id.startswith("ocid1.key.") and made.key_state == "Enabled"
+    assert made.key_spec == "Aliyun_AES_256" and made.description == "orders"
+    assert made.dkmsinstance_id == vault_id
+
+    described = admin.core_call("DescribeKey", KeyId=made.key_id)["KeyMetadata"]
+    assert described["KeyId"] == made.key_id and described["Description"] == "orders"
+
+    context = {"order": "42", "app": "shop"}
+    sealed = tea.encrypt(
+        tea_models.EncryptRequest(
+            key_id=made.key_id,
+            plaintext=_b64(b"card data"),
+            encryption_context=context,
+        )
+    ).body
+    assert sealed.key_id == made.key_id and sealed.key_version_id
+    # The other SDK, the other signature, other JSON spacing of the same context.
+    opened = admin.core_call(
+        "Decrypt",
+        CiphertextBlob=sealed.ciphertext_blob,
+        EncryptionContext=json.dumps(dict(reversed(context.items())), separators=(",", ":")),
+    )
+    assert base64.b64decode(opened["Plaintext"]) == b"card data"
+    assert opened["KeyId"] == made.key_id
+
+    v2 = admin.tea(v2=True).decrypt(
+        tea_models.DecryptRequest(
+            ciphertext_blob=sealed.ciphertext_blob, encryption_context=context
+        )
+    ).body
+    assert base64.b64decode(v2.plaintext) == b"card data"
+
+
+def test_one_key_whatever_api_touches_it(
+    admin: Alibaba, iam: Iam, server: Server, vault_id: str
+) -> None:
+    oci_key = iam.key(_vault(iam, vault_id))
+    described = admin.core_call("DescribeKey", KeyId=oci_key.id)["KeyMetadata"]
+    assert described["KeyState"] == "Enabled" and described["DKMSInstanceId"] == vault_id
+    # OCI ciphertext -> Alibaba Decrypt (no KeyId: the blob names its key version).
+    crypto = crypto_client(server.config, _vault(iam, vault_id))
+    blob = iam_support.encrypt(crypto, oci_key, b"from oci")
+    opened = admin.core_call("Decrypt", CiphertextBlob=blob)
+    assert base64.b64decode(opened["Plaintext"]) == b"from oci"
+    # Alibaba ciphertext -> OCI Decrypt.
+    sealed = admin.core_call("Encrypt", KeyId=oci_key.id, Plaintext=_b64(b"from alibaba"))
+    assert iam_support.decrypt(crypto, oci_key, sealed["CiphertextBlob"]) == b"from alibaba"
+    # Disabled through Alibaba: OCI sees it, and Encrypt is refused with Rejected.Disabled.
+    admin.core_call("DisableKey", KeyId=oci_key.id)
+    management = management_client(server.config, _vault(iam, vault_id))
+    assert management.get_key(oci_key.id).data.lifecycle_state == "DISABLED"
+    error = _core_error(admin, "Encrypt", KeyId=oci_key.id, Plaintext=_b64(b"x"))
+    assert (error.http_status, error.error_code) == (409, "Rejected.Disabled")
+    admin.core_call("EnableKey", KeyId=oci_key.id)
+    assert management.get_key(oci_key.id).data.lifecycle_state == "ENABLED"
+
+
+def _vault(iam: Iam, vault_id: str) -> Any:
+    return iam.admin_vaults.get_vault(vault_id).data
+
+
+def _core_error(admin: Alibaba, action: str, **params: Any) -> CoreError:
+    with pytest.raises(CoreError) as caught:
+        admin.core_call(action, **params)
+    return caught.value
+
+
+def test_lifecycle_and_listing(admin: Alibaba, vault_id: str) -> None:
+    key_id = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
+    admin.core_call("UpdateKeyDescription", KeyId=key_id, Description="renamed")
+    admin.core_call("ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="200")
+    described = admin.core_call("DescribeKey", KeyId=key_id)["KeyMetadata"]
+    assert described["KeyState"] == "PendingDeletion" and described["DeleteDate"]
+    error = _core_error(admin, "Encrypt", KeyId=key_id, Plaintext=_b64(b"x"))
+    assert (error.http_status, error.error_code) == (409, "Rejected.PendingDeletion")
+    error = _core_error(admin, "EnableKey", KeyId=key_id)
+    assert (error.http_status, error.error_code) == (409, "Rejected.StateModifiedFailed")
+    admin.core_call("CancelKeyDeletion", KeyId=key_id)
+    listed = admin.core_call(
+        "ListKeys", Filters=json.dumps([{"Key": "KeyState", "Values": ["Enabled"]}]), PageSize="100"
+    )
+    assert key_id in [k["KeyId"] for k in listed["Keys"]["Key"]]
+    assert listed["TotalCount"] >= 1
+
+
+def test_data_keys_and_reencrypt(admin: Alibaba, vault_id: str) -> None:
+    first = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
+    second = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
+    made = admin.core_call("GenerateDataKey", KeyId=first, NumberOfBytes="64")
+    assert len(base64.b64decode(made["Plaintext"])) == 64
+    bare = admin.core_call("GenerateDataKeyWithoutPlaintext", KeyId=first, KeySpec="AES_128")
+    assert "Plaintext" not in bare
+    moved = admin.core_call(
+        "ReEncrypt", CiphertextBlob=made["CiphertextBlob"], DestinationKeyId=second
+    )
+    assert moved["KeyId"] == second and moved["SourceKeyId"] == first
+    opened = admin.core_call("Decrypt", CiphertextBlob=moved["CiphertextBlob"])
+    assert opened["Plaintext"] == made["Plaintext"]
+
+
+def test_instances(admin: Alibaba, vault_id: str) -> None:
+    listed = admin.core_call("ListKmsInstances", PageSize="100")
+    assert vault_id in [i["KmsInstanceId"] for i in listed["KmsInstances"]["KmsInstance"]]
+    got = admin.core_call("GetKmsInstance", KmsInstanceId=vault_id)["KmsInstance"]
+    assert got["KmsInstanceId"] == vault_id and got["InstanceType"] == "DEFAULT"
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+def _raw(server: Server, query: str) -> requests.Response:
+    return requests.post(f"{server.url}/?{query}", timeout=10)
+
+
+def _is_alibaba_error(response: requests.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["Code"] == code and body["Message"] and body["RequestId"], body
+
+
+def test_unsigned_and_forged_requests_are_refused(server: Server, admin: Alibaba) -> None:
+    _is_alibaba_error(_raw(server, "Action=ListKeys&Version=2016-01-20"), 400, "MissingParameter")
+    wrong = Alibaba(admin.endpoint, admin.access_key_id, "not-the-secret")
+    with pytest.raises(CoreError) as caught:
+        wrong.core_call("ListKeys")
+    assert caught.value.error_code == "SignatureDoesNotMatch"
+    unknown = Alibaba(admin.endpoint, "ocid1.credential.oc1..unknown", admin.secret)
+    with pytest.raises(TeaError) as tea_caught:
+        unknown.tea().list_keys(tea_models.ListKeysRequest())
+    assert tea_caught.value.code == "InvalidAccessKeyId.NotFound"
+
+
+def test_unknown_action_and_bad_parameters(admin: Alibaba, vault_id: str) -> None:
+    error = _core_error(admin, "NoSuchAction")
+    assert (error.http_status, error.error_code) == (404, "InvalidAction.NotFound")
+    error = _core_error(admin, "Encrypt", KeyId="ocid1.key.oc1..missing", Plaintext=_b64(b"x"))
+    assert (error.http_status, error.error_code) == (404, "Forbidden.KeyNotFound")
+    assert _core_error(admin, "Encrypt", Plaintext=_b64(b"x")).error_code == "MissingParameter"
+    key_id = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
+    bad = _core_error(admin, "Encrypt", KeyId=key_id, Plaintext="not base64!")
+    assert bad.error_code == "InvalidParameter"
+    bad = _core_error(admin, "Encrypt", KeyId=key_id, Plaintext="eA==", EncryptionContext="[1]")
+    assert bad.error_code == "InvalidParameter"
+    bad = _core_error(admin, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="400")
+    assert bad.error_code == "InvalidParameter"
+    bad = _core_error(admin, "CreateKey", DKMSInstanceId=vault_id, KeySpec="Aliyun_SM4")
+    assert bad.error_code == "InvalidParameter"
+    bad = _core_error(admin, "CreateKey", DKMSInstanceId=vault_id, Origin="EXTERNAL")
+    assert bad.error_code == "Rejected.UnsupportedOperation"
+    tags = json.dumps([{"TagKey": f"k{i}", "TagValue": "v"} for i in range(21)])
+    bad = _core_error(admin, "CreateKey", DKMSInstanceId=vault_id, Tags=tags)
+    assert bad.error_code == "Tag.LimitExceeded"
+    reserved = json.dumps([{"TagKey": "acs:owner", "TagValue": "v"}])
+    bad = _core_error(admin, "CreateKey", DKMSInstanceId=vault_id, Tags=reserved)
+    assert bad.error_code == "InvalidParameter"
+    garbage = _core_error(admin, "Decrypt", CiphertextBlob=_b64(b"garbage"))
+    assert garbage.error_code == "InvalidCiphertext"
+
+
+def test_a_key_the_caller_may_not_use_looks_missing(
+    iam: Iam, server: Server, admin: Alibaba, vault_id: str
+) -> None:
+    key_id = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
+    nobody = alibaba_for(server, iam.person().id)
+    with pytest.raises(CoreError) as caught:
+        nobody.core_call("Encrypt", KeyId=key_id, Plaintext=_b64(b"x"))
+    assert (caught.value.http_status, caught.value.error_code) == (404, "Forbidden.KeyNotFound")
+    assert nobody.core_call("ListKeys")["TotalCount"] == 0
