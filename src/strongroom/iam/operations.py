@@ -35,6 +35,12 @@ OPERATION_PERMISSIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType
         "ListKeyVersions": ("KEY_INSPECT",),
         "ScheduleKeyVersionDeletion": ("KEY_DELETE",),
         "CancelKeyVersionDeletion": ("KEY_DELETE",),
+        # Key aliases (the Alibaba KMS API): writes need KEY_UPDATE on each key involved
+        "CreateAlias": ("KEY_UPDATE",),
+        "UpdateAlias": ("KEY_UPDATE",),
+        "DeleteAlias": ("KEY_UPDATE",),
+        "ListAliases": ("KEY_INSPECT",),
+        "ListAliasesByKeyId": ("KEY_INSPECT",),
         # Cryptography
         "Encrypt": ("KEY_ENCRYPT",),
         "Decrypt": ("KEY_DECRYPT",),

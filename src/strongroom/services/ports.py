@@ -18,6 +18,7 @@ from strongroom.domain.clock import Clock, SystemClock
 from strongroom.domain.ekm import EkmHealth
 from strongroom.domain.identity import AuditEvent, AuditQuery, AuditRow, Principal
 from strongroom.domain.key import Key, KeyVersion, ProtectionMode
+from strongroom.domain.key_alias import KeyAlias
 from strongroom.domain.secret import Secret, SecretVersion
 from strongroom.domain.vault import Vault
 from strongroom.iam.target import Target
@@ -29,10 +30,12 @@ from strongroom.storage.unit_of_work import Database
 
 __all__ = [
     "ACCESS_KEY_TABLES",
+    "ALIAS_TABLES",
     "IDENTITY_TABLES",
     "KEY_TABLES",
     "SECRET_TABLES",
     "AccessSecret",
+    "AliasRows",
     "AuditSink",
     "Authorizer",
     "Credential",
@@ -44,6 +47,8 @@ __all__ = [
 # Tables whose in-process writes drop the caches of their rows (see Deps.__post_init__).
 KEY_TABLES = frozenset({"vaults", "keys", "key_versions"})
 SECRET_TABLES = frozenset({"secrets", "secret_versions"})
+# Writes to these drop the cached alias resolutions (an alias, and its key's state).
+ALIAS_TABLES = KEY_TABLES | {"key_aliases"}
 # Tables that decide who signs requests and what they may do: writes to them (in this process
 # or, announced on PostgreSQL, in another) drop cached credentials and compiled policies.
 IDENTITY_TABLES = frozenset(
@@ -64,6 +69,8 @@ ACCESS_KEY_TABLES = IDENTITY_TABLES | {"customer_secret_keys"}
 # What ``Deps.keys_in_use`` and ``Deps.secrets_in_use`` hold: rows as read (None: not found).
 KeyRows = tuple[Key | None, Vault | None, KeyVersion | None]
 SecretRows = tuple[Secret | None, SecretVersion | None]
+# What ``Deps.aliases_in_use`` holds: an alias, its key and the key's vault, as read.
+AliasRows = tuple[KeyAlias | None, Key | None, Vault | None]
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,9 @@ class Deps:
     # Vault, key and key-version rows for crypto calls (see services.kms.key_use); dropped
     # whenever this process writes any of them, and re-read from storage at least every 2 s.
     keys_in_use: TTLCache[KeyRows] = field(init=False)
+    # Aliases a key id may be given as, with their keys' rows (see services.kms.aliases
+    # resolve_key_id); dropped whenever this process writes aliases or keys, re-read every 2 s.
+    aliases_in_use: TTLCache[AliasRows] = field(init=False)
     # Secret and secret-version rows for content reads (see services.secrets.lookup.read_rows);
     # dropped whenever this process writes either, and re-read at least every 2 seconds. They
     # hold sealed contents (up to 25 KB each), hence fewer entries.
@@ -179,6 +189,7 @@ class Deps:
         self.credentials = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
         self.access_secrets = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
         self.keys_in_use = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
+        self.aliases_in_use = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
         self.secrets_in_use = TTLCache(
             2.0, max_entries=2_048, refresh_after=1.0, refresher=refresher
         )
@@ -188,6 +199,8 @@ class Deps:
     def _tables_changed(self, tables: frozenset[str]) -> None:
         if not tables.isdisjoint(KEY_TABLES):
             self.keys_in_use.clear()
+        if not tables.isdisjoint(ALIAS_TABLES):
+            self.aliases_in_use.clear()
         if not tables.isdisjoint(SECRET_TABLES):
             self.secrets_in_use.clear()
         if not tables.isdisjoint(ACCESS_KEY_TABLES):

@@ -17,6 +17,7 @@ from strongroom.storage.changes import Changes
 from strongroom.storage.iam_repository import IamRepository
 from strongroom.storage.idempotency_repository import IdempotencyRepository
 from strongroom.storage.identity_repository import IdentityRepository
+from strongroom.storage.key_alias_repository import KeyAliasRepository
 from strongroom.storage.lease_repository import LeaseRepository
 from strongroom.storage.realm_repository import RealmRepository, capture_outbox
 from strongroom.storage.repositories import (
@@ -75,6 +76,7 @@ class Transaction:
         self.vaults = VaultRepository(conn, self.touched)
         self.private_endpoints = PrivateEndpointRepository(conn)
         self.keys = KeyRepository(conn, self.touched)
+        self.key_aliases = KeyAliasRepository(conn, self.touched)
         self.identity = IdentityRepository(conn, self.touched)
         self.idempotency = IdempotencyRepository(conn)
         self.iam = IamRepository(conn, self.touched)

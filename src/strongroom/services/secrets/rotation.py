@@ -21,6 +21,7 @@ from strongroom.domain.secret import Secret, Stage
 from strongroom.domain.secret_rules import next_rotation
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
+from strongroom.services.kms.aliases import purge_aliases_of_deleted_keys
 from strongroom.services.ports import Deps
 from strongroom.services.secrets.generation import generate_content
 from strongroom.services.secrets.lookup import (
@@ -122,9 +123,11 @@ def purge_deleted_secrets(deps: Deps) -> int:
 
 
 def run_scheduled_work(deps: Deps) -> None:
-    """One round of the background scheduler: rotations due, then deletions due."""
+    """One round of the background scheduler: rotations due, then deletions due (and the
+    aliases of keys deleted for good)."""
     rotate_due_secrets(deps)
     purge_deleted_secrets(deps)
+    purge_aliases_of_deleted_keys(deps)
 
 
 def _rotate_due(deps: Deps, secret_id: str) -> int:
