@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from strongroom.api.alibaba.endpoint import AlibabaEndpoint
 from strongroom.api.oci.app import build_app
@@ -139,7 +140,7 @@ def create_app(
     if deps.realm.is_home and not deps.barrier.sealed:
         ensure_home_registered(deps, settings.advertised_url)  # where other regions call it
     routes = realm_routes(deps) + (extra_routes or [])
-    alibaba = [("/", "POST", AlibabaEndpoint(deps))]
+    alibaba: list[tuple[str, str, ASGIApp]] = [("/", "POST", AlibabaEndpoint(deps))]
     return build_app(Api(deps), routes, extra_hot=alibaba), deps
 
 

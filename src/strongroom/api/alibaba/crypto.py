@@ -23,7 +23,14 @@ from strongroom.services.kms.reencrypt import ReEncrypted, ReEncryptRequest, re_
 from strongroom.services.pending import Pending
 from strongroom.services.ports import Deps
 
-__all__ = ["ACTIONS"]
+__all__ = [
+    "ACTIONS",
+    "decrypt",
+    "encrypt",
+    "generate_data_key",
+    "generate_data_key_without_plaintext",
+    "reencrypt",
+]
 
 _DATA_KEY_SPECS = {"AES_256": 32, "AES_128": 16}
 _AES = encryption.AES_GCM

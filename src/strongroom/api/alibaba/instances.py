@@ -16,7 +16,11 @@ from strongroom.services.kms import vaults
 from strongroom.services.kms.key_places import list_tenancy_vaults
 from strongroom.services.ports import Deps
 
-__all__ = ["ACTIONS"]
+__all__ = [
+    "ACTIONS",
+    "get_kms_instance",
+    "list_kms_instances",
+]
 
 
 def _connected(deps: Deps, vault: Vault) -> bool:

@@ -17,7 +17,18 @@ from strongroom.services.kms import keys
 from strongroom.services.kms.key_places import list_tenancy_keys, place_of_key
 from strongroom.services.ports import Deps
 
-__all__ = ["ACTIONS", "UnsupportedOperation"]
+__all__ = [
+    "ACTIONS",
+    "UnsupportedOperation",
+    "cancel_key_deletion",
+    "create_key",
+    "describe_key",
+    "disable_key",
+    "enable_key",
+    "list_keys",
+    "schedule_key_deletion",
+    "update_key_description",
+]
 
 _SPECS = {
     "Aliyun_AES_256": KeyShape(Algorithm.AES, 32),
