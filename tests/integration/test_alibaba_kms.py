@@ -220,3 +220,39 @@ def test_a_key_the_caller_may_not_use_looks_missing(
         nobody.core_call("Encrypt", KeyId=key_id, Plaintext=_b64(b"x"))
     assert (caught.value.http_status, caught.value.error_code) == (404, "Forbidden.KeyNotFound")
     assert nobody.core_call("ListKeys")["TotalCount"] == 0
+
+
+# --- aliases -------------------------------------------------------------------------------
+
+
+def test_aliases_name_keys_in_every_action(admin: Alibaba, vault_id: str) -> None:
+    first = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
+    second = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
+    tea = admin.tea()
+    tea.create_alias(tea_models.CreateAliasRequest(alias_name="alias/orders", key_id=first))
+    sealed = admin.core_call("Encrypt", KeyId="alias/orders", Plaintext=_b64(b"x"))
+    assert sealed["KeyId"] == first
+    assert admin.core_call("DescribeKey", KeyId="alias/orders")["KeyMetadata"]["KeyId"] == first
+    admin.core_call("UpdateAlias", AliasName="alias/orders", KeyId=second)
+    assert admin.core_call("Encrypt", KeyId="alias/orders", Plaintext="eA==")["KeyId"] == second
+    by_key = admin.core_call("ListAliasesByKeyId", KeyId=second)["Aliases"]["Alias"]
+    assert [a["AliasName"] for a in by_key] == ["alias/orders"]
+    listed = tea.list_aliases(tea_models.ListAliasesRequest(page_size=100)).body
+    assert "alias/orders" in [a.alias_name for a in listed.aliases.alias]
+    admin.core_call("DeleteAlias", AliasName="alias/orders")
+    error = _core_error(admin, "Encrypt", KeyId="alias/orders", Plaintext="eA==")
+    assert (error.http_status, error.error_code) == (404, "Forbidden.AliasNotFound")
+
+
+def test_alias_bad_input(admin: Alibaba, vault_id: str) -> None:
+    key_id = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
+    admin.core_call("CreateAlias", AliasName="alias/taken", KeyId=key_id)
+    taken = _core_error(admin, "CreateAlias", AliasName="alias/taken", KeyId=key_id)
+    assert (taken.http_status, taken.error_code) == (400, "AliasAlreadyExists")
+    for name in ("orders", "alias/", "alias/b@d", "alias/" + "x" * 300):
+        error = _core_error(admin, "CreateAlias", AliasName=name, KeyId=key_id)
+        assert error.error_code == "InvalidParameter", (name, error.error_code)
+    missing = _core_error(admin, "DeleteAlias", AliasName="alias/nothing")
+    assert (missing.http_status, missing.error_code) == (404, "Forbidden.AliasNotFound")
+    no_key = _core_error(admin, "CreateAlias", AliasName="alias/x", KeyId="ocid1.key.oc1..none")
+    assert no_key.error_code == "Forbidden.KeyNotFound"

@@ -9,6 +9,7 @@ the OCI API (a caller learns nothing of keys it may not use).
 from __future__ import annotations
 
 from strongroom.domain import errors
+from strongroom.domain.key_alias import AliasAlreadyExists, AliasNotFound
 
 __all__ = ["AlibabaError", "InvalidParameter", "MissingParameter", "answer_for"]
 
@@ -40,6 +41,8 @@ NOT_FOUND_MESSAGE = "The specified key is not found or you are not authorized to
 # Most specific first (LimitExceeded is an InvalidParameter; StorageIntegrityError a
 # DecryptionFailed, and the server's failure).
 _TABLE: tuple[tuple[type[errors.StrongroomError], int, str], ...] = (
+    (AliasNotFound, 404, "Forbidden.AliasNotFound"),
+    (AliasAlreadyExists, 400, "AliasAlreadyExists"),
     (errors.StorageIntegrityError, 500, "InternalFailure"),
     (errors.LimitExceeded, 400, "Rejected.LimitExceeded"),
     (errors.InvalidParameter, 400, "InvalidParameter"),
@@ -70,7 +73,9 @@ def answer_for(
         return AlibabaError(500, "InternalFailure", "The request failed.")
     status, code = found
     message = error.message
-    if isinstance(error, errors.NotFound):
+    if isinstance(error, AliasNotFound):
+        pass  # its own code and message, whatever the action
+    elif isinstance(error, errors.NotFound):
         code = not_found_code or code
         message = NOT_FOUND_MESSAGE if code == "Forbidden.KeyNotFound" else error.message
     elif isinstance(error, errors.IncorrectState):

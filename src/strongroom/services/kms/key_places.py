@@ -17,6 +17,7 @@ from strongroom.domain.lifecycle import State
 from strongroom.domain.vault import Vault
 from strongroom.iam.operations import permissions_for
 from strongroom.services.context import Call
+from strongroom.services.kms.aliases import resolve_key_id
 from strongroom.services.kms.key_use import stored_key
 from strongroom.services.lookup import NOT_FOUND, as_of, key_as_of, key_target, vault_target
 from strongroom.services.ports import Deps
@@ -42,9 +43,11 @@ class KeyPlace:
     key_id: str
 
 
-def place_of_key(deps: Deps, call: Call, key_id: str) -> KeyPlace:
-    """The vault of key ``key_id`` in the caller's tenancy; NotFound otherwise. Reads the
-    cache crypto calls use (may raise WouldBlock where blocking is forbidden)."""
+def place_of_key(deps: Deps, call: Call, key_ref: str) -> KeyPlace:
+    """The vault of the key ``key_ref`` names (its id, or an ``alias/`` name) in the
+    caller's tenancy; NotFound (AliasNotFound for an alias) otherwise. Reads the caches crypto
+    calls use (may raise WouldBlock where blocking is forbidden)."""
+    key_id = resolve_key_id(deps, call.principal.tenancy_id, key_ref)
     key = stored_key(deps, key_id)
     if key is None or key.tenancy_id != call.principal.tenancy_id:
         raise NotFound(NOT_FOUND)
