@@ -137,6 +137,8 @@ def test_key_round_trip_preserves_every_field(
         time_of_deletion=T0 + timedelta(days=7, microseconds=5),
         freeform_tags={"a": "b"},
         defined_tags={"ns": {"k": "v", "n": 0}},
+        deletion_protection=True,
+        deletion_protection_description="guards the ledger",
     )
     with db.transaction() as tx:
         tx.vaults.add(vault)

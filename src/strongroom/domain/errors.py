@@ -5,11 +5,13 @@ from __future__ import annotations
 __all__ = [
     "Conflict",
     "DecryptionFailed",
+    "DeletionProtected",
     "ExternalKeyManagerAuthenticationFailed",
     "ExternalKeyManagerError",
     "ExternalKeyManagerUnavailable",
     "IncorrectState",
     "InvalidParameter",
+    "KeyInUse",
     "LimitExceeded",
     "NotAuthenticated",
     "NotAuthorized",
@@ -57,6 +59,24 @@ class Conflict(StrongroomError):
 
 class IncorrectState(StrongroomError):
     """The resource's lifecycle state does not allow the operation."""
+
+
+class DeletionProtected(IncorrectState):
+    """The key has deletion protection on: scheduling its deletion waits until it is off."""
+
+
+class KeyInUse(Conflict):
+    """Live secrets depend on the key whose deletion was asked without force (a dialect's
+    force option): ``key_id`` and how many ``secrets``."""
+
+    def __init__(self, key_id: str, secrets: int) -> None:
+        noun = "secret depends" if secrets == 1 else "secrets depend"
+        super().__init__(
+            f"{secrets} live {noun} on key {key_id} (see the key's associations); schedule "
+            "the deletion with force to delete the key anyway"
+        )
+        self.key_id = key_id
+        self.secrets = secrets
 
 
 class PreconditionFailed(StrongroomError):

@@ -123,6 +123,9 @@ class Key:
     # the current key version uses (version-aware EKMs only).
     external_key_id: str | None = None
     external_key_version_id: str | None = None
+    # While on, scheduling the key's deletion is refused (see domain.deletion_protection).
+    deletion_protection: bool = False
+    deletion_protection_description: str | None = None
 
     def state_at(self, now: datetime) -> State:
         """The state as seen at ``now`` (scheduled deletions take effect on time)."""

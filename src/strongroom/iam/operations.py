@@ -41,6 +41,10 @@ OPERATION_PERMISSIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType
         "DeleteAlias": ("KEY_UPDATE",),
         "ListAliases": ("KEY_INSPECT",),
         "ListAliasesByKeyId": ("KEY_INSPECT",),
+        # Key governance (services.kms.key_protection, services.kms.key_associations): turning
+        # deletion protection on or off is a manage permission either way, as UpdateKey.
+        "SetDeletionProtection": ("KEY_UPDATE",),
+        "ListKeyAssociations": ("KEY_READ",),
         # Cryptography
         "Encrypt": ("KEY_ENCRYPT",),
         "Decrypt": ("KEY_DECRYPT",),

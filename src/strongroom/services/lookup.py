@@ -23,6 +23,7 @@ __all__ = [
     "NOT_FOUND",
     "as_of",
     "key_as_of",
+    "key_by_id",
     "key_for",
     "key_in_vault",
     "key_target",
@@ -76,6 +77,13 @@ def key_for(
     """Load an authorized key through its vault's endpoint, with effective states."""
     key = visible_key(deps, call, endpoint_vault_id, tx.keys.get(key_id), operation)
     return key_in_vault(deps, key, tx.vaults.get(key.vault_id))
+
+
+def key_by_id(deps: Deps, tx: Transaction, call: Call, key_id: str, operation: str) -> Key:
+    """:func:`key_for` for APIs that name a key without its vault (the key's own vault)."""
+    found = tx.keys.get(key_id)
+    key = visible_key(deps, call, found.vault_id if found else "", found, operation)
+    return key_in_vault(deps, key, tx.vaults.get(key.vault_id))[1]
 
 
 def visible_key(

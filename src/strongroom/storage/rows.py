@@ -118,6 +118,8 @@ def key_from_row(row: Any) -> Key:
         version=row.version,
         external_key_id=row.external_key_id,
         external_key_version_id=row.external_key_version_id,
+        deletion_protection=bool(row.deletion_protection),
+        deletion_protection_description=row.deletion_protection_description,
     )
 
 
@@ -141,6 +143,8 @@ def key_to_row(key: Key) -> dict[str, Any]:
         "version": key.version,
         "external_key_id": key.external_key_id,
         "external_key_version_id": key.external_key_version_id,
+        "deletion_protection": key.deletion_protection,
+        "deletion_protection_description": key.deletion_protection_description,
     }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from strongroom.storage.types import UTCDateTime
@@ -183,7 +184,11 @@ keys = Table(
     Column("version", Integer, nullable=False),
     Column("external_key_id", String(255), nullable=True),
     Column("external_key_version_id", String(255), nullable=True),
+    # Deletion protection (migration 0018): while on, scheduling deletion is refused.
+    Column("deletion_protection", Boolean, nullable=False, server_default=false()),
+    Column("deletion_protection_description", Text, nullable=True),
     Index("ix_keys_vault_compartment", "vault_id", "compartment_id", "time_created"),
+    Index("ix_keys_external_key", "external_key_id"),
 )
 
 key_versions = Table(
@@ -259,6 +264,7 @@ secrets = Table(
     Index("ix_secrets_compartment", "compartment_id", "time_created"),
     Index("ix_secrets_next_rotation", "next_rotation_time"),
     Index("ix_secrets_deletion", "time_of_deletion"),
+    Index("ix_secrets_key", "key_id"),
 )
 
 secret_versions = Table(

@@ -18,6 +18,7 @@ from strongroom.storage.iam_repository import IamRepository
 from strongroom.storage.idempotency_repository import IdempotencyRepository
 from strongroom.storage.identity_repository import IdentityRepository
 from strongroom.storage.key_alias_repository import KeyAliasRepository
+from strongroom.storage.key_associations import KeyAssociationRepository
 from strongroom.storage.lease_repository import LeaseRepository
 from strongroom.storage.realm_repository import RealmRepository, capture_outbox
 from strongroom.storage.repositories import (
@@ -77,6 +78,7 @@ class Transaction:
         self.private_endpoints = PrivateEndpointRepository(conn)
         self.keys = KeyRepository(conn, self.touched)
         self.key_aliases = KeyAliasRepository(conn, self.touched)
+        self.key_associations = KeyAssociationRepository(conn)
         self.identity = IdentityRepository(conn, self.touched)
         self.idempotency = IdempotencyRepository(conn)
         self.iam = IamRepository(conn, self.touched)

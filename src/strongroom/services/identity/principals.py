@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from strongroom.domain.errors import NotFound
 from strongroom.domain.identity import Principal
+from strongroom.services.context import Call
+from strongroom.services.ports import Deps
 from strongroom.storage.unit_of_work import Transaction
 
-__all__ = ["user_principal"]
+__all__ = ["operator_call", "user_principal"]
 
 
 def user_principal(tx: Transaction, tenancy_id: str, user_id: str) -> Principal | None:
@@ -20,3 +23,13 @@ def user_principal(tx: Transaction, tenancy_id: str, user_id: str) -> Principal 
         group_ids=frozenset(g.id for g in groups),
         group_names=frozenset(g.name for g in groups),
     )
+
+
+def operator_call(deps: Deps, tenancy_id: str, user_id: str) -> Call:
+    """A call by the ACTIVE user ``user_id`` made from the ``strongroom`` command line (an
+    operator acting as that user, subject to its policies); NotFound for any other user."""
+    with deps.db.transaction(read_only=True) as tx:
+        principal = user_principal(tx, tenancy_id, user_id)
+    if principal is None:
+        raise NotFound(f"No ACTIVE user {user_id} in tenancy {tenancy_id}")
+    return Call(principal=principal, request_id=f"cli-{deps.random_bytes(16).hex()}")

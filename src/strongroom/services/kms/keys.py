@@ -8,6 +8,7 @@ from typing import Any
 
 from strongroom.crypto.providers.base import KeyMaterialProvider
 from strongroom.domain import tags
+from strongroom.domain.deletion_protection import require_unprotected
 from strongroom.domain.errors import InvalidParameter, NotFound
 from strongroom.domain.ids import new_ocid
 from strongroom.domain.key import (
@@ -28,6 +29,7 @@ from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
 from strongroom.services.external.keys import check_placement, new_external_version
+from strongroom.services.kms.key_associations import refuse_if_protecting_secrets
 from strongroom.services.lookup import (
     NOT_FOUND,
     as_of,
@@ -150,7 +152,12 @@ class DisableKeyRequest:
 
 @dataclass(frozen=True, kw_only=True)
 class ScheduleKeyDeletionRequest:
-    """Input of ScheduleKeyDeletion; no ``time_of_deletion`` means in 30 days."""
+    """Input of ScheduleKeyDeletion; no ``time_of_deletion`` means in 30 days.
+
+    ``refuse_if_protecting_secrets``: refuse (KeyInUse, naming how many) while live secrets
+    are sealed under the key. The Alibaba API and the CLI ask for it unless their caller
+    forces the deletion; the OCI API never does (OCI's behaviour).
+    """
 
     vault_id: str
     key_id: str
@@ -158,6 +165,7 @@ class ScheduleKeyDeletionRequest:
     if_match: str | None = None
     # The longest window in days (the Alibaba API allows up to 366; OCI's is 30).
     longest_days: int | None = None
+    refuse_if_protecting_secrets: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -321,11 +329,17 @@ def _set_enabled(
 
 
 def schedule_key_deletion(deps: Deps, call: Call, request: ScheduleKeyDeletionRequest) -> Key:
-    """Move an ENABLED or DISABLED key to PENDING_DELETION for 7-30 days."""
+    """Move an ENABLED or DISABLED key to PENDING_DELETION for 7-30 days.
+
+    Refused (DeletionProtected) while the key's deletion protection is on, whatever the API.
+    """
     with deps.db.transaction() as tx:
         _, key = key_for(deps, tx, call, request.vault_id, request.key_id, "ScheduleKeyDeletion")
         check_etag(key.id, key.version, request.if_match)
         require_state(key.lifecycle_state, (State.ENABLED, State.DISABLED), "key")
+        require_unprotected(key)
+        if request.refuse_if_protecting_secrets:
+            refuse_if_protecting_secrets(tx, key)
         low, high = KEY_DELETION_DAYS
         high = request.longest_days or high
         when = request.time_of_deletion
