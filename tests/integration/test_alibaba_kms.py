@@ -77,11 +77,15 @@ def test_create_describe_and_encrypt_through_both_sdks(admin: Alibaba, vault_id:
     assert base64.b64decode(opened["Plaintext"]) == b"card data"
     assert opened["KeyId"] == made.key_id
 
-    v2 = admin.tea(v2=True).decrypt(
-        tea_models.DecryptRequest(
-            ciphertext_blob=sealed.ciphertext_blob, encryption_context=context
+    v2 = (
+        admin.tea(v2=True)
+        .decrypt(
+            tea_models.DecryptRequest(
+                ciphertext_blob=sealed.ciphertext_blob, encryption_context=context
+            )
         )
-    ).body
+        .body
+    )
     assert base64.b64decode(v2.plaintext) == b"card data"
 
 
@@ -256,3 +260,88 @@ def test_alias_bad_input(admin: Alibaba, vault_id: str) -> None:
     assert (missing.http_status, missing.error_code) == (404, "Forbidden.AliasNotFound")
     no_key = _core_error(admin, "CreateAlias", AliasName="alias/x", KeyId="ocid1.key.oc1..none")
     assert no_key.error_code == "Forbidden.KeyNotFound"
+
+
+# --- deletion protection and force -----------------------------------------------------------
+
+
+def test_deletion_protection_through_both_apis(
+    admin: Alibaba, iam: Iam, server: Server, vault_id: str
+) -> None:
+    key_id = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
+    arn = admin.core_call("DescribeKey", KeyId=key_id)["KeyMetadata"]["Arn"]
+    admin.core_call(
+        "SetDeletionProtection",
+        ProtectedResourceArn=arn,
+        EnableDeletionProtection="true",
+        DeletionProtectionDescription="payments",
+    )
+    shown = admin.core_call("DescribeKey", KeyId=key_id)["KeyMetadata"]
+    assert shown["DeletionProtection"] == "Enabled"
+    assert shown["DeletionProtectionDescription"] == "payments"
+    error = _core_error(admin, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="7")
+    assert (error.http_status, error.error_code) == (409, "Rejected.DeletionProtection")
+    assert "payments" in error.message
+    management = management_client(server.config, _vault(iam, vault_id))
+    with pytest.raises(Exception) as caught:
+        management.schedule_key_deletion(key_id, _oci_schedule())
+    assert getattr(caught.value, "status", None) == 409
+    admin.core_call(
+        "SetDeletionProtection", ProtectedResourceArn=arn, EnableDeletionProtection="false"
+    )
+    admin.core_call("ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="7")
+
+
+def _oci_schedule() -> Any:
+    from oci.key_management import models as m
+
+    return m.ScheduleKeyDeletionDetails()
+
+
+def test_deletion_protection_bad_input(
+    iam: Iam, server: Server, admin: Alibaba, vault_id: str
+) -> None:
+    key_id = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
+    for arn in ("not-an-arn", f"acs:kms:elsewhere-1:{server.tenancy}:key/{key_id}"):
+        error = _core_error(
+            admin,
+            "SetDeletionProtection",
+            ProtectedResourceArn=arn,
+            EnableDeletionProtection="true",
+        )
+        assert error.error_code == "InvalidParameter", arn
+    arn = admin.core_call("DescribeKey", KeyId=key_id)["KeyMetadata"]["Arn"]
+    reader_group = iam.group()
+    iam.policy(f"Allow group {reader_group.name} to use keys in tenancy")
+    reader = alibaba_for(server, iam.person(reader_group).id)
+    with pytest.raises(CoreError) as caught:
+        reader.core_call(
+            "SetDeletionProtection", ProtectedResourceArn=arn, EnableDeletionProtection="false"
+        )
+    assert caught.value.http_status == 404
+    missing = _core_error(admin, "SetDeletionProtection", ProtectedResourceArn=arn)
+    assert missing.error_code == "MissingParameter"
+
+
+def test_scheduling_deletion_of_a_key_protecting_secrets_needs_force(
+    admin: Alibaba, server: Server, vault_id: str
+) -> None:
+    import oci
+
+    key_id = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
+    secrets = oci.vault.VaultsClient(server.config, service_endpoint=server.url)
+    content = oci.vault.models.Base64SecretContentDetails(content=_b64(b"pw"))
+    details = oci.vault.models.CreateSecretDetails(
+        compartment_id=server.tenancy,
+        vault_id=vault_id,
+        key_id=key_id,
+        secret_name=f"db-{key_id[-8:]}",
+        secret_content=content,
+    )
+    secrets.create_secret(details)
+    error = _core_error(admin, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="7")
+    assert (error.http_status, error.error_code) == (409, "Rejected.KeyInUse")
+    assert "1 live secret" in error.message and "force" in error.message.lower()
+    admin.core_call("ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="7", Force="true")
+    state = admin.core_call("DescribeKey", KeyId=key_id)["KeyMetadata"]["KeyState"]
+    assert state == "PendingDeletion"

@@ -42,8 +42,19 @@ __all__ = [
 ACS3 = "ACS3-HMAC-SHA256"
 
 
+# Every ASCII character but the unreserved ones (letters, digits, - _ . ~) as %XX: ASCII text
+# (nearly everything signed) is encoded by str.translate, in C.
+_ASCII_ESCAPES = {
+    code: f"%{code:02X}"
+    for code in range(128)
+    if not (chr(code).isascii() and (chr(code).isalnum() or chr(code) in "-_.~"))
+}
+
+
 def percent_encode(value: str) -> str:
     """RFC 3986 percent-encoding of ``value``'s UTF-8 (``/`` encoded too)."""
+    if value.isascii():
+        return value.translate(_ASCII_ESCAPES)
     return quote(value, safe="~", encoding="utf-8")
 
 

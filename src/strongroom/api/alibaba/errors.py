@@ -43,6 +43,8 @@ NOT_FOUND_MESSAGE = "The specified key is not found or you are not authorized to
 _TABLE: tuple[tuple[type[errors.StrongroomError], int, str], ...] = (
     (AliasNotFound, 404, "Forbidden.AliasNotFound"),
     (AliasAlreadyExists, 400, "AliasAlreadyExists"),
+    (errors.DeletionProtected, 409, "Rejected.DeletionProtection"),
+    (errors.KeyInUse, 409, "Rejected.KeyInUse"),
     (errors.StorageIntegrityError, 500, "InternalFailure"),
     (errors.LimitExceeded, 400, "Rejected.LimitExceeded"),
     (errors.InvalidParameter, 400, "InvalidParameter"),
@@ -78,7 +80,9 @@ def answer_for(
     elif isinstance(error, errors.NotFound):
         code = not_found_code or code
         message = NOT_FOUND_MESSAGE if code == "Forbidden.KeyNotFound" else error.message
-    elif isinstance(error, errors.IncorrectState):
+    elif isinstance(error, errors.IncorrectState) and not isinstance(
+        error, errors.DeletionProtected
+    ):
         named = next((c for state, c in _STATES if state in error.message), code)
         code = state_code or named
     elif isinstance(error, errors.StorageIntegrityError):

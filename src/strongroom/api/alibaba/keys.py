@@ -13,8 +13,9 @@ from strongroom.api.alibaba.render import arn, key_metadata
 from strongroom.api.alibaba.tags import tags_from_json
 from strongroom.domain.key import Algorithm, Curve, KeyShape, ProtectionMode
 from strongroom.services.context import Call
-from strongroom.services.kms import keys
+from strongroom.services.kms import key_protection, keys
 from strongroom.services.kms.key_places import list_tenancy_keys, place_of_key
+from strongroom.services.kms.key_protection import SetDeletionProtectionRequest
 from strongroom.services.ports import Deps
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "enable_key",
     "list_keys",
     "schedule_key_deletion",
+    "set_deletion_protection",
     "update_key_description",
 ]
 
@@ -175,9 +177,24 @@ def schedule_key_deletion(deps: Deps, call: Call, p: Params) -> dict[str, Any]:
         raise InvalidParameter("PendingWindowInDays", "is required (7 to 366)")
     when = deps.clock.now() + timedelta(days=days)
     request = keys.ScheduleKeyDeletionRequest(
-        vault_id=place.vault_id, key_id=place.key_id, time_of_deletion=when, longest_days=366
+        vault_id=place.vault_id,
+        key_id=place.key_id,
+        time_of_deletion=when,
+        longest_days=366,
+        # Strongroom's extension: without Force=true, a key protecting live secrets stays.
+        refuse_if_protecting_secrets=not p.boolean("Force", False),
     )
     keys.schedule_key_deletion(deps, call, request)
+    return {}
+
+
+def set_deletion_protection(deps: Deps, call: Call, p: Params) -> dict[str, Any]:
+    request = SetDeletionProtectionRequest.for_arn(
+        p.text("ProtectedResourceArn", 1024),
+        p.boolean("EnableDeletionProtection"),
+        p.optional("DeletionProtectionDescription", 1024),
+    )
+    key_protection.set_deletion_protection(deps, call, request)
     return {}
 
 
@@ -198,4 +215,5 @@ ACTIONS = [
     Action("UpdateKeyDescription", update_key_description),
     Action("ScheduleKeyDeletion", schedule_key_deletion, state_error=_STATE_CHANGE),
     Action("CancelKeyDeletion", cancel_key_deletion, state_error=_STATE_CHANGE),
+    Action("SetDeletionProtection", set_deletion_protection),
 ]

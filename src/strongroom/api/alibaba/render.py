@@ -67,7 +67,8 @@ def key_metadata(key: Key, region: str) -> dict[str, Any]:
         "AutomaticRotation": "Disabled",
         "LastRotationDate": iso(key.time_created),
         "MaterialExpireTime": "",
-        "DeletionProtection": "Disabled",
+        "DeletionProtection": "Enabled" if key.deletion_protection else "Disabled",
+        "DeletionProtectionDescription": key.deletion_protection_description or "",
     }
 
 

@@ -231,7 +231,7 @@ def _timestamp(value: str | None, name: str) -> datetime:
     try:
         if match is None:
             raise ValueError(value)
-        return datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+        return datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC)
     except ValueError:
         raise IllegalTimestamp(
             f"{name} must be a UTC time written yyyy-MM-ddTHH:mm:ssZ.", "malformed-date"
