@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from strongroom.api.alibaba import aliases, crypto, instances, keys
+from strongroom.api.alibaba import aliases, crypto, instances, keys, tagging
 from strongroom.api.alibaba.action import Action
 
 __all__ = ["ACTIONS", "VERSION"]
 
 VERSION = "2016-01-20"
 ACTIONS: dict[str, Action] = {
-    a.name: a for a in (*keys.ACTIONS, *crypto.ACTIONS, *instances.ACTIONS, *aliases.ACTIONS)
+    a.name: a
+    for a in (
+        *keys.ACTIONS,
+        *crypto.ACTIONS,
+        *instances.ACTIONS,
+        *aliases.ACTIONS,
+        *tagging.ACTIONS,
+    )
 }

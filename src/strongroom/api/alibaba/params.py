@@ -97,3 +97,19 @@ class Params:
                     raise InvalidParameter(name, "the index must be a number")
                 found.setdefault(int(parts[1]), {})[parts[2]] = value
         return [found[i] for i in sorted(found)]
+
+    def indexed(self, prefix: str, max_items: int, max_length: int = 4096) -> list[str]:
+        """A flattened list of strings (``ResourceId.1``, ``ResourceId.2``...), in index
+        order, of at most ``max_items`` values of at most ``max_length`` characters."""
+        found: dict[int, str] = {}
+        for name, value in self._values.items():
+            head, dot, index = name.partition(".")
+            if head == prefix and dot:
+                if not index.isdigit():
+                    raise InvalidParameter(name, "the index must be a number")
+                if len(value) > max_length:
+                    raise InvalidParameter(name, f"at most {max_length} characters")
+                found[int(index)] = value
+        if len(found) > max_items:
+            raise InvalidParameter(prefix, f"at most {max_items} values")
+        return [found[i] for i in sorted(found)]
