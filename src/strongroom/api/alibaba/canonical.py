@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
@@ -51,10 +52,13 @@ _ASCII_ESCAPES = {
 }
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")
+
+
 def percent_encode(value: str) -> str:
     """RFC 3986 percent-encoding of ``value``'s UTF-8 (``/`` encoded too)."""
     if value.isascii():
-        return value.translate(_ASCII_ESCAPES)
+        return value.translate(_ASCII_ESCAPES) if _UNSAFE.search(value) else value
     return quote(value, safe="~", encoding="utf-8")
 
 
@@ -66,8 +70,18 @@ def canonical_query(params: Mapping[str, str]) -> str:
 
 
 def rpc_string_to_sign(method: str, params: Mapping[str, str]) -> str:
-    """HMAC-SHA1 v1.0's string to sign of the signed parameters (``Signature`` left out)."""
-    return f"{method.upper()}&%2F&{percent_encode(canonical_query(params))}"
+    """HMAC-SHA1 v1.0's string to sign of the signed parameters (``Signature`` left out):
+    the canonical query, percent-encoded again. Built directly: encoding an encoded pair
+    changes only its ``%`` (to ``%25``) and the ``=`` and ``&`` around it."""
+    pairs = "%26".join(
+        f"{_again(percent_encode(name))}%3D{_again(percent_encode(params[name]))}"
+        for name in sorted(params)
+    )
+    return f"{method.upper()}&%2F&{pairs}"
+
+
+def _again(encoded: str) -> str:
+    return encoded.replace("%", "%25") if "%" in encoded else encoded
 
 
 def rpc_signature(string_to_sign: str, secret: bytes) -> bytes:

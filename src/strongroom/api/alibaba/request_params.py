@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from strongroom.api.alibaba.signature_errors import InvalidParameter
 
@@ -46,7 +46,7 @@ def request_params(query: str, headers: Mapping[str, Sequence[str]], body: bytes
 
 def _parse(text: str, where: str) -> dict[str, str]:
     try:
-        pairs = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_PARAMS)
+        pairs = _pairs(text)
     except (ValueError, UnicodeDecodeError):
         raise InvalidParameter(
             f"The {where} is not valid percent-encoded UTF-8 of at most {MAX_PARAMS} parameters.",
@@ -60,3 +60,23 @@ def _parse(text: str, where: str) -> dict[str, str]:
             )
         params[name] = value
     return params
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    """``urllib.parse.parse_qsl(text, keep_blank_values=True, errors="strict",
+    max_num_fields=MAX_PARAMS)``, without its per-character work for names and values that
+    hold no escape (nearly all of them)."""
+    if text.count("&") + 1 > MAX_PARAMS:
+        raise ValueError("too many fields")
+    pairs = []
+    for field in text.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            pairs.append((_unquote(name), _unquote(value)))
+    return pairs
+
+
+def _unquote(part: str) -> str:
+    if "+" in part:
+        part = part.replace("+", " ")
+    return unquote(part, errors="strict") if "%" in part else part
