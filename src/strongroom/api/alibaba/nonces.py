@@ -6,36 +6,44 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from collections import deque
+from datetime import datetime
 
 __all__ = ["NonceMemory"]
 
-_PURGE_EVERY = 1024  # remembered nonces between purges of expired ones
-
 
 class NonceMemory:
-    """(access key id, nonce) pairs seen, each until its expiry."""
+    """(access key id, nonce) pairs seen, each until its expiry. Expired pairs are dropped as
+    new ones come (oldest first: a pair's expiry is its request's timestamp plus a fixed
+    window, so they expire in about the order they were seen)."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str], float] = {}
+        self._order: deque[tuple[float, tuple[str, str]]] = deque()
         self._lock = threading.Lock()
-        self._added = 0
 
     def first(self, access_key_id: str, nonce: str, until: datetime) -> bool:
         """Remember the pair until ``until``: True the first time, False for a repeat."""
         now = time.time()
         name = (access_key_id, nonce)
+        expires = until.timestamp()
         with self._lock:
-            expires = self._seen.get(name)
-            if expires is not None and expires > now:
+            self._drop_expired(now)
+            held = self._seen.get(name)
+            if held is not None and held > now:
                 return False
-            self._seen[name] = until.astimezone(UTC).timestamp()
-            self._added += 1
-            if self._added % _PURGE_EVERY == 0:
-                self._seen = {k: v for k, v in self._seen.items() if v > now}
+            self._seen[name] = expires
+            self._order.append((expires, name))
         return True
 
     def forget(self, access_key_id: str, nonce: str) -> None:
         """Drop a pair remembered by a request that runs again elsewhere."""
         with self._lock:
             self._seen.pop((access_key_id, nonce), None)
+
+    def _drop_expired(self, now: float) -> None:
+        order, seen = self._order, self._seen
+        while order and order[0][0] <= now:
+            expires, name = order.popleft()
+            if seen.get(name) == expires:
+                del seen[name]
