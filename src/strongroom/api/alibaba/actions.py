@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from strongroom.api.alibaba import aliases, crypto, instances, keys, tagging
+from strongroom.api.alibaba import (
+    aliases,
+    crypto,
+    data_key_export,
+    instances,
+    key_versions,
+    keys,
+    tagging,
+)
 from strongroom.api.alibaba.action import Action
 
 __all__ = ["ACTIONS", "VERSION"]
@@ -16,5 +24,7 @@ ACTIONS: dict[str, Action] = {
         *instances.ACTIONS,
         *aliases.ACTIONS,
         *tagging.ACTIONS,
+        *key_versions.ACTIONS,
+        *data_key_export.ACTIONS,
     )
 }

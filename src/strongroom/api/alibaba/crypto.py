@@ -25,6 +25,7 @@ from strongroom.services.ports import Deps
 
 __all__ = [
     "ACTIONS",
+    "data_key_length",
     "decrypt",
     "encrypt",
     "generate_data_key",
@@ -88,12 +89,18 @@ def _decrypted(done: encryption.Decrypted) -> dict[str, Any]:
     }
 
 
-def _data_key(deps: Deps, call: Call, p: Params, with_plaintext: bool) -> Answer:
-    place = place_of_key(deps, call, p.text("KeyId", 255))
+def data_key_length(p: Params) -> int:
+    """A data key's length in bytes: ``NumberOfBytes`` (1 to 1024), else ``KeySpec``'s
+    (AES_256, the default, or AES_128)."""
     spec = p.optional("KeySpec")
     if spec is not None and spec not in _DATA_KEY_SPECS:
         raise InvalidParameter("KeySpec", "AES_256 or AES_128")
-    length = p.integer("NumberOfBytes", _DATA_KEY_SPECS[spec or "AES_256"], 1, 1024)
+    return p.integer("NumberOfBytes", _DATA_KEY_SPECS[spec or "AES_256"], 1, 1024)
+
+
+def _data_key(deps: Deps, call: Call, p: Params, with_plaintext: bool) -> Answer:
+    place = place_of_key(deps, call, p.text("KeyId", 255))
+    length = data_key_length(p)
     request = encryption.GenerateDataEncryptionKeyRequest(
         vault_id=place.vault_id,
         key_id=place.key_id,
