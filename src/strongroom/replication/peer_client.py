@@ -3,13 +3,13 @@ credential: the adapter of services.realm_port.RealmPeers."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from strongroom.crypto.request_signing import sign_request
 from strongroom.services.realm_port import PeerRefused, PeerUnreachable, SigningKey
@@ -37,7 +37,7 @@ class HttpRealmPeers:
         timeout: float = 10.0,
     ) -> dict[str, Any]:
         target = REALM_PATH + path
-        body = json.dumps(payload).encode()
+        body = orjson.dumps(payload)
         host = urlsplit(url).netloc
         headers = {"content-type": "application/json", "accept": "application/json"}
         if key is not None:
@@ -47,8 +47,8 @@ class HttpRealmPeers:
         except httpx.HTTPError as error:
             raise PeerUnreachable(f"{url}: {type(error).__name__}: {error}") from None
         try:
-            data = answer.json()
-        except ValueError:
+            data = orjson.loads(answer.content)
+        except orjson.JSONDecodeError:
             data = {}
         if answer.status_code >= 400:
             if not isinstance(data, dict):
