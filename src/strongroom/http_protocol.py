@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+import uuid
 import weakref
 from typing import Any, ClassVar
 
@@ -48,7 +49,18 @@ _PARSE_URL_MAX = 65535  # httptools.parse_url's limit
 
 
 def _refusal(status: bytes, code: str, message: str) -> bytes:
-    body = b'{"code":"%s","message":"%s"}' % (code.encode(), message.encode())
+    """A response written before any application ran (the connection is then closed). Its
+    JSON carries both dialects' error shapes, as the dialect is not known yet: OCI's ``code``
+    and ``message``, and Alibaba's ``Code``, ``Message`` and ``RequestId`` (the Alibaba SDKs
+    read only those: a 32 KB key policy percent-encoded in the query nearly fills the head,
+    and a larger one is refused here)."""
+    body = b'{"code":"%s","message":"%s","Code":"%s","Message":"%s","RequestId":"%s"}' % (
+        code.encode(),
+        message.encode(),
+        code.encode(),
+        message.encode(),
+        str(uuid.uuid4()).upper().encode(),
+    )
     return b"".join(
         (
             b"HTTP/1.1 ",
@@ -61,14 +73,18 @@ def _refusal(status: bytes, code: str, message: str) -> bytes:
     )
 
 
-_TOO_LARGE = _refusal(
-    b"431 Request Header Fields Too Large",
-    "RequestHeaderFieldsTooLarge",
-    "The request line and headers are too large",
-)
-_UNAVAILABLE = _refusal(
-    b"503 Service Unavailable", "ServiceUnavailable", "Too many connections; retry later"
-)
+def _too_large() -> bytes:
+    return _refusal(
+        b"431 Request Header Fields Too Large",
+        "RequestHeaderFieldsTooLarge",
+        "The request line and headers are too large",
+    )
+
+
+def _unavailable() -> bytes:
+    return _refusal(
+        b"503 Service Unavailable", "ServiceUnavailable", "Too many connections; retry later"
+    )
 
 
 def raise_descriptor_limit() -> int:
@@ -244,7 +260,7 @@ class OneWriteProtocol(HttpToolsProtocol):
             return
         guard.warn("cap", f"{guard.cap} connections, none idle: refusing new ones with 503")
         self._head_since = None
-        self.transport.write(_UNAVAILABLE)
+        self.transport.write(_unavailable())
         self.transport.close()
 
     def idle_since(self) -> float | None:
@@ -302,7 +318,7 @@ class OneWriteProtocol(HttpToolsProtocol):
     def _refuse_head(self) -> None:
         self._guard.warn("head", f"refused a request head over {self.max_head_bytes} bytes (431)")
         self._head_since = None
-        self.transport.write(_TOO_LARGE)
+        self.transport.write(_too_large())
         self.transport.close()
 
     def on_message_begin(self) -> None:

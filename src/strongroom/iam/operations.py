@@ -45,6 +45,9 @@ OPERATION_PERMISSIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType
         # deletion protection on or off is a manage permission either way, as UpdateKey.
         "SetDeletionProtection": ("KEY_UPDATE",),
         "ListKeyAssociations": ("KEY_READ",),
+        # Key policies (services.kms.key_policies): setting one is a manage permission.
+        "SetKeyPolicy": ("KEY_UPDATE",),
+        "GetKeyPolicy": ("KEY_READ",),
         # Cryptography
         "Encrypt": ("KEY_ENCRYPT",),
         "Decrypt": ("KEY_DECRYPT",),

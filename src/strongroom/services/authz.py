@@ -6,6 +6,7 @@ from strongroom.domain.errors import NotAuthorized
 from strongroom.iam.operations import permissions_for
 from strongroom.iam.target import Target
 from strongroom.services.context import Call
+from strongroom.services.key_access import key_call_allowed
 from strongroom.services.ports import Deps
 
 __all__ = ["authorize"]
@@ -23,17 +24,21 @@ def authorize(
     ``target`` answers the policy variables ``target.compartment.id``, ``target.vault.id``...
     ``permissions`` checks a part of the operation's permissions where they apply to different
     targets (CreateKey: KEY_CREATE where the key goes, VAULT_CREATE_KEY on the vault).
-    Resources of another tenancy are never visible.
+    A key is decided with its own key policy too (:mod:`strongroom.services.key_access`),
+    which alone may open it to another tenancy; other resources of another tenancy are never
+    visible.
     """
     note = call.audit
     note.resource_id = target.resource_id or note.resource_id
     note.compartment_id = target.compartment_id or note.compartment_id
-    tenancy = target.tenancy_id
-    if tenancy is not None and tenancy != call.principal.tenancy_id:
-        note.decision = "denied"
-        raise NotAuthorized("The resource does not exist or you are not authorized to access it")
     needed = permissions if permissions is not None else permissions_for(operation)
-    allowed = deps.authorizer.is_allowed(call.principal, operation, needed, target)
+    tenancy = target.tenancy_id
+    if target.key_id is not None:
+        allowed = key_call_allowed(deps, call.principal, operation, needed, target, call.source_ip)
+    elif tenancy is not None and tenancy != call.principal.tenancy_id:
+        allowed = False
+    else:
+        allowed = deps.authorizer.is_allowed(call.principal, operation, needed, target)
     note.decision = "allowed" if allowed else "denied"
     if not allowed:
         raise NotAuthorized("The resource does not exist or you are not authorized to access it")

@@ -31,3 +31,6 @@ class Call:
     started: list[str] = field(default_factory=list)
     # The region a write was forwarded from, when it was (its replica's region).
     forwarded_from: str | None = None
+    # The client's address as the listener saw it (None for calls made inside Strongroom):
+    # what key policy conditions on ``acs:SourceIp`` test.
+    source_ip: str | None = None

@@ -89,12 +89,10 @@ def key_by_id(deps: Deps, tx: Transaction, call: Call, key_id: str, operation: s
 def visible_key(
     deps: Deps, call: Call, endpoint_vault_id: str, key: Key | None, operation: str
 ) -> Key:
-    """:func:`key_for`'s tenancy, endpoint and authorization checks on a loaded key row."""
-    if (
-        key is None
-        or key.tenancy_id != call.principal.tenancy_id
-        or key.vault_id != endpoint_vault_id
-    ):
+    """:func:`key_for`'s endpoint and authorization checks on a loaded key row. A key of
+    another tenancy is refused by :func:`authorize` unless its key policy opens it to the
+    caller (see :mod:`strongroom.services.key_access`)."""
+    if key is None or key.vault_id != endpoint_vault_id:
         raise NotFound(NOT_FOUND)
     authorize(deps, call, operation, key_target(key))
     return key

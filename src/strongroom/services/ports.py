@@ -21,6 +21,8 @@ from strongroom.domain.key import Key, KeyVersion, ProtectionMode
 from strongroom.domain.key_alias import KeyAlias
 from strongroom.domain.secret import Secret, SecretVersion
 from strongroom.domain.vault import Vault
+from strongroom.iam.evaluator import Decision
+from strongroom.iam.key_policy import KeyPolicy
 from strongroom.iam.target import Target
 from strongroom.services.caches import CacheRefresher, TTLCache
 from strongroom.services.ekm_port import EkmSettings, ExternalKeyManagerPort
@@ -32,6 +34,7 @@ __all__ = [
     "ACCESS_KEY_TABLES",
     "ALIAS_TABLES",
     "IDENTITY_TABLES",
+    "KEY_POLICY_TABLES",
     "KEY_TABLES",
     "SECRET_TABLES",
     "AccessSecret",
@@ -40,6 +43,7 @@ __all__ = [
     "Authorizer",
     "Credential",
     "Deps",
+    "KeyPolicyRow",
     "KeyRows",
     "SecretRows",
 ]
@@ -49,6 +53,8 @@ KEY_TABLES = frozenset({"vaults", "keys", "key_versions"})
 SECRET_TABLES = frozenset({"secrets", "secret_versions"})
 # Writes to these drop the cached alias resolutions (an alias, and its key's state).
 ALIAS_TABLES = KEY_TABLES | {"key_aliases"}
+# Writes to these drop the cached key policies.
+KEY_POLICY_TABLES = frozenset({"key_policies"})
 # Tables that decide who signs requests and what they may do: writes to them (in this process
 # or, announced on PostgreSQL, in another) drop cached credentials and compiled policies.
 IDENTITY_TABLES = frozenset(
@@ -71,6 +77,8 @@ KeyRows = tuple[Key | None, Vault | None, KeyVersion | None]
 SecretRows = tuple[Secret | None, SecretVersion | None]
 # What ``Deps.aliases_in_use`` holds: an alias, its key and the key's vault, as read.
 AliasRows = tuple[KeyAlias | None, Key | None, Vault | None]
+# What ``Deps.key_policies`` holds: a key's own policy, parsed and bound (None: the default).
+KeyPolicyRow = tuple[KeyPolicy | None]
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,17 @@ class Authorizer(Protocol):
         target: Target,
     ) -> bool:
         """True when every permission is granted for the target."""
+        ...
+
+    def decide(
+        self,
+        principal: Principal,
+        operation: str,
+        permissions: tuple[str, ...],
+        target: Target,
+    ) -> Decision:
+        """The decision (allowed, and the statements behind it: an explicit Deny among them
+        is what a key policy's evaluation needs to know)."""
         ...
 
 
@@ -175,6 +194,9 @@ class Deps:
     # Aliases a key id may be given as, with their keys' rows (see services.kms.aliases
     # resolve_key_id); dropped whenever this process writes aliases or keys, re-read every 2 s.
     aliases_in_use: TTLCache[AliasRows] = field(init=False)
+    # Keys' own policies by key id (see services.key_access); dropped whenever this process
+    # writes one, re-read at least every 2 seconds.
+    key_policies: TTLCache[KeyPolicyRow] = field(init=False)
     # Secret and secret-version rows for content reads (see services.secrets.lookup.read_rows);
     # dropped whenever this process writes either, and re-read at least every 2 seconds. They
     # hold sealed contents (up to 25 KB each), hence fewer entries.
@@ -190,6 +212,7 @@ class Deps:
         self.access_secrets = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
         self.keys_in_use = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
         self.aliases_in_use = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
+        self.key_policies = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
         self.secrets_in_use = TTLCache(
             2.0, max_entries=2_048, refresh_after=1.0, refresher=refresher
         )
@@ -201,6 +224,8 @@ class Deps:
             self.keys_in_use.clear()
         if not tables.isdisjoint(ALIAS_TABLES):
             self.aliases_in_use.clear()
+        if not tables.isdisjoint(KEY_POLICY_TABLES):
+            self.key_policies.clear()
         if not tables.isdisjoint(SECRET_TABLES):
             self.secrets_in_use.clear()
         if not tables.isdisjoint(ACCESS_KEY_TABLES):

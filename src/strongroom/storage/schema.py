@@ -225,6 +225,19 @@ key_aliases = Table(
     Index("ix_key_aliases_key", "key_id"),
 )
 
+# A key's own policy (the Alibaba KMS API's key policies; migration 0019): the document as
+# set (JSON, at most 32 KB) and the user OCIDs its user names were bound to. A key without a
+# row has the default policy. Not replicated (keys are not).
+key_policies = Table(
+    "key_policies",
+    metadata,
+    _id("key_id", ForeignKey("keys.id"), primary_key=True),
+    _id("tenancy_id", nullable=False),
+    Column("document", Text, nullable=False),
+    Column("bindings", JSON, nullable=False),
+    Column("time_updated", UTCDateTime(), nullable=False),
+)
+
 secrets = Table(
     "secrets",
     metadata,

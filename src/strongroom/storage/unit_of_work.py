@@ -19,6 +19,7 @@ from strongroom.storage.idempotency_repository import IdempotencyRepository
 from strongroom.storage.identity_repository import IdentityRepository
 from strongroom.storage.key_alias_repository import KeyAliasRepository
 from strongroom.storage.key_associations import KeyAssociationRepository
+from strongroom.storage.key_policy_repository import KeyPolicyRepository
 from strongroom.storage.lease_repository import LeaseRepository
 from strongroom.storage.realm_repository import RealmRepository, capture_outbox
 from strongroom.storage.repositories import (
@@ -79,6 +80,7 @@ class Transaction:
         self.keys = KeyRepository(conn, self.touched)
         self.key_aliases = KeyAliasRepository(conn, self.touched)
         self.key_associations = KeyAssociationRepository(conn)
+        self.key_policies = KeyPolicyRepository(conn, self.touched)
         self.identity = IdentityRepository(conn, self.touched)
         self.idempotency = IdempotencyRepository(conn)
         self.iam = IamRepository(conn, self.touched)

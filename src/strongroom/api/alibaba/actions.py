@@ -7,6 +7,7 @@ from strongroom.api.alibaba import (
     crypto,
     data_key_export,
     instances,
+    key_policies,
     key_versions,
     keys,
     tagging,
@@ -24,6 +25,7 @@ ACTIONS: dict[str, Action] = {
         *instances.ACTIONS,
         *aliases.ACTIONS,
         *tagging.ACTIONS,
+        *key_policies.ACTIONS,
         *key_versions.ACTIONS,
         *data_key_export.ACTIONS,
     )

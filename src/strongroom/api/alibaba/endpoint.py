@@ -56,6 +56,7 @@ class _Exchange:
     note: AuditNote
     operation: str = "InvalidAction"
     access_key_id: str | None = None
+    source_ip: str | None = None  # the client's address (key policy conditions test it)
 
 
 class AlibabaEndpoint:
@@ -68,7 +69,10 @@ class AlibabaEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
         started = time.perf_counter()
-        exchange = _Exchange(str(uuid.uuid4()).upper(), AuditNote())
+        client = scope.get("client")
+        exchange = _Exchange(
+            str(uuid.uuid4()).upper(), AuditNote(), source_ip=client[0] if client else None
+        )
         try:
             status, body = await self._respond(scope, headers, receive, exchange)
         except ClientDisconnect:
@@ -136,7 +140,9 @@ class AlibabaEndpoint:
         nonce = (signed.access_key_id, signed.nonce)
         self._remember(signed, action)
         try:
-            call = Call(secret.principal, exchange.request_id, exchange.note)
+            call = Call(
+                secret.principal, exchange.request_id, exchange.note, source_ip=exchange.source_ip
+            )
             return action.handler(deps, call, Params(signed.params))
         except WouldBlock:
             self.nonces.forget(*nonce)  # the worker thread runs the whole request again

@@ -8,6 +8,7 @@ from typing import Any
 
 from strongroom.api.alibaba.action import Action
 from strongroom.api.alibaba.errors import AlibabaError, InvalidParameter
+from strongroom.api.alibaba.key_policies import policy_param
 from strongroom.api.alibaba.params import Params
 from strongroom.api.alibaba.render import arn, key_metadata
 from strongroom.api.alibaba.tags import tags_from_json
@@ -81,6 +82,7 @@ def create_key(deps: Deps, call: Call, p: Params) -> dict[str, Any]:
         protection_mode=ProtectionMode.EXTERNAL if external_id else mode,
         external_key_id=external_id or None,
         freeform_tags=tags_from_json(p.json("Tags")),
+        key_policy=policy_param(p),
     )
     created = keys.create_key(deps, call, request)
     return {"KeyMetadata": key_metadata(created.key, deps.region)}
@@ -94,8 +96,6 @@ def _refuse_unsupported(p: Params) -> None:
         )
     if p.boolean("EnableAutomaticRotation", False):
         raise UnsupportedOperation("Automatic rotation is not supported")
-    if p.optional("Policy"):
-        raise UnsupportedOperation("Key policies are not supported yet")
 
 
 def describe_key(deps: Deps, call: Call, p: Params) -> dict[str, Any]:

@@ -425,7 +425,9 @@ def _process(
         target = f"{target}?{query_string}"
     principal, forwarded_from = _caller(api.deps, scope, target, headers, raw, once, note)
     note.principal = principal
-    call = Call(principal, request_id, note, forwarded_from=forwarded_from)
+    client = scope.get("client")
+    source_ip = client[0] if client else None
+    call = Call(principal, request_id, note, forwarded_from=forwarded_from, source_ip=source_ip)
     token = headers.get("opc-retry-token") if idempotent else None
     fingerprint = idempotency.request_fingerprint(method, target, raw) if token else ""
     if token:

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 MAX_LISTED = 10_000  # keys of one tenancy a listing looks through
+_ARN_PREFIX = "acs:kms:"
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,32 @@ class KeyPlace:
 
 
 def place_of_key(deps: Deps, call: Call, key_ref: str) -> KeyPlace:
-    """The vault of the key ``key_ref`` names (its id, or an ``alias/`` name) in the
-    caller's tenancy; NotFound (AliasNotFound for an alias) otherwise. Reads the caches crypto
-    calls use (may raise WouldBlock where blocking is forbidden)."""
-    key_id = resolve_key_id(deps, call.principal.tenancy_id, key_ref)
+    """The vault of the key ``key_ref`` names: its id or an ``alias/`` name in the caller's
+    tenancy, or its ARN ``acs:kms:<region>:<tenancy>:key/<key>`` (how a key of another
+    tenancy is named, as in Alibaba; whether the caller may use it is its key policy's and
+    IAM's to say, when the use case authorizes it); NotFound (AliasNotFound for an alias)
+    otherwise. Reads the caches crypto calls use (may raise WouldBlock where blocking is
+    forbidden)."""
+    tenancy = call.principal.tenancy_id
+    if key_ref.startswith(_ARN_PREFIX):
+        tenancy, key_id = _named_by_arn(deps, key_ref)
+    else:
+        key_id = resolve_key_id(deps, tenancy, key_ref)
     key = stored_key(deps, key_id)
-    if key is None or key.tenancy_id != call.principal.tenancy_id:
+    if key is None or key.tenancy_id != tenancy:
         raise NotFound(NOT_FOUND)
     return KeyPlace(key.vault_id, key.id)
+
+
+def _named_by_arn(deps: Deps, arn: str) -> tuple[str, str]:
+    """The tenancy and key an ARN of this region names (NotFound for anything else)."""
+    parts = arn.split(":")
+    if len(parts) != 5 or parts[2] != deps.region or not parts[3]:
+        raise NotFound(NOT_FOUND)
+    kind, _, key_id = parts[4].partition("/")
+    if kind != "key" or not key_id:
+        raise NotFound(NOT_FOUND)
+    return parts[3], key_id
 
 
 def version_of_ciphertext(blob: bytes) -> str:
@@ -61,11 +80,12 @@ def version_of_ciphertext(blob: bytes) -> str:
 
 def place_of_ciphertext(deps: Deps, call: Call, blob: bytes) -> KeyPlace:
     """The key whose version made ``blob`` (a symmetric ciphertext names its key version);
-    DecryptionFailed when the blob names none of the caller's tenancy."""
+    DecryptionFailed when the blob names none. The key may be another tenancy's: the decrypt
+    that follows authorizes it (its key policy may open it to the caller)."""
     version_id = ciphertext.unpack(blob).key_version_id
     with deps.db.transaction(read_only=True) as tx:
         owner = tx.keys.version_owner(version_id)
-    if owner is None or owner[0] != call.principal.tenancy_id:
+    if owner is None:
         raise DecryptionFailed()
     return KeyPlace(owner[1], owner[2])
 

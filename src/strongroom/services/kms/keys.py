@@ -30,6 +30,7 @@ from strongroom.services.context import Call
 from strongroom.services.etags import check_etag
 from strongroom.services.external.keys import check_placement, new_external_version
 from strongroom.services.kms.key_associations import refuse_if_protecting_secrets
+from strongroom.services.kms.key_policies import checked_policy, new_key_policy
 from strongroom.services.lookup import (
     NOT_FOUND,
     as_of,
@@ -66,7 +67,8 @@ __all__ = [
 
 @dataclass(frozen=True, kw_only=True)
 class CreateKeyRequest:
-    """Input of CreateKey: an EXTERNAL key names its key in the vault's EKM."""
+    """Input of CreateKey: an EXTERNAL key names its key in the vault's EKM; ``key_policy``
+    is the new key's policy document (None: the default policy; see services.kms.key_policies)."""
 
     vault_id: str
     compartment_id: str | None  # None: the vault's compartment
@@ -76,6 +78,7 @@ class CreateKeyRequest:
     external_key_id: str | None = None
     freeform_tags: tags.FreeformTags = field(default_factory=dict)
     defined_tags: tags.DefinedTags = field(default_factory=dict)
+    key_policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -221,11 +224,13 @@ def _vault_in_tenancy(deps: Deps, tx: Transaction, call: Call, vault_id: str) ->
 def create_key(deps: Deps, call: Call, request: CreateKeyRequest) -> CreatedKey:
     """Create an ENABLED key with its first version in an ACTIVE vault.
 
-    An EXTERNAL key's external key must exist and be enabled in the vault's EKM.
+    An EXTERNAL key's external key must exist and be enabled in the vault's EKM. A key
+    policy given is checked before anything is made, and stored with the key.
     """
     vault_id = request.vault_id
     if request.protection_mode is not ProtectionMode.EXTERNAL:
         provider_for(deps, request.protection_mode)
+    policy = None if request.key_policy is None else checked_policy(request.key_policy)
     with deps.db.transaction() as tx:
         vault = _vault_in_tenancy(deps, tx, call, vault_id)
         compartment_id = request.compartment_id or vault.compartment_id
@@ -262,6 +267,8 @@ def create_key(deps: Deps, call: Call, request: CreateKeyRequest) -> CreatedKey:
         require_state(live.lifecycle_state, (State.ACTIVE,), "vault")
         tx.keys.add(key)
         tx.keys.add_version(version)
+        if request.key_policy is not None and policy is not None:
+            new_key_policy(deps, tx, call, key, request.key_policy, policy)
     return CreatedKey(key, version)
 
 
