@@ -264,6 +264,52 @@ def test_an_allow_in_the_key_policy_lets_in_a_caller_iam_does_not_allow(
     assert error.error_code == "Forbidden.KeyNotFound"
 
 
+def test_key_policy_actions_of_tagging_and_data_key_export_grant_them(
+    admin: Alibaba, iam: Iam, server: Server, vault_id: str
+) -> None:
+    person = iam.person()  # in no group: IAM allows nothing
+    user = alibaba_for(server, person.id)
+    key_id = _new_key(admin, vault_id)
+    tags = json.dumps([{"TagKey": "team", "TagValue": "payments"}])
+    assert _core_error(user, "TagResource", KeyId=key_id, Tags=tags).error_code == (
+        "Forbidden.KeyNotFound"
+    )
+    allow = _statement(
+        "Allow",
+        f"acs:ram::{server.tenancy}:user/{person.id}",
+        "kms:TagResource",
+        "kms:GenerateAndExportDataKey",
+    )
+    admin.core_call("SetKeyPolicy", KeyId=key_id, Policy=_document(allow))
+    user.core_call("TagResource", KeyId=key_id, Tags=tags)
+    listed = admin.core_call("ListResourceTags", KeyId=key_id)["Tags"]["Tag"]
+    assert [(t["TagKey"], t["TagValue"]) for t in listed] == [("team", "payments")]
+    error = _core_error(user, "UntagResource", KeyId=key_id, TagKeys='["team"]')
+    assert error.error_code == "Forbidden.KeyNotFound"  # kms:UntagResource was not granted
+    public = _public_key_blob()
+    made = user.core_call(
+        "GenerateAndExportDataKey",
+        KeyId=key_id,
+        PublicKeyBlob=public,
+        WrappingKeySpec="RSA_2048",
+        WrappingAlgorithm="RSAES_OAEP_SHA_256",
+    )
+    assert made["KeyId"] == key_id and made["ExportedDataKey"]
+    error = _core_error(user, "GenerateDataKey", KeyId=key_id)
+    assert error.error_code == "Forbidden.KeyNotFound"  # kms:GenerateDataKey was not granted
+
+
+def _public_key_blob() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return _b64(der)
+
+
 # --- another tenancy ------------------------------------------------------------------------
 
 

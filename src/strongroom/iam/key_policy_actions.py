@@ -65,6 +65,7 @@ OPERATION_ACTIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "Encrypt": ("kms:Encrypt",),
         "Decrypt": ("kms:Decrypt",),
         "GenerateDataEncryptionKey": ("kms:GenerateDataKey",),
+        "GenerateAndExportDataKey": ("kms:GenerateAndExportDataKey",),
         "Sign": ("kms:AsymmetricSign",),
         "Verify": ("kms:AsymmetricVerify",),
         "ExportKey": ("kms:ExportKey",),

@@ -48,10 +48,14 @@ OPERATION_PERMISSIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType
         # Key policies (services.kms.key_policies): setting one is a manage permission.
         "SetKeyPolicy": ("KEY_UPDATE",),
         "GetKeyPolicy": ("KEY_READ",),
+        # Tags of keys through the Alibaba KMS API (services.kms.key_tags), as UpdateKey.
+        "TagResource": ("KEY_UPDATE",),
+        "UntagResource": ("KEY_UPDATE",),
         # Cryptography
         "Encrypt": ("KEY_ENCRYPT",),
         "Decrypt": ("KEY_DECRYPT",),
         "GenerateDataEncryptionKey": ("KEY_ENCRYPT",),
+        "GenerateAndExportDataKey": ("KEY_ENCRYPT",),
         "Sign": ("KEY_SIGN",),
         "Verify": ("KEY_VERIFY",),
         "ExportKey": ("KEY_EXPORT",),

@@ -1,7 +1,8 @@
 """GenerateAndExportDataKey: a data key under a master key, also wrapped for the caller.
 
-The data key is made exactly as GenerateDataEncryptionKey makes it (and authorized as that
-operation: the caller needs KEY_ENCRYPT on the master key); its plaintext never leaves this
+The data key is made exactly as GenerateDataEncryptionKey makes it, authorized as
+GenerateAndExportDataKey (the caller needs KEY_ENCRYPT on the master key, or the key policy's
+kms:GenerateAndExportDataKey); its plaintext never leaves this
 function except wrapped under the caller's RSA public key with RSA-OAEP. The caller's key and
 the algorithm are checked before anything is made, so a bad request costs no data key.
 """
@@ -78,6 +79,7 @@ def generate_and_export_data_key(
             associated_data=request.associated_data,
             include_plaintext_key=True,
             number_of_bytes=request.number_of_bytes,
+            operation="GenerateAndExportDataKey",
         ),
     )
     key_id, algorithm = request.key_id, request.wrapping_algorithm

@@ -72,6 +72,8 @@ class GenerateDataEncryptionKeyRequest:
     include_plaintext_key: bool = False
     # Another length than the shape's (1 to 1024 bytes; the Alibaba API's NumberOfBytes).
     number_of_bytes: int | None = None
+    # The operation authorized (the Alibaba API's GenerateAndExportDataKey is one of its own).
+    operation: str = "GenerateDataEncryptionKey"
 
 
 @dataclass(frozen=True)
@@ -221,9 +223,7 @@ def generate_data_key(
     shape = request.key_shape
     if shape.algorithm is not Algorithm.AES:
         raise InvalidParameter("keyShape for a data encryption key must be AES")
-    usable = use_key(
-        deps, call, request.vault_id, request.key_id, None, "GenerateDataEncryptionKey"
-    )
+    usable = use_key(deps, call, request.vault_id, request.key_id, None, request.operation)
     if usable.key.shape.algorithm is not Algorithm.AES:
         raise InvalidParameter("GenerateDataEncryptionKey needs an AES master key")
     length = shape.length if request.number_of_bytes is None else request.number_of_bytes

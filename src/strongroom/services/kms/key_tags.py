@@ -44,8 +44,11 @@ class ChangeKeyTagsRequest:
 
 
 def change_key_tags(deps: Deps, call: Call, request: ChangeKeyTagsRequest) -> list[Key]:
-    """Change the tags of every key of ``request`` in one transaction (UpdateKey on each);
-    the keys as stored, in the order given (a key named twice is changed once)."""
+    """Change the tags of every key of ``request`` in one transaction (TagResource on each,
+    or UntagResource when only removing: KEY_UPDATE, or the key policy's kms:TagResource /
+    kms:UntagResource); the keys as stored, in the order given (a key named twice is changed
+    once)."""
+    operation = "TagResource" if request.merge else "UntagResource"
     for name, value in request.merge.items():
         if not name:
             raise InvalidParameter("Tag keys must not be empty")
@@ -56,7 +59,7 @@ def change_key_tags(deps: Deps, call: Call, request: ChangeKeyTagsRequest) -> li
         for place in request.keys:
             if place.key_id in changed:
                 continue
-            _, key = key_for(deps, tx, call, place.vault_id, place.key_id, "UpdateKey")
+            _, key = key_for(deps, tx, call, place.vault_id, place.key_id, operation)
             require_state(key.lifecycle_state, (State.ENABLED, State.DISABLED), "key")
             tags = _changed(key.freeform_tags, request)
             if request.merge and request.check is not None:

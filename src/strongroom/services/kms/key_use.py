@@ -33,7 +33,9 @@ MAX_PLAINTEXT = 4096
 
 
 # What EXTERNAL keys can do: their material stays in the EKM, which only encrypts and decrypts.
-EXTERNAL_OPERATIONS = frozenset({"Encrypt", "Decrypt", "GenerateDataEncryptionKey"})
+EXTERNAL_OPERATIONS = frozenset(
+    {"Encrypt", "Decrypt", "GenerateDataEncryptionKey", "GenerateAndExportDataKey"}
+)
 
 
 @dataclass(frozen=True)
