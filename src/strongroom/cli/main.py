@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from strongroom.cli import admin, at_rest, dev_cluster, ekm, keys, leases
+from strongroom.cli import admin, at_rest, dev_cluster, ekm, keys, leases, xki
 from strongroom.cli import region as region_cli
 from strongroom.cli.replication import replication as replication_cli
 from strongroom.config import DEFAULT_PORT, DEFAULT_REGION, ConfigError, Settings, read_state
@@ -310,6 +310,7 @@ app.command(name="ekm-health")(ekm.ekm_health)
 app.command(name="leases")(leases.leases)
 app.add_typer(at_rest.at_rest, name="at-rest")
 app.add_typer(keys.key, name="key")
+app.add_typer(xki.xki, name="xki")
 app.add_typer(region_cli.region, name="region")
 app.add_typer(replication_cli, name="replication")
 app.command(name="dev-cluster")(dev_cluster.dev_cluster)

@@ -6,13 +6,18 @@ __all__ = [
     "Conflict",
     "DecryptionFailed",
     "DeletionProtected",
+    "ExternalKeyDisabled",
     "ExternalKeyManagerAuthenticationFailed",
     "ExternalKeyManagerError",
     "ExternalKeyManagerUnavailable",
+    "ExternalKeyNotFound",
+    "ExternalKeyPlacement",
+    "ExternalVaultBlocked",
     "IncorrectState",
     "InvalidParameter",
     "KeyInUse",
     "LimitExceeded",
+    "LostExternalKey",
     "NotAuthenticated",
     "NotAuthorized",
     "NotFound",
@@ -21,6 +26,7 @@ __all__ = [
     "ServiceUnavailable",
     "StorageIntegrityError",
     "StrongroomError",
+    "UnknownExternalKey",
     "WriteElsewhere",
 ]
 
@@ -133,3 +139,34 @@ class ExternalKeyManagerError(StrongroomError):
 
 class ExternalKeyManagerAuthenticationFailed(ExternalKeyManagerError):
     """The EKM (or its identity provider) refused Strongroom's credentials."""
+
+
+class ExternalKeyPlacement(InvalidParameter):
+    """A key that does not fit its vault: EXTERNAL keys live only in EXTERNAL vaults, which
+    hold nothing else. ``external_vault`` says which side was broken (a dialect words it in
+    its own terms: the Alibaba API's XKI instance and ``ExternalKeyId``)."""
+
+    def __init__(self, message: str, *, external_vault: bool) -> None:
+        super().__init__(message)
+        self.external_vault = external_vault
+
+
+class ExternalVaultBlocked(IncorrectState):
+    """The EKM refuses every operation on the EXTERNAL vault: its administrator blocked it."""
+
+
+class ExternalKeyDisabled(IncorrectState):
+    """The external key a key references (or the version asked for) is disabled in the EKM."""
+
+
+class ExternalKeyNotFound(StrongroomError):
+    """The EKM does not hold the external key named: one of the two kinds below, which the
+    OCI API answers differently (a bad parameter at creation, a key state afterwards)."""
+
+
+class UnknownExternalKey(InvalidParameter, ExternalKeyNotFound):
+    """CreateKey (or CreateKeyVersion) names an external key the vault's EKM does not hold."""
+
+
+class LostExternalKey(IncorrectState, ExternalKeyNotFound):
+    """The EKM no longer holds the external key an existing key references."""

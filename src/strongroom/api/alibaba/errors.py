@@ -4,6 +4,13 @@ Alibaba answers a key in the wrong state with 409 and a code naming the state
 (``Rejected.Disabled``, ``Rejected.PendingDeletion``); the code is chosen from the state the
 use case's message names. Authorization failures look exactly like a missing resource, as in
 the OCI API (a caller learns nothing of keys it may not use).
+
+The external key manager (an XKI instance's proxy) has a code for each way it fails a key:
+cannot be reached (503 ``Rejected.ExternalKeyStoreUnavailable``, the message saying so),
+refuses the instance (409 ``Rejected.ExternalKeyStoreBlocked``), refuses Strongroom's
+credentials (502 ``Rejected.ExternalKeyStoreAuthenticationFailed``), answers unusably (502
+``Rejected.ExternalKeyStoreError``); the external key is disabled there (409
+``Rejected.ExternalKeyDisabled``) or missing (404 ``Forbidden.ExternalKeyNotFound``).
 """
 
 from __future__ import annotations
@@ -11,7 +18,13 @@ from __future__ import annotations
 from strongroom.domain import errors
 from strongroom.domain.key_alias import AliasAlreadyExists, AliasNotFound
 
-__all__ = ["AlibabaError", "InvalidParameter", "MissingParameter", "answer_for"]
+__all__ = [
+    "AlibabaError",
+    "InvalidParameter",
+    "MissingParameter",
+    "UnsupportedOperation",
+    "answer_for",
+]
 
 
 class AlibabaError(Exception):
@@ -36,6 +49,13 @@ class InvalidParameter(AlibabaError):
         super().__init__(400, "InvalidParameter", f"The parameter {name} is invalid: {why}")
 
 
+class UnsupportedOperation(AlibabaError):
+    """What this service does not do, and why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, "Rejected.UnsupportedOperation", message)
+
+
 NOT_FOUND_MESSAGE = "The specified key is not found or you are not authorized to use it."
 
 # Most specific first (LimitExceeded is an InvalidParameter; StorageIntegrityError a
@@ -44,6 +64,9 @@ _TABLE: tuple[tuple[type[errors.StrongroomError], int, str], ...] = (
     (AliasNotFound, 404, "Forbidden.AliasNotFound"),
     (AliasAlreadyExists, 400, "AliasAlreadyExists"),
     (errors.DeletionProtected, 409, "Rejected.DeletionProtection"),
+    (errors.ExternalKeyNotFound, 404, "Forbidden.ExternalKeyNotFound"),
+    (errors.ExternalKeyDisabled, 409, "Rejected.ExternalKeyDisabled"),
+    (errors.ExternalVaultBlocked, 409, "Rejected.ExternalKeyStoreBlocked"),
     (errors.KeyInUse, 409, "Rejected.KeyInUse"),
     (errors.StorageIntegrityError, 500, "InternalFailure"),
     (errors.LimitExceeded, 400, "Rejected.LimitExceeded"),
@@ -56,11 +79,25 @@ _TABLE: tuple[tuple[type[errors.StrongroomError], int, str], ...] = (
     (errors.PreconditionFailed, 409, "Rejected.Conflict"),
     (errors.PayloadTooLarge, 400, "InvalidParameter"),
     (errors.ExternalKeyManagerUnavailable, 503, "Rejected.ExternalKeyStoreUnavailable"),
+    (
+        errors.ExternalKeyManagerAuthenticationFailed,
+        502,
+        "Rejected.ExternalKeyStoreAuthenticationFailed",
+    ),
     (errors.ExternalKeyManagerError, 502, "Rejected.ExternalKeyStoreError"),
     (errors.ServiceUnavailable, 503, "ServiceUnavailable"),
 )
 
 _STATES = (("PENDING_DELETION", "Rejected.PendingDeletion"), ("DISABLED", "Rejected.Disabled"))
+# Errors whose code and message stand whatever the action.
+_OWN = (
+    AliasNotFound,
+    errors.DeletionProtected,
+    errors.ExternalKeyNotFound,
+    errors.ExternalKeyDisabled,
+    errors.ExternalVaultBlocked,
+)
+_UNREACHABLE = "The external key manager (the XKI proxy) cannot be reached"
 
 
 def answer_for(
@@ -75,16 +112,16 @@ def answer_for(
         return AlibabaError(500, "InternalFailure", "The request failed.")
     status, code = found
     message = error.message
-    if isinstance(error, AliasNotFound):
+    if isinstance(error, _OWN):
         pass  # its own code and message, whatever the action
     elif isinstance(error, errors.NotFound):
         code = not_found_code or code
         message = NOT_FOUND_MESSAGE if code == "Forbidden.KeyNotFound" else error.message
-    elif isinstance(error, errors.IncorrectState) and not isinstance(
-        error, errors.DeletionProtected
-    ):
+    elif isinstance(error, errors.IncorrectState):
         named = next((c for state, c in _STATES if state in error.message), code)
         code = state_code or named
+    elif isinstance(error, errors.ExternalKeyManagerUnavailable):
+        message = f"{_UNREACHABLE}: {error.message}"
     elif isinstance(error, errors.StorageIntegrityError):
         message = "The request failed."
     return AlibabaError(status, code, message)

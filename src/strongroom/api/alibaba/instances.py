@@ -1,6 +1,8 @@
 """KMS instance actions: GetKmsInstance, ListKmsInstances. A KMS instance is a vault; an XKI
 instance (external key instance) is an EXTERNAL vault, whose proxy is "connected" when its
-key manager's latest health check found it ACTIVE."""
+key manager's latest health check found it ACTIVE: this process's, else the one stored by
+whichever process checked last (the background checks run in one process of several), checked
+again first when older than the polling interval, as OCI's GetVault does."""
 
 from __future__ import annotations
 
@@ -9,10 +11,9 @@ from typing import Any
 from strongroom.api.alibaba.action import Action
 from strongroom.api.alibaba.params import Params
 from strongroom.api.alibaba.render import instance
-from strongroom.domain.ekm import EkmHealthState
-from strongroom.domain.vault import Vault
+from strongroom.domain.ekm import EkmHealth, EkmHealthState
 from strongroom.services.context import Call
-from strongroom.services.kms import vaults
+from strongroom.services.kms import vault_views, vaults
 from strongroom.services.kms.key_places import list_tenancy_vaults
 from strongroom.services.ports import Deps
 
@@ -23,15 +24,14 @@ __all__ = [
 ]
 
 
-def _connected(deps: Deps, vault: Vault) -> bool:
-    health = deps.ekm_health.get(vault.id)
+def _connected(health: EkmHealth | None) -> bool:
     return health is not None and health.state is EkmHealthState.ACTIVE
 
 
 def get_kms_instance(deps: Deps, call: Call, p: Params) -> dict[str, Any]:
     request = vaults.GetVaultRequest(vault_id=p.text("KmsInstanceId", 255))
-    vault = vaults.get_vault(deps, call, request)
-    return {"KmsInstance": instance(vault, deps.region, _connected(deps, vault))}
+    view = vault_views.get_vault(deps, call, request)
+    return {"KmsInstance": instance(view.vault, deps.region, _connected(view.health))}
 
 
 def list_kms_instances(deps: Deps, call: Call, p: Params) -> dict[str, Any]:

@@ -19,12 +19,17 @@ from strongroom.api.alibaba.action import Action
 from strongroom.api.alibaba.keys import UnsupportedOperation
 from strongroom.api.alibaba.params import Params
 from strongroom.api.alibaba.render import iso
+from strongroom.api.alibaba.xki import (
+    XkiFeature,
+    refuse_if_xki,
+    refuse_on_xki_key,
+    why_unsupported,
+)
 from strongroom.domain.key import Key, KeyVersion
 from strongroom.domain.paging import MAX_LIMIT, PageRequest
 from strongroom.services.context import Call
 from strongroom.services.kms import key_versions, keys
 from strongroom.services.kms.key_places import KeyPlace, place_of_key
-from strongroom.services.kms.key_use import stored_key
 from strongroom.services.ports import Deps
 
 __all__ = [
@@ -40,35 +45,27 @@ __all__ = [
     "update_rotation_policy",
 ]
 
-EXTERNAL_KEY_VERSIONS = (
-    "Key versions are not supported for external keys: the key's material lives in the "
-    "external key manager (XKI), which keeps its versions; Strongroom holds none of them"
-)
+EXTERNAL_KEY_VERSIONS = why_unsupported(XkiFeature.KEY_VERSIONS)
 IMPORT_UNSUPPORTED = (
     "Importing key material is not supported: keys are made in Strongroom (Origin "
     "Aliyun_KMS), or held in an external key manager through an XKI instance (ExternalKeyId)"
 )
 ROTATION_UNSUPPORTED = (
     "Automatic rotation is not supported: rotate a key with CreateKeyVersion when you choose "
-    "(older versions still decrypt)"
+    "(older versions still decrypt); a key of an XKI instance rotates in its external key "
+    "manager"
 )
 
 
 def refuse_for_external(key: Key) -> None:
     """Key versions are refused for an EXTERNAL key (Rejected.UnsupportedOperation)."""
-    if key.is_external:
-        raise UnsupportedOperation(EXTERNAL_KEY_VERSIONS)
+    refuse_if_xki(key, XkiFeature.KEY_VERSIONS)
 
 
 def _internal_key(deps: Deps, call: Call, p: Params) -> KeyPlace:
     """Where the KeyId's key lives, refusing an EXTERNAL key. Only a caller who may read the
     key (DescribeKey shows its Origin) learns that it is external; others find no key."""
-    place = place_of_key(deps, call, p.text("KeyId", 255))
-    stored = stored_key(deps, place.key_id)
-    if stored is not None and stored.is_external:
-        request = keys.GetKeyRequest(vault_id=place.vault_id, key_id=place.key_id)
-        refuse_for_external(keys.get_key(deps, call, request))
-    return place
+    return refuse_on_xki_key(deps, call, p.text("KeyId", 255), XkiFeature.KEY_VERSIONS)
 
 
 def _version(version: KeyVersion) -> dict[str, Any]:

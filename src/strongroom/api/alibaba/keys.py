@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from strongroom.api.alibaba import xki
 from strongroom.api.alibaba.action import Action
-from strongroom.api.alibaba.errors import AlibabaError, InvalidParameter
+from strongroom.api.alibaba.errors import InvalidParameter, UnsupportedOperation
 from strongroom.api.alibaba.key_policies import policy_param
 from strongroom.api.alibaba.params import Params
 from strongroom.api.alibaba.render import arn, key_metadata
 from strongroom.api.alibaba.tags import tags_from_json
+from strongroom.domain.errors import ExternalKeyPlacement
 from strongroom.domain.key import Algorithm, Curve, KeyShape, ProtectionMode
 from strongroom.services.context import Call
 from strongroom.services.kms import key_protection, keys
@@ -52,13 +54,6 @@ _FILTERS = ("KeyState", "KeySpec", "KeyUsage", "ProtectionLevel", "CreatorType")
 MAX_DESCRIPTION = 8192
 
 
-class UnsupportedOperation(AlibabaError):
-    """What this service does not do, and why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(400, "Rejected.UnsupportedOperation", message)
-
-
 def create_key(deps: Deps, call: Call, p: Params) -> dict[str, Any]:
     spec = p.optional("KeySpec") or "Aliyun_AES_256"
     shape = _SPECS.get(spec)
@@ -69,8 +64,8 @@ def create_key(deps: Deps, call: Call, p: Params) -> dict[str, Any]:
         raise InvalidParameter(
             "KeyUsage", f"{spec} keys are {' or '.join(_USAGES[shape.algorithm])}"
         )
+    external_id = xki.external_key_id(p, spec, usage)  # a key of an XKI instance
     _refuse_unsupported(p)
-    external_id = p.optional("ExternalKeyId", 255)
     mode = _MODES.get(p.optional("ProtectionLevel") or "SOFTWARE")
     if mode is None:
         raise InvalidParameter("ProtectionLevel", "SOFTWARE or HSM")
@@ -84,7 +79,10 @@ def create_key(deps: Deps, call: Call, p: Params) -> dict[str, Any]:
         freeform_tags=tags_from_json(p.json("Tags")),
         key_policy=policy_param(p),
     )
-    created = keys.create_key(deps, call, request)
+    try:
+        created = keys.create_key(deps, call, request)
+    except ExternalKeyPlacement as error:
+        raise xki.placement_refused(error, request.vault_id, spec, usage) from None
     return {"KeyMetadata": key_metadata(created.key, deps.region)}
 
 

@@ -48,9 +48,11 @@ def key_spec(key: Key) -> str:
 
 
 def key_metadata(key: Key, region: str) -> dict[str, Any]:
-    """DescribeKey's ``KeyMetadata`` (CreateKey's too)."""
+    """DescribeKey's ``KeyMetadata`` (CreateKey's too); a key of an XKI instance also shows
+    the extension field ``ExternalKeyId`` (the core SDK returns the JSON as it is; the Tea
+    SDK's model leaves out fields it does not know)."""
     usage = "ENCRYPT/DECRYPT" if key.shape.algorithm is not Algorithm.ECDSA else "SIGN/VERIFY"
-    return {
+    found: dict[str, Any] = {
         "KeyId": key.id,
         "Arn": arn(region, key.tenancy_id, key.id),
         "CreationDate": iso(key.time_created),
@@ -70,6 +72,9 @@ def key_metadata(key: Key, region: str) -> dict[str, Any]:
         "DeletionProtection": "Enabled" if key.deletion_protection else "Disabled",
         "DeletionProtectionDescription": key.deletion_protection_description or "",
     }
+    if key.external_key_id is not None:
+        found["ExternalKeyId"] = key.external_key_id
+    return found
 
 
 def instance(vault: Vault, region: str, connected: bool | None) -> dict[str, Any]:

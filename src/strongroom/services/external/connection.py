@@ -5,9 +5,12 @@ Every EKM client error becomes a domain error here (and nowhere else):
 - EkmUnavailable, EkmTlsError: ExternalKeyManagerUnavailable (503 ExternalKeyManagerUnavailable)
 - EkmAuthenticationFailed: ExternalKeyManagerAuthenticationFailed (502, same code)
 - EkmBadResponse: ExternalKeyManagerError (502 ExternalKeyManagerError)
-- EkmKeyDisabled: IncorrectState (409), "The external key ... is disabled in the EKM"
-- EkmVaultBlocked: IncorrectState (409), "The external key manager refuses this vault (BLOCKED)"
-- EkmKeyNotFound: InvalidParameter (400) at CreateKey and CreateKeyVersion, else IncorrectState
+- EkmKeyDisabled: ExternalKeyDisabled, an IncorrectState (409), "The external key ... is
+  disabled in the external key manager"
+- EkmVaultBlocked: ExternalVaultBlocked, an IncorrectState (409), "The external key manager
+  refuses this vault (BLOCKED)"
+- EkmKeyNotFound: UnknownExternalKey, an InvalidParameter (400), at CreateKey and
+  CreateKeyVersion; else LostExternalKey, an IncorrectState (409); both ExternalKeyNotFound
 - EkmInvalidCiphertext: DecryptionFailed (400 InvalidParameter, says nothing more)
 """
 
@@ -94,14 +97,14 @@ def translate(error: EkmError, external_key_id: str | None, *, creating: bool = 
             f"The external key manager refused Strongroom's credentials: {error.message}"
         )
     if isinstance(error, EkmVaultBlocked):
-        return errors.IncorrectState(
+        return errors.ExternalVaultBlocked(
             f"The external key manager refuses this vault (BLOCKED): {error.message}"
         )
     if isinstance(error, EkmKeyDisabled):
-        return errors.IncorrectState(f"{what} is disabled in the external key manager")
+        return errors.ExternalKeyDisabled(f"{what} is disabled in the external key manager")
     if isinstance(error, EkmKeyNotFound):
         message = f"{what} does not exist in the external key manager"
-        return errors.InvalidParameter(message) if creating else errors.IncorrectState(message)
+        return errors.UnknownExternalKey(message) if creating else errors.LostExternalKey(message)
     if isinstance(error, EkmInvalidCiphertext):
         return errors.DecryptionFailed()
     if isinstance(error, EkmBadResponse):

@@ -106,7 +106,7 @@ def require_usable(deps: Deps, vault: Vault) -> None:
     if health is None or health.time_checked is None:
         return
     if health.state is EkmHealthState.BLOCKED:
-        raise errors.IncorrectState(
+        raise errors.ExternalVaultBlocked(
             f"The external key manager refuses this vault (BLOCKED): {health.detail}"
         )
     if health.state is not EkmHealthState.UNREACHABLE:

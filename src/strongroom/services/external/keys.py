@@ -13,7 +13,12 @@ from datetime import datetime
 from strongroom.crypto.providers.ekm_client.connection import ExternalKeyInfo
 from strongroom.crypto.providers.ekm_client.errors import EkmError
 from strongroom.domain.ekm import EkmProtocolName
-from strongroom.domain.errors import ExternalKeyManagerError, IncorrectState, InvalidParameter
+from strongroom.domain.errors import (
+    ExternalKeyDisabled,
+    ExternalKeyManagerError,
+    ExternalKeyPlacement,
+    InvalidParameter,
+)
 from strongroom.domain.ids import new_ocid
 from strongroom.domain.key import Algorithm, Key, KeyShape, KeyVersion, Origin, ProtectionMode
 from strongroom.domain.lifecycle import State
@@ -32,15 +37,21 @@ def check_placement(
     """EXTERNAL keys (AES-256, with an external key id) only in EXTERNAL vaults, and back."""
     external_vault = vault.vault_type is VaultType.EXTERNAL
     if mode is ProtectionMode.EXTERNAL and not external_vault:
-        raise InvalidParameter("protectionMode EXTERNAL is only valid in an EXTERNAL vault")
+        raise ExternalKeyPlacement(
+            "protectionMode EXTERNAL is only valid in an EXTERNAL vault", external_vault=False
+        )
     if external_vault and mode is not ProtectionMode.EXTERNAL:
-        raise InvalidParameter("An EXTERNAL vault holds only keys of protectionMode EXTERNAL")
+        raise ExternalKeyPlacement(
+            "An EXTERNAL vault holds only keys of protectionMode EXTERNAL", external_vault=True
+        )
     if mode is not ProtectionMode.EXTERNAL:
         if external_key_id is not None:
             raise InvalidParameter("externalKeyReference is only valid for EXTERNAL keys")
         return
     if external_key_id is None:
-        raise InvalidParameter("EXTERNAL keys need externalKeyReference.externalKeyId")
+        raise ExternalKeyPlacement(
+            "EXTERNAL keys need externalKeyReference.externalKeyId", external_vault=True
+        )
     if shape.algorithm is not Algorithm.AES or shape.length != EXTERNAL_LENGTH:
         raise InvalidParameter("EXTERNAL keys must have keyShape AES with length 32")
 
@@ -91,7 +102,7 @@ def key_info(deps: Deps, vault: Vault, external_key_id: str) -> ExternalKeyInfo:
     except EkmError as error:
         raise translate(error, external_key_id, creating=True) from None
     if not info.enabled:
-        raise IncorrectState(
+        raise ExternalKeyDisabled(
             f"The external key {external_key_id!r} is disabled in the external key manager"
         )
     if info.algorithm.upper() != "AES" or info.length_bytes != EXTERNAL_LENGTH:
