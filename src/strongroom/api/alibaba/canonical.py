@@ -38,6 +38,7 @@ __all__ = [
     "percent_encode",
     "rpc_signature",
     "rpc_string_to_sign",
+    "rpc_string_to_sign_from_query",
 ]
 
 ACS3 = "ACS3-HMAC-SHA256"
@@ -78,6 +79,32 @@ def rpc_string_to_sign(method: str, params: Mapping[str, str]) -> str:
         for name in sorted(params)
     )
     return f"{method.upper()}&%2F&{pairs}"
+
+
+# A query already in canonical form holds only unreserved characters, "=", "&" and upper-case
+# escapes of anything but an unreserved character (no "+", no lower-case escape).
+_NOT_CANONICAL = re.compile(r"[^A-Za-z0-9_.~%=&-]")
+_BAD_ESCAPE = re.compile(
+    r"%(?![0-9A-F]{2})|%(?:2[DE]|3[0-9]|4[1-9A-F]|5[0-9AF]|6[1-9A-F]|7[0-9AE])"
+)
+
+
+def rpc_string_to_sign_from_query(method: str, raw_query: str) -> str | None:
+    """:func:`rpc_string_to_sign` of the query's parameters, taken from the raw query when it
+    is already in canonical form (as the SDKs send it: decoding and encoding again would give
+    the same text); None when it is not (the caller decodes and encodes)."""
+    if _NOT_CANONICAL.search(raw_query) or _BAD_ESCAPE.search(raw_query):
+        return None
+    pairs = []
+    for part in raw_query.split("&"):
+        name, equals, value = part.partition("=")
+        if not equals or not name or "%" in name or "=" in value:
+            return None
+        if name != "Signature":
+            pairs.append((name, value))
+    pairs.sort()
+    joined = "%26".join(f"{name}%3D{_again(value)}" for name, value in pairs)
+    return f"{method.upper()}&%2F&{joined}"
 
 
 def _again(encoded: str) -> str:

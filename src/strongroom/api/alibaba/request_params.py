@@ -4,6 +4,7 @@ is refused: what a signature covers and what an action reads must be one value."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -76,7 +77,22 @@ def _pairs(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+# Escapes of ASCII characters, decoded by one regular-expression pass; a part with an escape of
+# a byte of 0x80 or more (UTF-8 beyond ASCII) is decoded by urllib (strictly).
+_ASCII_ESCAPE = re.compile(r"%[0-7][0-9A-Fa-f]")
+_WIDE_ESCAPE = re.compile(r"%[89A-Fa-f][0-9A-Fa-f]")
+_ASCII_CHARS = {f"%{i:02{case}}": chr(i) for i in range(128) for case in "Xx"}
+
+
 def _unquote(part: str) -> str:
     if "+" in part:
         part = part.replace("+", " ")
-    return unquote(part, errors="strict") if "%" in part else part
+    if "%" not in part:
+        return part
+    if _WIDE_ESCAPE.search(part):
+        return unquote(part, errors="strict")
+    return _ASCII_ESCAPE.sub(_ascii_char, part)
+
+
+def _ascii_char(match: re.Match[str]) -> str:
+    return _ASCII_CHARS[match.group()]

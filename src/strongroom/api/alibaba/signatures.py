@@ -96,8 +96,20 @@ def signed_request(
     if authorization:
         return _acs3(method, path, params, received, body, authorization[0])
     if "Signature" in params.all:
-        return _rpc(method, params)
+        return _rpc(method, params, query)
     raise MissingParameter("Signature")
+
+
+def _rpc_string_to_sign(
+    method: str, params: RequestParams, query: str, signed: Mapping[str, str]
+) -> str:
+    """From the raw query when every parameter is in it, already in canonical form (what the
+    SDKs send: no decoding and encoding again); else from the decoded parameters."""
+    if len(params.all) == len(params.query):
+        found = canonical.rpc_string_to_sign_from_query(method, query)
+        if found is not None:
+            return found
+    return canonical.rpc_string_to_sign(method, signed)
 
 
 def _headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -108,7 +120,7 @@ def _headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str
     return received
 
 
-def _rpc(method: str, params: RequestParams) -> SignedRequest:
+def _rpc(method: str, params: RequestParams, query: str) -> SignedRequest:
     values = params.all
     for name in ("AccessKeyId", "SignatureMethod", "SignatureVersion", "SignatureNonce"):
         if not values.get(name):
@@ -130,7 +142,7 @@ def _rpc(method: str, params: RequestParams) -> SignedRequest:
         signed,
         values.get("Action"),
         values.get("Version"),
-        canonical.rpc_string_to_sign(method, signed),
+        _rpc_string_to_sign(method, params, query, signed),
         values["Signature"].encode("utf-8"),
     )
 
