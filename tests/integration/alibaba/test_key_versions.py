@@ -9,7 +9,6 @@ import base64
 import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from oci.key_management import KmsVaultClient
 
 from tests.ekm_support import EkmProxy, running_proxy
-from tests.integration import iam_support
-from tests.integration.alibaba_support import (
+from tests.integration.alibaba.support import (
     Alibaba,
     CoreError,
     TeaError,
@@ -36,30 +34,6 @@ from tests.integration.external_support import (
 )
 from tests.integration.iam_support import Iam
 from tests.integration.support import Server, management_client
-
-
-@pytest.fixture
-def iam(server: Server, tmp_path: Path) -> Iterator[Iam]:
-    with iam_support.iam_session(server, tmp_path) as helper:
-        yield helper
-
-
-@pytest.fixture
-def admin(iam: Iam, server: Server) -> Alibaba:
-    """An access key of a new user allowed to manage everything."""
-    group = iam.group()
-    iam.policy(f"Allow group {group.name} to manage all-resources in tenancy")
-    return alibaba_for(server, iam.person(group).id)
-
-
-@pytest.fixture
-def vault_id(iam: Iam, server: Server) -> str:
-    return str(iam.vault(server.tenancy).id)
-
-
-@pytest.fixture
-def key_id(admin: Alibaba, vault_id: str) -> str:
-    return str(admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"])
 
 
 @pytest.fixture(scope="module")

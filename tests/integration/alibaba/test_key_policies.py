@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +18,7 @@ from strongroom.iam.key_policy import MAX_POLICY_BYTES, default_policy
 from strongroom.services.identity import customer_secret_keys, users
 from strongroom.services.identity.bootstrap import ensure_tenancy, new_admin_identity
 from tests.integration import iam_support
-from tests.integration.alibaba_support import (
+from tests.integration.alibaba.support import (
     Alibaba,
     CoreError,
     TeaError,
@@ -33,25 +31,6 @@ from tests.usecases import support as usecase_support
 from tests.usecases.identity_support import api_key_pem, grant, new_group
 
 
-@pytest.fixture
-def iam(server: Server, tmp_path: Path) -> Iterator[Iam]:
-    with iam_support.iam_session(server, tmp_path) as helper:
-        yield helper
-
-
-@pytest.fixture
-def admin(iam: Iam, server: Server) -> Alibaba:
-    """An access key of a new user allowed to manage everything."""
-    group = iam.group()
-    iam.policy(f"Allow group {group.name} to manage all-resources in tenancy")
-    return alibaba_for(server, iam.person(group).id)
-
-
-@pytest.fixture
-def vault_id(iam: Iam, server: Server) -> str:
-    return str(iam.vault(server.tenancy).id)
-
-
 def _new_key(admin: Alibaba, vault_id: str, **params: Any) -> str:
     made = admin.core_call("CreateKey", DKMSInstanceId=vault_id, **params)
     return str(made["KeyMetadata"]["KeyId"])
@@ -61,7 +40,9 @@ def _document(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "1", "Statement": list(statements)})
 
 
-def _statement(effect: str, principal: str, *actions: str, sid: str | None = None) -> dict:
+def _statement(
+    effect: str, principal: str, *actions: str, sid: str | None = None
+) -> dict[str, Any]:
     found: dict[str, Any] = {
         "Effect": effect,
         "Principal": {"RAM": [principal]},

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,24 +25,9 @@ from aliyunsdkkms.request.v20160120.UntagResourcesRequest import (
 )
 from oci.key_management import models as m
 
-from tests.integration import iam_support
-from tests.integration.alibaba_support import Alibaba, CoreError, alibaba_for, tea_models
+from tests.integration.alibaba.support import Alibaba, CoreError, alibaba_for, tea_models
 from tests.integration.iam_support import Iam
 from tests.integration.support import Server, management_client
-
-
-@pytest.fixture
-def iam(server: Server, tmp_path: Path) -> Iterator[Iam]:
-    with iam_support.iam_session(server, tmp_path) as helper:
-        yield helper
-
-
-@pytest.fixture
-def admin(iam: Iam, server: Server) -> Alibaba:
-    """An access key of a new user allowed to manage everything."""
-    group = iam.group()
-    iam.policy(f"Allow group {group.name} to manage all-resources in tenancy")
-    return alibaba_for(server, iam.person(group).id)
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from tests.integration import iam_support
-from tests.integration.alibaba_support import (
+from tests.integration.alibaba.support import (
     Alibaba,
     CoreError,
     TeaError,
@@ -22,25 +20,6 @@ from tests.integration.alibaba_support import (
 )
 from tests.integration.iam_support import Iam
 from tests.integration.support import Server, crypto_client, management_client
-
-
-@pytest.fixture
-def iam(server: Server, tmp_path: Path) -> Iterator[Iam]:
-    with iam_support.iam_session(server, tmp_path) as helper:
-        yield helper
-
-
-@pytest.fixture
-def admin(iam: Iam, server: Server) -> Alibaba:
-    """An access key of a new user allowed to manage everything."""
-    group = iam.group()
-    iam.policy(f"Allow group {group.name} to manage all-resources in tenancy")
-    return alibaba_for(server, iam.person(group).id)
-
-
-@pytest.fixture
-def vault_id(iam: Iam, server: Server) -> str:
-    return str(iam.vault(server.tenancy).id)
 
 
 def _b64(data: bytes) -> str:

@@ -24,7 +24,7 @@ from oci.key_management import models as m
 from tests.clock import ManualClock
 from tests.ekm_support import EkmProxy, running_proxy
 from tests.integration import cli_support, iam_support
-from tests.integration.alibaba_support import Alibaba, CoreError, TeaError, alibaba_for
+from tests.integration.alibaba.support import Alibaba, CoreError, TeaError, alibaba_for
 from tests.integration.external_support import (
     TEST_TIMEOUT,
     ExternalVault,
