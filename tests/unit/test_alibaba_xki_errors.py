@@ -91,17 +91,21 @@ def test_each_ekm_failure_has_its_own_alibaba_code(
 @pytest.mark.parametrize("state_code", [None, "Rejected.StateModifiedFailed"])
 def test_an_external_keys_code_stands_whatever_the_action(state_code: str | None) -> None:
     disabled = translate(ekm.EkmKeyDisabled("x"), "ext-1")
+    assert isinstance(disabled, errors.StrongroomError)
     answer = answer_for(disabled, "Forbidden.ResourceNotFound", state_code)
     assert answer.code == "Rejected.ExternalKeyDisabled"
     assert "'ext-1' is disabled in the external key manager" in answer.message
     missing = translate(ekm.EkmKeyNotFound("x"), "ext-1", creating=True)
+    assert isinstance(missing, errors.StrongroomError)
     answer = answer_for(missing, "Forbidden.ResourceNotFound", state_code)
     assert answer.code == "Forbidden.ExternalKeyNotFound"
     assert "'ext-1' does not exist in the external key manager" in answer.message
 
 
 def test_an_unreachable_key_manager_says_it_cannot_be_reached() -> None:
-    answer = answer_for(translate(ekm.EkmUnavailable("connection refused"), "ext-1"))
+    unreachable = translate(ekm.EkmUnavailable("connection refused"), "ext-1")
+    assert isinstance(unreachable, errors.StrongroomError)
+    answer = answer_for(unreachable)
     assert answer.message.startswith("The external key manager (the XKI proxy) cannot be reached")
     assert "connection refused" in answer.message
 

@@ -36,7 +36,9 @@ BOB = "ocid1.user.oc1..aaaaaaaabob"
 CAROL = "ocid1.user.oc1..aaaaaaaacarol"  # a user of AWAY
 
 
-def _statement(effect: str, principals: list[str], actions: list[str], **more: Any) -> dict:
+def _statement(
+    effect: str, principals: list[str], actions: list[str], **more: Any
+) -> dict[str, Any]:
     return {
         "Effect": effect,
         "Principal": {"RAM": principals},
@@ -46,11 +48,11 @@ def _statement(effect: str, principals: list[str], actions: list[str], **more: A
     }
 
 
-def _document(*statements: dict) -> str:
+def _document(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "1", "Statement": list(statements)})
 
 
-def _policy(*statements: dict) -> KeyPolicy:
+def _policy(*statements: dict[str, Any]) -> KeyPolicy:
     return parse_key_policy(_document(*statements))
 
 
