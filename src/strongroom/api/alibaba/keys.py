@@ -11,12 +11,12 @@ from strongroom.api.alibaba.action import Action
 from strongroom.api.alibaba.errors import InvalidParameter, UnsupportedOperation
 from strongroom.api.alibaba.key_policies import policy_param
 from strongroom.api.alibaba.params import Params
-from strongroom.api.alibaba.render import arn, key_metadata
+from strongroom.api.alibaba.render import arn, key_metadata, key_state
 from strongroom.api.alibaba.tags import tags_from_json
 from strongroom.domain.errors import ExternalKeyPlacement
 from strongroom.domain.key import Algorithm, Curve, KeyShape, ProtectionMode
 from strongroom.services.context import Call
-from strongroom.services.kms import key_protection, keys
+from strongroom.services.kms import key_associations, key_protection, keys
 from strongroom.services.kms.key_places import list_tenancy_keys, place_of_key
 from strongroom.services.kms.key_protection import SetDeletionProtectionRequest
 from strongroom.services.ports import Deps
@@ -29,6 +29,7 @@ __all__ = [
     "describe_key",
     "disable_key",
     "enable_key",
+    "list_key_associations",
     "list_keys",
     "schedule_key_deletion",
     "set_deletion_protection",
@@ -196,6 +197,31 @@ def set_deletion_protection(deps: Deps, call: Call, p: Params) -> dict[str, Any]
     return {}
 
 
+def list_key_associations(deps: Deps, call: Call, p: Params) -> dict[str, Any]:
+    """Strongroom's extension: what depends on a key before it is disabled or deleted."""
+    place = place_of_key(deps, call, p.text("KeyId", 1024))
+    request = key_associations.ListKeyAssociationsRequest(key_id=place.key_id)
+    found = key_associations.list_key_associations(deps, call, request)
+    secrets = [
+        {
+            "SecretId": s.id,
+            "SecretName": s.name,
+            "SecretState": s.lifecycle_state.value,
+            "VersionCount": s.versions,
+        }
+        for s in found.secrets
+    ]
+    sharing = [
+        {"KeyId": k.id, "KeyState": key_state(k.lifecycle_state)}
+        for k in found.keys_sharing_external_key
+    ]
+    return {
+        "KeyId": place.key_id,
+        "Secrets": {"Secret": secrets},
+        "KeysSharingExternalKey": {"Key": sharing},
+    }
+
+
 def cancel_key_deletion(deps: Deps, call: Call, p: Params) -> dict[str, Any]:
     place = place_of_key(deps, call, p.text("KeyId", 255))
     request = keys.CancelKeyDeletionRequest(vault_id=place.vault_id, key_id=place.key_id)
@@ -214,4 +240,5 @@ ACTIONS = [
     Action("ScheduleKeyDeletion", schedule_key_deletion, state_error=_STATE_CHANGE),
     Action("CancelKeyDeletion", cancel_key_deletion, state_error=_STATE_CHANGE),
     Action("SetDeletionProtection", set_deletion_protection),
+    Action("ListKeyAssociations", list_key_associations, changes_state=False),
 ]
