@@ -367,13 +367,20 @@ def test_key_through_another_vaults_endpoint_is_not_found(
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/20180608/nothing", "/20180608/vaults/x/y/z", "/kms/x/crypto/20180608/shred"],
+    ["/20180608/nothing", "/20180608/vaults/x/y/z", "/kms/x/crypto/20180608/shred"],
 )
 def test_unknown_paths_are_json_404s(server: Server, raw: Raw, path: str) -> None:
     assert_oci_error(raw.get(path), 404, "NotAuthorizedOrNotFound")
     assert_oci_error(
         httpx.post(f"{server.url}{path}", content=b"{}"), 404, "NotAuthorizedOrNotFound"
     )
+
+
+def test_the_root_takes_only_the_alibaba_apis_post(server: Server, raw: Raw) -> None:
+    """``POST /`` is the Alibaba KMS API; another method there is OCI's JSON 405."""
+    assert_oci_error(raw.get("/"), 405, "MethodNotAllowed")
+    unsigned = httpx.post(f"{server.url}/", content=b"{}")
+    assert unsigned.status_code == 400 and unsigned.json()["Code"] == "MissingParameter"
 
 
 def test_oversized_bodies_are_refused(raw: Raw, vault: m.Vault, aes_key: m.Key) -> None:
