@@ -37,6 +37,10 @@ class Settings:
     ekm_health_interval: float = 30.0  # seconds between background EKM health checks
     # The Element JSON-RPC API's own HTTPS listener (None: not served).
     element_port: int | None = None
+    # The metrics' own listener: unauthenticated, so on loopback only (None: not served; the
+    # main listener serves them to signed callers a policy allows either way).
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     @property
     def effective_database_url(self) -> str:
@@ -56,6 +60,14 @@ class Settings:
         if ":" in host:
             host = f"[{host}]"
         return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def metrics_url(self) -> str | None:
+        """Where ``--metrics-port`` serves the metrics (None: it is not given)."""
+        if self.metrics_port is None:
+            return None
+        host = f"[{self.metrics_host}]" if ":" in self.metrics_host else self.metrics_host
+        return f"http://{host}:{self.metrics_port}/metrics"
 
     def validate(self) -> None:
         """Refuse configurations that would be unsafe or cannot start."""
@@ -78,12 +90,28 @@ class Settings:
                     "--element-port must not be 442: Element clients treat that port as a "
                     "node and refuse the encryption-at-rest methods on it"
                 )
+        self._validate_metrics()
         if (self.ekm_client_cert is None) != (self.ekm_client_key is None):
             raise ConfigError("--ekm-client-cert and --ekm-client-key must be given together")
         if not 0.01 <= self.ekm_timeout <= 60:
             raise ConfigError("--ekm-timeout must be between 0.01 and 60 seconds")
         if not 1 <= self.ekm_health_interval <= 86400:
             raise ConfigError("--ekm-health-interval must be between 1 and 86400 seconds")
+
+    def _validate_metrics(self) -> None:
+        """``--metrics-port`` is a port of its own, and ``--metrics-host`` a loopback address."""
+        if self.metrics_port is None:
+            return
+        if not 0 < self.metrics_port < 65536:
+            raise ConfigError("--metrics-port must be between 1 and 65535")
+        if self.metrics_port in (self.port, self.element_port):
+            raise ConfigError("--metrics-port must differ from --port and --element-port")
+        if not is_loopback(self.metrics_host):
+            raise ConfigError(
+                f"Refusing to serve metrics on {self.metrics_host}: the metrics listener is "
+                "unauthenticated, so --metrics-host must be a loopback address (127.0.0.1, ::1 "
+                "or localhost); remote scrapers sign GET /metrics on the main listener instead"
+            )
 
 
 def read_state(data_dir: Path) -> dict[str, Any]:

@@ -33,6 +33,10 @@ def print_connect_help(console: Console, settings: Settings) -> None:
         console.print(
             f"  credentials in {element / 'credentials'}, CA certificate {element / 'ca.pem'}"
         )
+    if settings.metrics_url is not None:
+        console.print(
+            f"Metrics (Prometheus, unauthenticated, this host only) at {settings.metrics_url}"
+        )
 
 
 def log_connect_help(settings: Settings) -> None:
@@ -48,4 +52,6 @@ def log_connect_help(settings: Settings) -> None:
     if settings.element_port is not None:
         fields["element_url"] = element_url(settings)
         fields["element_credentials"] = str(settings.data_dir / "element" / "credentials")
+    if settings.metrics_url is not None:
+        fields["metrics_url"] = settings.metrics_url
     logging.getLogger("strongroom").info(f"Strongroom serving at {url}", extra={"fields": fields})

@@ -183,8 +183,16 @@ def serve(
         int | None,
         typer.Option(help="Serve the Element JSON-RPC API (HTTPS) on this port too"),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve GET /metrics unauthenticated on this loopback port too"),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Loopback address of --metrics-port")
+    ] = "127.0.0.1",
 ) -> None:
-    """Serve every OCI-compatible API on one listener."""
+    """Serve every OCI-compatible API on one listener (and GET /metrics to signed callers a
+    policy allows: read metrics in tenancy)."""
     settings = Settings(
         data_dir,
         host,
@@ -199,6 +207,8 @@ def serve(
         ekm_timeout=ekm_timeout,
         ekm_health_interval=ekm_health_interval,
         element_port=element_port,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
     )
     try:
         asgi, deps = _prepare(settings, init_missing, region)
@@ -221,6 +231,8 @@ def _prepare(settings: Settings, init_missing: bool, region: str) -> tuple[Any, 
     _check_port_free(settings.host, settings.port)
     if settings.element_port is not None:
         _check_port_free(settings.host, settings.element_port)
+    if settings.metrics_port is not None:
+        _check_port_free(settings.metrics_host, settings.metrics_port, "--metrics-port")
     if init_missing and not (data_dir / "strongroom.json").exists():
         initialize(data_dir, region, settings.database_url)
         init_element_material(data_dir, settings.host)
@@ -228,8 +240,9 @@ def _prepare(settings: Settings, init_missing: bool, region: str) -> tuple[Any, 
     return create_app(settings)
 
 
-def _check_port_free(host: str, port: int) -> None:
-    """Bind ``host:port`` as the server will, and let go: ConfigError saying why it cannot."""
+def _check_port_free(host: str, port: int, choose: str = "--port or --host") -> None:
+    """Bind ``host:port`` as the server will, and let go: ConfigError saying why it cannot
+    (and, when it is in use, to ``choose`` another)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -238,7 +251,7 @@ def _check_port_free(host: str, port: int) -> None:
     except OSError as error:
         where = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
         if error.errno == errno.EADDRINUSE:
-            raise ConfigError(f"{where} is in use; choose another --port or --host") from None
+            raise ConfigError(f"{where} is in use; choose another {choose}") from None
         raise ConfigError(f"cannot listen on {where}: {error.strerror or error}") from None
 
 
@@ -246,22 +259,29 @@ def _run(
     asgi: Any, settings: Settings, log_level: str, log_format: LogFormat, deps: Any = None
 ) -> None:
     """Serve ``asgi`` as ``settings`` say until stopped (uvicorn, uvloop, one write per answer),
-    and the Element API on its own listener with ``--element-port``."""
+    the Element API on its own listener with ``--element-port``, and the metrics on theirs
+    with ``--metrics-port``."""
     from strongroom.cli.banner import log_connect_help, print_connect_help
     from strongroom.cli.element_serve import ElementListener, init_element_material, start_element
+    from strongroom.cli.metrics_serve import MetricsListener, start_metrics
     from strongroom.http_protocol import raise_descriptor_limit
     from strongroom.log_format import configure_logging
 
     configure_logging(log_level, log_format.value)
     raise_descriptor_limit()  # the connection cap stays below it (see OneWriteProtocol)
     element: ElementListener | None = None
-    if settings.element_port is not None:
-        material = init_element_material(settings.data_dir, settings.host)
-        try:
+    metrics: MetricsListener | None = None
+    try:
+        if settings.element_port is not None:
+            material = init_element_material(settings.data_dir, settings.host)
             element = start_element(settings, deps, material, log_level)
-        except ConfigError as error:
-            console.print(f"[red]error:[/red] {error}")
-            raise typer.Exit(2) from None
+        if settings.metrics_port is not None:
+            metrics = start_metrics(settings.metrics_host, settings.metrics_port)
+    except ConfigError as error:
+        if element is not None:
+            element.stop()
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
     if log_format is LogFormat.JSON:
         log_connect_help(settings)
     else:
@@ -281,6 +301,8 @@ def _run(
     finally:
         if element is not None:
             element.stop()
+        if metrics is not None:
+            metrics.stop()
 
 
 def _serve_main(asgi: Any, settings: Settings, log_level: str) -> None:

@@ -123,6 +123,8 @@ OPERATION_PERMISSIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType
         "DeletePolicy": ("POLICY_DELETE",),
         "CreateApplication": ("APP_CREATE",),
         "ListEvents": ("AUDIT_EVENT_READ",),
+        # Monitoring (services.monitoring): the deployment's metrics, in its tenancy.
+        "GetMetrics": ("METRICS_READ",),
     }
 )
 

@@ -117,6 +117,8 @@ _ADDED: dict[str, tuple[tuple[str, ...], ...]] = {
         ("APP_CREATE", "APP_UPDATE", "APP_DELETE"),
     ),
     "audit-events": ((), ("AUDIT_EVENT_READ",), (), ()),
+    # The deployment's metrics (GET /metrics on the main listener): read, in the tenancy.
+    "metrics": ((), ("METRICS_READ",), (), ()),
 }
 
 FAMILIES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(

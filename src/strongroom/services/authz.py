@@ -5,6 +5,7 @@ from __future__ import annotations
 from strongroom.domain.errors import NotAuthorized
 from strongroom.iam.operations import permissions_for
 from strongroom.iam.target import Target
+from strongroom.metrics import authorization_denied
 from strongroom.services.context import Call
 from strongroom.services.key_access import key_call_allowed
 from strongroom.services.ports import Deps
@@ -41,4 +42,5 @@ def authorize(
         allowed = deps.authorizer.is_allowed(call.principal, operation, needed, target)
     note.decision = "allowed" if allowed else "denied"
     if not allowed:
+        authorization_denied(operation)
         raise NotAuthorized("The resource does not exist or you are not authorized to access it")

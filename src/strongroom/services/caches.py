@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from typing import Generic, Protocol, TypeVar
 
+from strongroom.metrics import cache_counters
 from strongroom.services.nonblocking import blocking_forbidden, require_may_block
 
 __all__ = ["CacheRefresher", "Refresher", "TTLCache", "complete"]
@@ -77,6 +78,10 @@ class TTLCache(Generic[V]):
     blocking is forbidden (:mod:`strongroom.services.nonblocking`), it says so to one caller
     only, and the others keep the entry until it expires. :meth:`fetch` on a cache made
     without a ``refresher`` does the same as :meth:`get`, then loads the value itself.
+
+    A cache with a ``name`` counts its hits and misses in the metrics
+    (``strongroom_cache_hits_total{cache=name}``): each :meth:`get`, and each :meth:`fetch`
+    once, whether or not it then waits for another caller's load.
     """
 
     def __init__(
@@ -85,7 +90,9 @@ class TTLCache(Generic[V]):
         max_entries: int = 10_000,
         refresh_after: float | None = None,
         refresher: Refresher | None = None,
+        name: str | None = None,
     ) -> None:
+        self._hit, self._miss = cache_counters(name) if name else (_uncounted, _uncounted)
         self._ttl = ttl_seconds
         self._refresher = refresher
         self._refresh_after = ttl_seconds if refresh_after is None else refresh_after
@@ -115,7 +122,9 @@ class TTLCache(Generic[V]):
 
     def get(self, key: Hashable) -> V | None:
         """The live value of ``key``, or None (see the class for entries due for a reload)."""
-        return self._get(key, None)
+        value = self._get(key, None)
+        (self._miss if value is None else self._hit)()
+        return value
 
     def fetch(
         self,
@@ -129,7 +138,9 @@ class TTLCache(Generic[V]):
         refresh = None if self._refresher is None else lambda: self._refresh(key, load, cacheable)
         value = self._get(key, refresh)
         if value is not None:
+            self._hit()
             return value
+        self._miss()
         with self.loading(key):
             value = self._get(key, None)
             if value is not None:
@@ -212,6 +223,10 @@ class TTLCache(Generic[V]):
         with self._lock:
             self._generation += 1
             self._items.clear()
+
+
+def _uncounted() -> None:
+    """The hit and miss counter of a cache without a name."""
 
 
 def complete(rows: tuple[object, ...]) -> bool:

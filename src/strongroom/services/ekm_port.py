@@ -57,6 +57,11 @@ class ExternalKeyManagerPort(Protocol):
         """Whether the EKM serves the vault now (never raises for an unreachable EKM)."""
         ...
 
+    def circuit_open(self, conn: EkmConnection) -> bool:
+        """Whether calls to ``conn``'s EKM are refused at once right now (its circuit breaker
+        is open after repeated failures)."""
+        ...
+
     async def aclose(self) -> None:
         """Close pooled connections."""
         ...

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from strongroom import metrics
 from strongroom.services.ports import Deps
 from strongroom.storage.lease_repository import LeaseRecord
 
@@ -134,7 +135,8 @@ def run_under_lease(
 ) -> None:
     """Run ``job`` every ``interval`` seconds until ``stop``, only while this process holds
     lease ``name`` (kept by a thread of its own, released at the end); errors of ``job`` are
-    logged and the next round tries again."""
+    logged and the next round tries again. Each round's outcome goes to the metrics as job
+    ``name``'s (its last success, or a failure)."""
     lease = Lease(deps, name, holder or process_holder(deps))
     done = threading.Event()  # set once no job runs any more: then the lease is released
     keeper = threading.Thread(
@@ -149,6 +151,9 @@ def run_under_lease(
                 job()
             except Exception:
                 log.exception("work under lease %s failed; retrying next round", name)
+                metrics.job_failed(name)
+            else:
+                metrics.job_succeeded(name)
     finally:
         done.set()
         keeper.join(timeout=10)

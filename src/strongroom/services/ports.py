@@ -208,15 +208,22 @@ class Deps:
 
     def __post_init__(self) -> None:
         refresher = self.refresher
-        self.credentials = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
-        self.access_secrets = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
-        self.keys_in_use = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
-        self.aliases_in_use = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
-        self.key_policies = TTLCache(2.0, refresh_after=1.0, refresher=refresher)
-        self.secrets_in_use = TTLCache(
-            2.0, max_entries=2_048, refresh_after=1.0, refresher=refresher
+        # Named after the fields: the ``cache`` label of their hit and miss metrics.
+        self.credentials = TTLCache(2.0, refresh_after=1.0, refresher=refresher, name="credentials")
+        self.access_secrets = TTLCache(
+            2.0, refresh_after=1.0, refresher=refresher, name="access_secrets"
         )
-        self.data_keys = TTLCache(ttl_seconds=60.0, max_entries=10_000)
+        self.keys_in_use = TTLCache(2.0, refresh_after=1.0, refresher=refresher, name="keys_in_use")
+        self.aliases_in_use = TTLCache(
+            2.0, refresh_after=1.0, refresher=refresher, name="aliases_in_use"
+        )
+        self.key_policies = TTLCache(
+            2.0, refresh_after=1.0, refresher=refresher, name="key_policies"
+        )
+        self.secrets_in_use = TTLCache(
+            2.0, max_entries=2_048, refresh_after=1.0, refresher=refresher, name="secrets_in_use"
+        )
+        self.data_keys = TTLCache(ttl_seconds=60.0, max_entries=10_000, name="data_keys")
         self.db.add_change_listener(self._tables_changed)
 
     def _tables_changed(self, tables: frozenset[str]) -> None:

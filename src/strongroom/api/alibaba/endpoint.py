@@ -32,6 +32,7 @@ from strongroom.api.alibaba.signature_errors import SignatureError
 from strongroom.api.alibaba.signatures import MAX_SKEW, SignedRequest, signed_request
 from strongroom.api.body import read_body
 from strongroom.domain.errors import StorageIntegrityError, StrongroomError
+from strongroom.metrics import RequestMetrics
 from strongroom.services.audit.requests import record_request
 from strongroom.services.context import AuditNote, Call
 from strongroom.services.identity.access_secrets import access_secret_for
@@ -46,6 +47,7 @@ log = logging.getLogger("strongroom.api")
 access_log = logging.getLogger("strongroom.access")
 MAX_BODY = 128 * 1024  # a form body may carry a 32 KB key policy, percent-encoded
 _NONCE_KEPT = MAX_SKEW * 2 + timedelta(minutes=1)  # a timestamp is accepted 15 min either way
+_METRICS = RequestMetrics("alibaba")  # by action (InvalidAction for an unknown one)
 
 
 @dataclass
@@ -78,7 +80,9 @@ class AlibabaEndpoint:
         except ClientDisconnect:
             status, body = 400, b""
         self._audit(scope, exchange, status)
-        self._log_access(scope, exchange, status, started)
+        seconds = time.perf_counter() - started
+        _METRICS.operation(exchange.operation).observe(status, seconds)
+        self._log_access(scope, exchange, status, seconds)
         response_headers = [
             (b"content-type", b"application/json;charset=utf-8"),
             (b"content-length", str(len(body)).encode()),
@@ -201,11 +205,11 @@ class AlibabaEndpoint:
             exchange.access_key_id if exchange.note.principal is None else None,
         )
 
-    def _log_access(self, scope: Scope, exchange: _Exchange, status: int, started: float) -> None:
+    def _log_access(self, scope: Scope, exchange: _Exchange, status: int, seconds: float) -> None:
         """The request's access line (never a parameter: plaintexts travel in the query)."""
         if not access_log.isEnabledFor(logging.INFO):
             return
-        ms = (time.perf_counter() - started) * 1000
+        ms = seconds * 1000
         principal = exchange.note.principal
         who = principal.user_id if principal is not None else "-"
         fields: dict[str, object] = {

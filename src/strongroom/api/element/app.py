@@ -23,6 +23,7 @@ from strongroom.api.element.auth import ElementCredentials, check_basic
 from strongroom.api.element.dispatch import Outcome, find_method, run_method
 from strongroom.api.element.errors import ElementError, error_object
 from strongroom.domain.identity import Principal
+from strongroom.metrics import RequestMetrics
 from strongroom.services.audit.requests import record_request
 from strongroom.services.context import AuditNote, Call
 from strongroom.services.ports import Deps
@@ -33,6 +34,7 @@ access_log = logging.getLogger("strongroom.access")
 MAX_BODY = 256 * 1024
 PRINCIPAL_TYPE = "element"
 _UNAUTHORIZED = b"401 Unauthorized."
+_METRICS = RequestMetrics("element")  # by method (Unauthenticated, InvalidRequest otherwise)
 
 
 def build_element_app(deps: Deps, credentials: ElementCredentials, tenancy_id: str) -> Starlette:
@@ -104,7 +106,9 @@ class ElementEndpoint:
         source = client[0] if client else None
         tenancy = self.principal.tenancy_id
         record_request(self.deps, note, operation, status, request_id, source, None, tenancy)
-        ms = (time.perf_counter() - started) * 1000
+        seconds = time.perf_counter() - started
+        _METRICS.operation(operation).observe(status, seconds)
+        ms = seconds * 1000
         principal = note.principal.user_id if note.principal is not None else "-"
         fields: dict[str, object] = {
             "method": scope["method"],

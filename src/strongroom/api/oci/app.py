@@ -28,6 +28,7 @@ from strongroom.api.oci.hot_routes import HotRoutes, OciApp
 from strongroom.api.oci.identity import routes as identity
 from strongroom.api.oci.identity.oauth import oauth_routes
 from strongroom.api.oci.kms import routes as kms
+from strongroom.api.oci.monitoring import ROUTES as MONITORING
 from strongroom.api.oci.secrets import routes as secrets
 from strongroom.api.oci.work_requests import routes as work_requests
 from strongroom.api.oci.wrong_endpoint import PathHints
@@ -58,7 +59,8 @@ SCHEDULER_LEASE = "scheduler"  # held by the one process running scheduled secre
 EKM_HEALTH_LEASE = "ekm-health"  # held by the one process checking EXTERNAL vaults' EKMs
 log = logging.getLogger("strongroom.scheduler")
 
-# Every OCI operation, by context (the inline ones are dispatched ahead of Starlette).
+# Every OCI operation, by context (the inline ones are dispatched ahead of Starlette), and
+# the signed scrape of the metrics.
 ROUTES: list[ApiRoute] = [
     *kms.ROUTES,
     *secrets.ROUTES,
@@ -66,6 +68,7 @@ ROUTES: list[ApiRoute] = [
     *identity.ROUTES,
     *audit.ROUTES,
     *work_requests.ROUTES,
+    *MONITORING,
 ]
 
 _HINTS = PathHints(ROUTES)

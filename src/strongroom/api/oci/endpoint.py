@@ -29,6 +29,7 @@ from strongroom.domain.errors import (
     WriteElsewhere,
 )
 from strongroom.domain.identity import Principal
+from strongroom.metrics import OperationMetrics
 from strongroom.services import idempotency
 from strongroom.services.audit.requests import record_request
 from strongroom.services.context import AuditNote, Call
@@ -57,6 +58,7 @@ log = logging.getLogger("strongroom.api")
 # a warning for each refused signature, saying why (the caller is never told).
 access_log = logging.getLogger("strongroom.access")
 _INFO = logging.INFO
+_API = "oci"  # the ``api`` label of this dialect's request metrics
 
 DEFAULT_MAX_BODY = 64 * 1024
 _KEY_ID = re.compile(r'keyId="([^"]{1,600})"')
@@ -96,7 +98,8 @@ class OciRequest:
 
 @dataclass
 class Reply:
-    """What a handler returns; rendered as JSON with OCI headers.
+    """What a handler returns; rendered as JSON with OCI headers (a ``bytes`` body is sent as
+    it is, with the ``content-type`` the handler puts in ``headers``).
 
     A handler whose use case still awaits an external system (an EKM) returns a Reply with
     only ``pending``: the endpoint awaits it on the event loop for the real Reply.
@@ -121,6 +124,8 @@ class Reply:
             headers["etag"] = self.etag
         if self.next_page:
             headers["opc-next-page"] = self.next_page
+        if isinstance(self.body, bytes):  # encoded by the handler, its content-type in headers
+            return self.body, headers
         body = b"" if self.body is None else orjson.dumps(self.body)
         return body, headers
 
@@ -196,7 +201,16 @@ class Endpoint:
     call, and those objects cost more than the work of the hot operations around them.
     """
 
-    __slots__ = ("api", "handler", "idempotent", "inline", "max_body", "once", "operation")
+    __slots__ = (
+        "api",
+        "handler",
+        "idempotent",
+        "inline",
+        "max_body",
+        "metrics",
+        "once",
+        "operation",
+    )
 
     def __init__(
         self,
@@ -216,6 +230,7 @@ class Endpoint:
         self.max_body = max_body
         self.inline = inline and not idempotent
         self.operation = operation
+        self.metrics = OperationMetrics(_API, operation)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # ASGI header names are already lower-case bytes; the first of repeated headers wins.
@@ -223,7 +238,7 @@ class Endpoint:
             name.decode("latin-1"): value.decode("latin-1")
             for name, value in reversed(scope["headers"])
         }
-        started = time.perf_counter() if access_log.isEnabledFor(_INFO) else 0.0
+        started = time.perf_counter()
         request_id = _request_id(headers, scope["headers"])
         note = AuditNote()
         try:
@@ -236,8 +251,10 @@ class Endpoint:
         self._audit(scope, headers, request_id, note, status)
         if note.reason is not None:
             _log_refusal(scope, headers, request_id, note.reason)
-        if started:
-            self._log_access(scope, status, request_id, note, started)
+        seconds = time.perf_counter() - started
+        self.metrics.observe(status, seconds)
+        if access_log.isEnabledFor(_INFO):
+            self._log_access(scope, status, request_id, note, seconds)
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -306,10 +323,10 @@ class Endpoint:
         )
 
     def _log_access(
-        self, scope: Scope, status: int, request_id: str, note: AuditNote, started: float
+        self, scope: Scope, status: int, request_id: str, note: AuditNote, seconds: float
     ) -> None:
         """The request's access log line (never a body, a query string or a header)."""
-        ms = (time.perf_counter() - started) * 1000
+        ms = seconds * 1000
         principal = note.principal.user_id if note.principal is not None else "-"
         fields: dict[str, object] = {
             "method": scope["method"],
@@ -353,7 +370,8 @@ def _response_headers(
     raw.append((b"opc-request-id", request_id.encode("latin-1")))
     if body:
         raw.append((b"content-length", str(len(body)).encode("latin-1")))
-        raw.append(_JSON)
+        if "content-type" not in headers:  # set by a handler whose body is not JSON
+            raw.append(_JSON)
     elif status not in (204, 304):
         raw.append((b"content-length", b"0"))
     return raw

@@ -4,7 +4,8 @@ While sealed it tries to unseal every second (a KMIP server that comes back unse
 process by itself). Once unsealed it reloads the keyring when another process rewrapped it
 (at once when told by the change feed, else within a few seconds), watches the master key's
 key server (a lost server does not seal a running process; it shows in /healthz and the
-log), and finishes rekeys and decommissions a crash interrupted.
+log), and finishes rekeys and decommissions a crash interrupted. After each round the
+barrier's state goes to the metrics (``strongroom_barrier_sealed``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import threading
 import time
 
+from strongroom import metrics
 from strongroom.domain.at_rest import ManagementType
 from strongroom.domain.errors import StrongroomError
 from strongroom.services.at_rest import rekey_steps
@@ -42,6 +44,7 @@ def keep_unsealed(deps: Deps, stop: threading.Event, wake: threading.Event) -> N
                 probed = time.monotonic()
         except Exception:
             log.exception("at-rest keeper round failed; trying again")
+        metrics.barrier_sealed(deps.barrier.sealed)
         wake.wait(SEALED_RETRY_SECONDS if deps.barrier.sealed else WATCH_SECONDS)
         wake.clear()
 

@@ -12,6 +12,7 @@ import logging
 import threading
 from collections import deque
 
+from strongroom import metrics
 from strongroom.domain.identity import AuditEvent, AuditQuery, AuditRow
 from strongroom.storage.unit_of_work import Database
 
@@ -40,6 +41,7 @@ class AuditLog:
         buffer = self._buffer
         if len(buffer) == buffer.maxlen:
             log.error("audit buffer full; the oldest queued event is dropped")
+            metrics.audit_event_dropped()
             self._wake.set()
         buffer.append(row)
         if self._thread is None:
@@ -52,11 +54,13 @@ class AuditLog:
                 self._thread.start()
 
     def flush(self) -> None:
-        """Write every queued event now."""
+        """Write every queued event now (the queue's depth then goes to the metrics: what
+        came meanwhile, or everything kept when the write failed)."""
         with self._flush_lock:
             buffer = self._buffer
             batch = [buffer.popleft() for _ in range(len(buffer))]
             if not batch:
+                metrics.audit_queue_depth(len(buffer))
                 return
             try:
                 with self._db.transaction() as tx:
@@ -65,8 +69,12 @@ class AuditLog:
                 log.exception(
                     "writing %d audit events failed; keeping them for the next try", len(batch)
                 )
-                self._buffer.extendleft(reversed(batch))
+                kept = len(buffer) + len(batch)
+                buffer.extendleft(reversed(batch))  # a full buffer drops its newest events
+                metrics.audit_event_dropped(max(0, kept - len(buffer)))
                 raise
+            finally:
+                metrics.audit_queue_depth(len(buffer))
 
     def close(self) -> None:
         """Stop the writer and flush what is left."""

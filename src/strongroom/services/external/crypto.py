@@ -10,9 +10,11 @@ EKM version encrypts and decrypts.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable
 from typing import Protocol, TypeVar
 
+from strongroom import metrics
 from strongroom.crypto import ciphertext
 from strongroom.crypto.providers.ekm_client import EkmError, EkmVaultBlocked
 from strongroom.domain.errors import InvalidParameter
@@ -55,6 +57,7 @@ def seal(deps: Deps, usable: UsableKey, plaintext: bytes, associated: bytes) -> 
         made = await _guarded(
             deps,
             usable,
+            "encrypt",
             ekm.encrypt(
                 conn,
                 external_key_id,
@@ -83,6 +86,7 @@ def open_sealed(
         return await _guarded(
             deps,
             usable,
+            "decrypt",
             ekm.decrypt(
                 conn,
                 external_key_id,
@@ -96,16 +100,29 @@ def open_sealed(
     return Pending(run)
 
 
-async def _guarded(deps: Deps, usable: UsableKey, call: Awaitable[T]) -> T:
-    """Await an EKM call; its errors become domain errors, its outcome updates health."""
+async def _guarded(deps: Deps, usable: UsableKey, operation: str, call: Awaitable[T]) -> T:
+    """Await an EKM call; its errors become domain errors, its outcome updates health and
+    the metrics."""
+    started = time.perf_counter()
     try:
         result = await call
     except EkmError as error:
+        _measured(deps, usable.vault, operation, started, error)
         if isinstance(error, EkmVaultBlocked):
             ekm_health.note_blocked(deps, usable.vault.id, error.message)
         raise translate(error, usable.key.external_key_id) from None
+    _measured(deps, usable.vault, operation, started)
     ekm_health.note(deps, usable.vault.id)
     return result
+
+
+def _measured(
+    deps: Deps, vault: Vault, operation: str, started: float, error: EkmError | None = None
+) -> None:
+    """An EKM call's time and outcome, and the state of the vault's circuit, to the metrics."""
+    failed = None if error is None else type(error).__name__.removeprefix("Ekm")
+    metrics.ekm_call(vault.id, operation, time.perf_counter() - started, failed)
+    metrics.ekm_circuit(vault.id, manager(deps).circuit_open(connection_for(deps, vault)))
 
 
 def _external_id(usable: UsableKey) -> str:

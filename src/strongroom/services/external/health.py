@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import anyio.to_thread
 
+from strongroom import metrics
 from strongroom.crypto.providers.ekm_client.errors import EkmError
 from strongroom.domain import errors
 from strongroom.domain.ekm import EkmHealth, EkmHealthState
@@ -72,15 +74,21 @@ def is_stale(deps: Deps, health: EkmHealth, now: datetime) -> bool:
 
 
 async def check(deps: Deps, vault: Vault) -> EkmHealth:
-    """Ask the vault's EKM now; remember and store the answer."""
+    """Ask the vault's EKM now; remember and store the answer (and its time, and the vault's
+    circuit, in the metrics: an UNREACHABLE answer counts as an ``Unavailable`` error)."""
     if deps.ekm is None:
         return unknown(vault.id)
+    started = time.perf_counter()
     try:
-        answer = await deps.ekm.vault_health(connection_for(deps, vault))
+        conn = connection_for(deps, vault)
+        answer = await deps.ekm.vault_health(conn)
         health = EkmHealth(vault.id, EkmHealthState(answer.state), answer.detail, deps.clock.now())
+        metrics.ekm_circuit(vault.id, deps.ekm.circuit_open(conn))
     except (EkmError, ValueError) as error:
         detail = getattr(error, "message", "unexpected health answer")
         health = EkmHealth(vault.id, EkmHealthState.UNREACHABLE, detail, deps.clock.now())
+    failed = "Unavailable" if health.state is EkmHealthState.UNREACHABLE else None
+    metrics.ekm_call(vault.id, "health", time.perf_counter() - started, failed)
     deps.ekm_health[vault.id] = health
     await anyio.to_thread.run_sync(store, deps, health)
     return health

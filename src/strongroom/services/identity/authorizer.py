@@ -54,12 +54,16 @@ class PolicyAuthorizer:
         self._region = region
         refresh = ttl_seconds / 2  # reloaded ahead of expiry under load (see TTLCache)
         self._sets: TTLCache[PolicySet] = TTLCache(
-            ttl_seconds, refresh_after=refresh, refresher=refresher
+            ttl_seconds, refresh_after=refresh, refresher=refresher, name="policy_sets"
         )
         # Decisions repeat (the same caller, operation and key, many times a second); they are
         # a pure function of the compiled policies, so they live and die with them.
         self._decisions: TTLCache[Decision] = TTLCache(
-            ttl_seconds, max_entries=50_000, refresh_after=refresh, refresher=refresher
+            ttl_seconds,
+            max_entries=50_000,
+            refresh_after=refresh,
+            refresher=refresher,
+            name="policy_decisions",
         )
         # What the last compilation of each tenancy's policies found unresolved, and the
         # warnings already logged (one per policy version, not one per reload).

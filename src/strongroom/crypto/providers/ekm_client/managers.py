@@ -122,6 +122,12 @@ class ExternalKeyManagers:
             return VaultHealth("UNREACHABLE", error.message, self._clock.now())
         return VaultHealth(state, detail, self._clock.now())
 
+    def circuit_open(self, conn: EkmConnection) -> bool:
+        """Whether calls to ``conn``'s EKM are refused at once right now (the breaker of its
+        origin is open, or half-open with its probe in flight); False before any call."""
+        route = self._routes.get(conn)
+        return route is not None and route.breaker.is_open
+
     async def aclose(self) -> None:
         """Close the pooled connections."""
         await self._pool.aclose()
