@@ -239,12 +239,14 @@ def _record(
             # A refused entry is not applied: the replica stays behind (FAILED) until one is.
             refused.append({"last_error": error, **where})
         else:
-            newest = latest is not None and seq >= row.wanted_seq
+            # The region now holds the secret as shipped, every version up to ``latest``
+            # (even when newer entries still wait: catching up, each batch then sends only
+            # what changed since, not every version again).
             values = {
                 "last_error": None,
                 "applied_seq": max(seq, row.applied_seq),
                 "time_applied": now,
-                "applied_version": latest if newest else row.applied_version,
+                "applied_version": latest if latest is not None else row.applied_version,
             }
             applied.append({**values, **where})
     # executemany: one call a kind (rows of one kind set the same columns)
