@@ -113,7 +113,7 @@ def _again(encoded: str) -> str:
 
 def rpc_signature(string_to_sign: str, secret: bytes) -> bytes:
     """The base64 HMAC-SHA1 of ``string_to_sign`` under ``secret + "&"``."""
-    mac = hmac.new(secret + b"&", string_to_sign.encode("utf-8"), hashlib.sha1).digest()
+    mac = hmac.digest(secret + b"&", string_to_sign.encode("utf-8"), "sha1")
     return base64.b64encode(mac)
 
 
