@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -19,8 +17,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from strongroom.api.body import read_body
 from strongroom.api.oci import parse
-from strongroom.api.oci.errors import message_for, status_and_code
 from strongroom.api.oci.forwarding import FORWARDED_PRINCIPAL, forward_elsewhere
+from strongroom.api.oci.framing import (
+    error_parts,
+    internal_error,
+    log_refusal,
+    request_id_of,
+    response_headers,
+    signature_key_id,
+)
 from strongroom.api.oci.hot_routes import HotRoutes
 from strongroom.api.oci.signature import signed_request
 from strongroom.domain.errors import (
@@ -46,7 +51,6 @@ __all__ = [
     "Endpoint",
     "Handler",
     "OciRequest",
-    "RawHeaders",
     "Reply",
     "endpoint",
     "json_response",
@@ -61,8 +65,6 @@ _INFO = logging.INFO
 _API = "oci"  # the ``api`` label of this dialect's request metrics
 
 DEFAULT_MAX_BODY = 64 * 1024
-_KEY_ID = re.compile(r'keyId="([^"]{1,600})"')
-RawHeaders = list[tuple[bytes, bytes]]
 
 
 @dataclass(frozen=True)
@@ -239,18 +241,18 @@ class Endpoint:
             for name, value in reversed(scope["headers"])
         }
         started = time.perf_counter()
-        request_id = _request_id(headers, scope["headers"])
+        request_id = request_id_of(headers, scope["headers"])
         note = AuditNote()
         try:
             status, body, out = await self._respond(scope, headers, receive, request_id, note)
             if not body and status == 200:
                 status = 204
-            raw_headers = _response_headers(status, body, out, request_id)
+            raw_headers = response_headers(status, body, out, request_id)
         except ClientDisconnect:
             status, body, raw_headers = 400, b"", [(b"content-length", b"0")]
         self._audit(scope, headers, request_id, note, status)
         if note.reason is not None:
-            _log_refusal(scope, headers, request_id, note.reason)
+            log_refusal(scope, headers, request_id, note.reason)
         seconds = time.perf_counter() - started
         self.metrics.observe(status, seconds)
         if access_log.isEnabledFor(_INFO):
@@ -291,9 +293,9 @@ class Endpoint:
                 scope["path"],
                 request_id,
             )
-            return _internal_error(request_id)
+            return internal_error(request_id)
         except StrongroomError as error:
-            return _error_parts(error)
+            return error_parts(error)
         except ClientDisconnect:
             raise
         except Exception:
@@ -303,7 +305,7 @@ class Endpoint:
                 scope["path"],
                 request_id,
             )
-            return _internal_error(request_id)
+            return internal_error(request_id)
 
     def _audit(
         self, scope: Scope, headers: dict[str, str], request_id: str, note: AuditNote, status: int
@@ -311,7 +313,7 @@ class Endpoint:
         if self.api.deps.audit is None:
             return
         client = scope.get("client")
-        key_id = _signature_key_id(headers) if note.principal is None else None
+        key_id = signature_key_id(headers) if note.principal is None else None
         record_request(
             self.api.deps,
             note,
@@ -345,66 +347,6 @@ class Endpoint:
             message += " reason=%s"
             args += (note.reason,)
         access_log.info(message, *args, extra={"fields": fields})
-
-
-def _internal_error(request_id: str) -> tuple[int, bytes, dict[str, str]]:
-    failure = {"code": "InternalServerError", "message": f"Internal error; request id {request_id}"}
-    return 500, orjson.dumps(failure), {}
-
-
-def _error_parts(error: StrongroomError) -> tuple[int, bytes, dict[str, str]]:
-    status, code = status_and_code(error)
-    return status, orjson.dumps({"code": code, "message": message_for(error)}), {}
-
-
-_JSON = (b"content-type", b"application/json")
-
-
-def _response_headers(
-    status: int, body: bytes, headers: dict[str, str], request_id: str
-) -> list[tuple[bytes, bytes]]:
-    """The headers :func:`json_response` sends (Starlette's rules for length and type)."""
-    raw = [
-        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
-    ]
-    raw.append((b"opc-request-id", request_id.encode("latin-1")))
-    if body:
-        raw.append((b"content-length", str(len(body)).encode("latin-1")))
-        if "content-type" not in headers:  # set by a handler whose body is not JSON
-            raw.append(_JSON)
-    elif status not in (204, 304):
-        raw.append((b"content-length", b"0"))
-    return raw
-
-
-def _signature_key_id(headers: dict[str, str]) -> str | None:
-    value = headers.get("authorization")
-    found = None if value is None else _KEY_ID.search(value)
-    return found.group(1) if found else None
-
-
-def _log_refusal(scope: Scope, headers: dict[str, str], request_id: str, reason: str) -> None:
-    """Why a signature was refused, for the operator: the claimed keyId, never the signature."""
-    access_log.warning(
-        "signature refused (%s): %s %s keyId=%s request=%s",
-        reason,
-        scope["method"],
-        scope["path"],
-        _signature_key_id(headers) or "-",
-        request_id,
-        extra={"fields": {"reason": reason, "request_id": request_id}},
-    )
-
-
-def _request_id(headers: dict[str, str], raw: RawHeaders) -> str:
-    """The caller's opc-request-id (the first usable one), or a new one."""
-    value = headers.get("opc-request-id")
-    if value is not None and 0 < len(value) <= 98:
-        return value
-    for name, raw_value in raw:
-        if name == b"opc-request-id" and 0 < len(raw_value) <= 98:
-            return str(raw_value.decode("latin-1"))
-    return uuid.uuid4().hex.upper()
 
 
 _Processed = tuple[int, bytes, dict[str, str]]
