@@ -103,7 +103,7 @@ def rpc_string_to_sign_from_query(method: str, raw_query: str) -> str | None:
         if name != "Signature":
             pairs.append((name, value))
     pairs.sort()
-    joined = "%26".join(f"{name}%3D{_again(value)}" for name, value in pairs)
+    joined = "%26".join([f"{name}%3D{value.replace('%', '%25')}" for name, value in pairs])
     return f"{method.upper()}&%2F&{joined}"
 
 

@@ -73,7 +73,12 @@ def _pairs(text: str) -> list[tuple[str, str]]:
     for field in text.split("&"):
         if field:
             name, _, value = field.partition("=")
-            pairs.append((_unquote(name), _unquote(value)))
+            # most names and values hold no escape: no call for them
+            if "%" in name or "+" in name:
+                name = _unquote(name)
+            if "%" in value or "+" in value:
+                value = _unquote(value)
+            pairs.append((name, value))
     return pairs
 
 
