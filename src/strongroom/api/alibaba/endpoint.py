@@ -69,14 +69,15 @@ class AlibabaEndpoint:
         self.nonces = NonceMemory()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
+        # Every header as received (a name may repeat: the signature check refuses that).
+        received = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         started = time.perf_counter()
         client = scope.get("client")
         exchange = _Exchange(
             str(uuid.uuid4()).upper(), AuditNote(), source_ip=client[0] if client else None
         )
         try:
-            status, body = await self._respond(scope, headers, receive, exchange)
+            status, body = await self._respond(scope, received, receive, exchange)
         except ClientDisconnect:
             status, body = 400, b""
         self._audit(scope, exchange, status)
@@ -91,14 +92,18 @@ class AlibabaEndpoint:
         await send({"type": "http.response.body", "body": body})
 
     async def _respond(
-        self, scope: Scope, headers: dict[str, str], receive: Receive, exchange: _Exchange
+        self,
+        scope: Scope,
+        received: list[tuple[str, str]],
+        receive: Receive,
+        exchange: _Exchange,
     ) -> tuple[int, bytes]:
         action: Action | None = None
         try:
+            headers = dict(reversed(received))  # the first of repeated headers wins
             raw = await read_body(scope["method"], headers, receive, MAX_BODY)
             query = scope.get("query_string", b"").decode("latin-1")
             path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-            received = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
             signed = signed_request(scope["method"], path.split("?")[0], query, received, raw)
             exchange.access_key_id = signed.access_key_id
             action = ACTIONS.get(signed.action or "")
