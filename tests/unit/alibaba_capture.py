@@ -15,10 +15,12 @@ from typing import Any
 
 from alibabacloud_kms20160120 import models as tea_models
 from alibabacloud_kms20160120.client import Client as TeaClient
-from alibabacloud_tea_openapi.utils_models import Config, OpenApiRequest, Params
+from alibabacloud_tea_openapi.utils_models import Config, OpenApiRequest
 from aliyunsdkcore.client import AcsClient
 from aliyunsdkkms.request.v20160120.EncryptRequest import EncryptRequest
 from darabonba.runtime import RuntimeOptions
+
+from tests.alibaba_sdk import tea_rpc_params
 
 __all__ = ["Capture", "Captured", "capture_server"]
 
@@ -93,19 +95,9 @@ class Capture:
         self, access_key: str, secret: str, query: dict[str, str], body: dict[str, str], v2: bool
     ) -> Captured:
         """A CreateKey through the Tea SDK's generic call_api, parameters in a form body."""
-        params = Params(
-            action="CreateKey",
-            version="2016-01-20",
-            protocol="HTTP",
-            pathname="/",
-            method="POST",
-            auth_type="AK",
-            style="RPC",
-            req_body_type="formData",
-            body_type="json",
-        )
         client = self._tea_client(access_key, secret, v2)
-        client.call_api(params, OpenApiRequest(query=query, body=body), RuntimeOptions())
+        request = OpenApiRequest(query=query, body=body)
+        client.call_api(tea_rpc_params("CreateKey"), request, RuntimeOptions())
         return self._last()
 
     def core(

@@ -9,19 +9,31 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from alibabacloud_kms20160120 import models as tea_models
 from alibabacloud_kms20160120.client import Client as TeaClient
 from alibabacloud_tea_openapi.models import Config
+from alibabacloud_tea_openapi.utils_models import OpenApiRequest
 from aliyunsdkcore.acs_exception.exceptions import ServerException
 from aliyunsdkcore.client import AcsClient
 from aliyunsdkcore.request import RpcRequest
+from darabonba.runtime import RuntimeOptions
 from oci.identity import IdentityClient
 from oci.identity import models as im
 from Tea.exceptions import TeaException
 
+from tests.alibaba_sdk import tea_rpc_params
 from tests.integration.support import NO_RETRY, Server
 
-__all__ = ["Alibaba", "CoreError", "TeaError", "alibaba_for", "tea_models"]
+__all__ = [
+    "Alibaba",
+    "CoreError",
+    "TeaError",
+    "alibaba_for",
+    "core_error",
+    "tea_call",
+    "tea_models",
+]
 
 TeaError = TeaException
 CoreError = ServerException
@@ -68,3 +80,18 @@ def alibaba_for(server: Server, user_id: str | None = None) -> Alibaba:
     details = im.CreateCustomerSecretKeyDetails(display_name="alibaba")
     made = identity.create_customer_secret_key(details, user).data
     return Alibaba(urlsplit(server.url).netloc, made.id, made.key)
+
+
+def core_error(client: Alibaba, action: str, **params: Any) -> ServerException:
+    """The error an action through the core SDK must end in."""
+    with pytest.raises(ServerException) as caught:
+        client.core_call(action, **params)
+    return caught.value
+
+
+def tea_call(client: Alibaba, action: str, **query: str) -> dict[str, Any]:
+    """An action through the Tea SDK's generic ``call_api`` (ACS3-HMAC-SHA256), its body."""
+    request = OpenApiRequest(query=query)
+    answer = client.tea().call_api(tea_rpc_params(action), request, RuntimeOptions())
+    body: dict[str, Any] = answer["body"]
+    return body

@@ -20,9 +20,9 @@ from strongroom.services.identity.bootstrap import ensure_tenancy, new_admin_ide
 from tests.integration import iam_support
 from tests.integration.alibaba.support import (
     Alibaba,
-    CoreError,
     TeaError,
     alibaba_for,
+    core_error,
     tea_models,
 )
 from tests.integration.iam_support import Iam
@@ -68,12 +68,6 @@ def _largest_policy(tenancy: str) -> str:
 def _tea_policy(admin: Alibaba, key_id: str, v2: bool = False) -> str:
     request = tea_models.GetKeyPolicyRequest(key_id=key_id, policy_name="default")
     return str(admin.tea(v2=v2).get_key_policy(request).body.policy)
-
-
-def _core_error(admin: Alibaba, action: str, **params: Any) -> CoreError:
-    with pytest.raises(CoreError) as caught:
-        admin.core_call(action, **params)
-    return caught.value
 
 
 def _tea_error(call: Any, *args: Any) -> TeaError:
@@ -147,7 +141,7 @@ def test_bad_policies_are_refused_in_alibabas_shape_and_nothing_is_stored(
         ({"Policy": good, "PolicyName": "mine"}, "PolicyName must be 'default'"),
     ]
     for params, why in cases:
-        error = _core_error(admin, "SetKeyPolicy", KeyId=key_id, **params)
+        error = core_error(admin, "SetKeyPolicy", KeyId=key_id, **params)
         assert (error.http_status, error.error_code) == (400, "InvalidParameter"), why
         assert why in error.message and error.request_id
         tea_error = _tea_error(
@@ -157,12 +151,12 @@ def test_bad_policies_are_refused_in_alibabas_shape_and_nothing_is_stored(
             ),
         )
         assert tea_error.code == "InvalidParameter" and why in str(tea_error.message)
-    error = _core_error(admin, "SetKeyPolicy", KeyId=key_id)
+    error = core_error(admin, "SetKeyPolicy", KeyId=key_id)
     assert (error.http_status, error.error_code) == (400, "MissingParameter")
     assert admin.core_call("GetKeyPolicy", KeyId=key_id)["Policy"] == default_policy(tenancy)
     # CreateKey with a bad policy makes no key.
     before = admin.core_call("ListKeys", PageSize=100)["TotalCount"]
-    error = _core_error(
+    error = core_error(
         admin,
         "CreateKey",
         DKMSInstanceId=vault_id,
@@ -177,7 +171,7 @@ def test_a_request_too_large_for_the_listener_gets_alibabas_error_json(
 ) -> None:
     key_id = _new_key(admin, vault_id)
     huge = " " * (200 * 1024)  # 600 KB percent-encoded: past the listener's 128 KB head
-    error = _core_error(admin, "SetKeyPolicy", KeyId=key_id, Policy=huge)
+    error = core_error(admin, "SetKeyPolicy", KeyId=key_id, Policy=huge)
     assert (error.http_status, error.error_code) == (431, "RequestHeaderFieldsTooLarge")
     assert error.request_id
     request = tea_models.SetKeyPolicyRequest(key_id=key_id, policy=huge)
@@ -202,7 +196,7 @@ def test_a_deny_in_the_key_policy_refuses_a_caller_iam_allows(
     admin.tea().set_key_policy(
         tea_models.SetKeyPolicyRequest(key_id=key_id, policy=_document(deny))
     )
-    error = _core_error(user, "Decrypt", CiphertextBlob=sealed)
+    error = core_error(user, "Decrypt", CiphertextBlob=sealed)
     assert (error.http_status, error.error_code) == (404, "Forbidden.KeyNotFound")
     tea_error = _tea_error(user.tea().decrypt, tea_models.DecryptRequest(ciphertext_blob=sealed))
     assert tea_error.code == "Forbidden.KeyNotFound"
@@ -221,7 +215,7 @@ def test_an_allow_in_the_key_policy_lets_in_a_caller_iam_does_not_allow(
     person = iam.person()  # in no group: IAM allows nothing
     user = alibaba_for(server, person.id)
     key_id = _new_key(admin, vault_id)
-    error = _core_error(user, "Encrypt", KeyId=key_id, Plaintext=_b64(b"x"))
+    error = core_error(user, "Encrypt", KeyId=key_id, Plaintext=_b64(b"x"))
     assert error.error_code == "Forbidden.KeyNotFound"
     allow = _statement(
         "Allow",
@@ -240,8 +234,8 @@ def test_an_allow_in_the_key_policy_lets_in_a_caller_iam_does_not_allow(
     assert base64.b64decode(opened["Plaintext"]) == b"let in"
     assert user.core_call("DescribeKey", KeyId=key_id)["KeyMetadata"]["KeyId"] == key_id
     for action in ("DisableKey", "GetKeyPolicy"):
-        assert _core_error(user, action, KeyId=key_id).error_code == "Forbidden.KeyNotFound"
-    error = _core_error(user, "SetKeyPolicy", KeyId=key_id, Policy=_document(allow))
+        assert core_error(user, action, KeyId=key_id).error_code == "Forbidden.KeyNotFound"
+    error = core_error(user, "SetKeyPolicy", KeyId=key_id, Policy=_document(allow))
     assert error.error_code == "Forbidden.KeyNotFound"
 
 
@@ -252,7 +246,7 @@ def test_key_policy_actions_of_tagging_and_data_key_export_grant_them(
     user = alibaba_for(server, person.id)
     key_id = _new_key(admin, vault_id)
     tags = json.dumps([{"TagKey": "team", "TagValue": "payments"}])
-    assert _core_error(user, "TagResource", KeyId=key_id, Tags=tags).error_code == (
+    assert core_error(user, "TagResource", KeyId=key_id, Tags=tags).error_code == (
         "Forbidden.KeyNotFound"
     )
     allow = _statement(
@@ -265,7 +259,7 @@ def test_key_policy_actions_of_tagging_and_data_key_export_grant_them(
     user.core_call("TagResource", KeyId=key_id, Tags=tags)
     listed = admin.core_call("ListResourceTags", KeyId=key_id)["Tags"]["Tag"]
     assert [(t["TagKey"], t["TagValue"]) for t in listed] == [("team", "payments")]
-    error = _core_error(user, "UntagResource", KeyId=key_id, TagKeys='["team"]')
+    error = core_error(user, "UntagResource", KeyId=key_id, TagKeys='["team"]')
     assert error.error_code == "Forbidden.KeyNotFound"  # kms:UntagResource was not granted
     public = _public_key_blob()
     made = user.core_call(
@@ -276,7 +270,7 @@ def test_key_policy_actions_of_tagging_and_data_key_export_grant_them(
         WrappingAlgorithm="RSAES_OAEP_SHA_256",
     )
     assert made["KeyId"] == key_id and made["ExportedDataKey"]
-    error = _core_error(user, "GenerateDataKey", KeyId=key_id)
+    error = core_error(user, "GenerateDataKey", KeyId=key_id)
     assert error.error_code == "Forbidden.KeyNotFound"  # kms:GenerateDataKey was not granted
 
 
@@ -324,7 +318,7 @@ def test_another_tenancy_uses_a_key_its_iam_and_the_key_policy_both_allow(
     tenancy, user_id, away = _away_user(server, "Allow group {group} to use keys in tenancy")
     _, lone_id, lone = _away_user(server)  # IAM allows it nothing
     # The default policy: the key is not found from another tenancy.
-    error = _core_error(away, "Encrypt", KeyId=arn, Plaintext=_b64(b"x"))
+    error = core_error(away, "Encrypt", KeyId=arn, Plaintext=_b64(b"x"))
     assert (error.http_status, error.error_code) == (404, "Forbidden.KeyNotFound")
     policy = _document(
         _statement("Allow", f"acs:ram::{server.tenancy}:*", "kms:*"),
@@ -344,12 +338,12 @@ def test_another_tenancy_uses_a_key_its_iam_and_the_key_policy_both_allow(
     assert base64.b64decode(mine["Plaintext"]) == b"from away"
     assert away.core_call("DescribeKey", KeyId=arn)["KeyMetadata"]["KeyId"] == key_id
     # Its bare id names no key of the caller's tenancy.
-    error = _core_error(away, "Encrypt", KeyId=key_id, Plaintext=_b64(b"x"))
+    error = core_error(away, "Encrypt", KeyId=key_id, Plaintext=_b64(b"x"))
     assert error.error_code == "Forbidden.KeyNotFound"
     # A key user's actions only, and the key policy alone is not enough.
     for action in ("DisableKey", "GetKeyPolicy"):
-        assert _core_error(away, action, KeyId=arn).error_code == "Forbidden.KeyNotFound"
-    assert _core_error(lone, "Encrypt", KeyId=arn, Plaintext=_b64(b"x")).error_code == (
+        assert core_error(away, action, KeyId=arn).error_code == "Forbidden.KeyNotFound"
+    assert core_error(lone, "Encrypt", KeyId=arn, Plaintext=_b64(b"x")).error_code == (
         "Forbidden.KeyNotFound"
     )
     assert lone_id != user_id

@@ -19,9 +19,9 @@ from oci.key_management import KmsVaultClient
 from tests.ekm_support import EkmProxy, running_proxy
 from tests.integration.alibaba.support import (
     Alibaba,
-    CoreError,
     TeaError,
     alibaba_for,
+    core_error,
     tea_models,
 )
 from tests.integration.external_support import (
@@ -56,12 +56,6 @@ def _blob(private: Any) -> str:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return _b64(der)
-
-
-def _core_error(client: Alibaba, action: str, **params: Any) -> CoreError:
-    with pytest.raises(CoreError) as caught:
-        client.core_call(action, **params)
-    return caught.value
 
 
 # --- key versions ----------------------------------------------------------------------------
@@ -121,27 +115,27 @@ def test_versions_made_here_are_the_oci_key_versions(
 
 
 def test_key_version_bad_input(iam: Iam, server: Server, admin: Alibaba, key_id: str) -> None:
-    assert _core_error(admin, "CreateKeyVersion").error_code == "MissingParameter"
-    missing = _core_error(admin, "DescribeKeyVersion", KeyId=key_id)
+    assert core_error(admin, "CreateKeyVersion").error_code == "MissingParameter"
+    missing = core_error(admin, "DescribeKeyVersion", KeyId=key_id)
     assert missing.error_code == "MissingParameter"
-    unknown = _core_error(
+    unknown = core_error(
         admin, "DescribeKeyVersion", KeyId=key_id, KeyVersionId="ocid1.keyversion.oc1..none"
     )
     assert (unknown.http_status, unknown.error_code) == (404, "Forbidden.KeyNotFound")
     for size in ("0", "101", "ten"):
-        bad = _core_error(admin, "ListKeyVersions", KeyId=key_id, PageSize=size)
+        bad = core_error(admin, "ListKeyVersions", KeyId=key_id, PageSize=size)
         assert bad.error_code == "InvalidParameter", size
-    no_key = _core_error(admin, "CreateKeyVersion", KeyId="ocid1.key.oc1..none")
+    no_key = core_error(admin, "CreateKeyVersion", KeyId="ocid1.key.oc1..none")
     assert (no_key.http_status, no_key.error_code) == (404, "Forbidden.KeyNotFound")
 
     admin.core_call("DisableKey", KeyId=key_id)
-    disabled = _core_error(admin, "CreateKeyVersion", KeyId=key_id)
+    disabled = core_error(admin, "CreateKeyVersion", KeyId=key_id)
     assert (disabled.http_status, disabled.error_code) == (409, "Rejected.Disabled")
     assert admin.core_call("ListKeyVersions", KeyId=key_id)["TotalCount"] == 1
 
     nobody = alibaba_for(server, iam.person().id)
     for action in ("CreateKeyVersion", "ListKeyVersions"):
-        hidden = _core_error(nobody, action, KeyId=key_id)
+        hidden = core_error(nobody, action, KeyId=key_id)
         assert (hidden.http_status, hidden.error_code) == (404, "Forbidden.KeyNotFound")
 
 
@@ -162,7 +156,7 @@ def test_key_material_import_is_refused_saying_why(admin: Alibaba, key_id: str) 
         ("ImportKeyMaterial", {"EncryptedKeyMaterial": "eA==", "ImportToken": "t"}),
         ("DeleteKeyMaterial", {}),
     ):
-        error = _core_error(admin, action, KeyId=key_id, **params)
+        error = core_error(admin, action, KeyId=key_id, **params)
         assert (error.http_status, error.error_code) == (400, "Rejected.UnsupportedOperation")
         assert "key material" in error.message
 
@@ -170,7 +164,7 @@ def test_key_material_import_is_refused_saying_why(admin: Alibaba, key_id: str) 
 def test_automatic_rotation_is_refused_and_turning_it_off_is_a_no_op(
     admin: Alibaba, key_id: str
 ) -> None:
-    on = _core_error(
+    on = core_error(
         admin,
         "UpdateRotationPolicy",
         KeyId=key_id,
@@ -184,9 +178,9 @@ def test_automatic_rotation_is_refused_and_turning_it_off_is_a_no_op(
     )
     shown = admin.core_call("DescribeKey", KeyId=key_id)["KeyMetadata"]
     assert shown["AutomaticRotation"] == "Disabled"
-    missing = _core_error(admin, "UpdateRotationPolicy", KeyId=key_id)
+    missing = core_error(admin, "UpdateRotationPolicy", KeyId=key_id)
     assert missing.error_code == "MissingParameter"
-    no_key = _core_error(
+    no_key = core_error(
         admin, "UpdateRotationPolicy", KeyId="ocid1.key.oc1..none", EnableAutomaticRotation="false"
     )
     assert no_key.error_code == "Forbidden.KeyNotFound"
@@ -275,19 +269,19 @@ def test_generate_and_export_bad_input(
         {"EncryptionContext": "[1]"},
     ]
     for change in invalid:
-        error = _core_error(admin, "GenerateAndExportDataKey", **{**good, **change})
+        error = core_error(admin, "GenerateAndExportDataKey", **{**good, **change})
         assert (error.http_status, error.error_code) == (400, "InvalidParameter"), change
         assert error.message, change
     for name in ("PublicKeyBlob", "WrappingKeySpec", "WrappingAlgorithm", "KeyId"):
         without = {k: v for k, v in good.items() if k != name}
-        error = _core_error(admin, "GenerateAndExportDataKey", **without)
+        error = core_error(admin, "GenerateAndExportDataKey", **without)
         assert error.error_code == "MissingParameter", name
 
     nobody = alibaba_for(server, iam.person().id)
-    hidden = _core_error(nobody, "GenerateAndExportDataKey", **good)
+    hidden = core_error(nobody, "GenerateAndExportDataKey", **good)
     assert (hidden.http_status, hidden.error_code) == (404, "Forbidden.KeyNotFound")
     admin.core_call("DisableKey", KeyId=key_id)
-    disabled = _core_error(admin, "GenerateAndExportDataKey", **good)
+    disabled = core_error(admin, "GenerateAndExportDataKey", **good)
     assert (disabled.http_status, disabled.error_code) == (409, "Rejected.Disabled")
 
 
@@ -319,7 +313,7 @@ def test_external_keys_have_no_key_versions_here(
         ("ListKeyVersions", {}),
         ("DescribeKeyVersion", {"KeyVersionId": version_id}),
     ):
-        error = _core_error(admin, action, KeyId=key_id, **params)
+        error = core_error(admin, action, KeyId=key_id, **params)
         assert (error.http_status, error.error_code) == (400, "Rejected.UnsupportedOperation")
         assert "Key versions are not supported" in error.message
         assert "external key manager" in error.message
@@ -327,7 +321,7 @@ def test_external_keys_have_no_key_versions_here(
         version_id
     )
     nobody = alibaba_for(server, iam.person().id)
-    hidden = _core_error(nobody, "CreateKeyVersion", KeyId=key_id)
+    hidden = core_error(nobody, "CreateKeyVersion", KeyId=key_id)
     assert (hidden.http_status, hidden.error_code) == (404, "Forbidden.KeyNotFound")
 
     # A data key under an external key is wrapped by the EKM, and exported all the same.

@@ -16,6 +16,7 @@ from tests.integration.alibaba.support import (
     CoreError,
     TeaError,
     alibaba_for,
+    core_error,
     tea_models,
 )
 from tests.integration.iam_support import Iam
@@ -86,7 +87,7 @@ def test_one_key_whatever_api_touches_it(
     admin.core_call("DisableKey", KeyId=oci_key.id)
     management = management_client(server.config, _vault(iam, vault_id))
     assert management.get_key(oci_key.id).data.lifecycle_state == "DISABLED"
-    error = _core_error(admin, "Encrypt", KeyId=oci_key.id, Plaintext=_b64(b"x"))
+    error = core_error(admin, "Encrypt", KeyId=oci_key.id, Plaintext=_b64(b"x"))
     assert (error.http_status, error.error_code) == (409, "Rejected.Disabled")
     admin.core_call("EnableKey", KeyId=oci_key.id)
     assert management.get_key(oci_key.id).data.lifecycle_state == "ENABLED"
@@ -96,21 +97,15 @@ def _vault(iam: Iam, vault_id: str) -> Any:
     return iam.admin_vaults.get_vault(vault_id).data
 
 
-def _core_error(admin: Alibaba, action: str, **params: Any) -> CoreError:
-    with pytest.raises(CoreError) as caught:
-        admin.core_call(action, **params)
-    return caught.value
-
-
 def test_lifecycle_and_listing(admin: Alibaba, vault_id: str) -> None:
     key_id = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
     admin.core_call("UpdateKeyDescription", KeyId=key_id, Description="renamed")
     admin.core_call("ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="200")
     described = admin.core_call("DescribeKey", KeyId=key_id)["KeyMetadata"]
     assert described["KeyState"] == "PendingDeletion" and described["DeleteDate"]
-    error = _core_error(admin, "Encrypt", KeyId=key_id, Plaintext=_b64(b"x"))
+    error = core_error(admin, "Encrypt", KeyId=key_id, Plaintext=_b64(b"x"))
     assert (error.http_status, error.error_code) == (409, "Rejected.PendingDeletion")
-    error = _core_error(admin, "EnableKey", KeyId=key_id)
+    error = core_error(admin, "EnableKey", KeyId=key_id)
     assert (error.http_status, error.error_code) == (409, "Rejected.StateModifiedFailed")
     admin.core_call("CancelKeyDeletion", KeyId=key_id)
     listed = admin.core_call(
@@ -168,29 +163,29 @@ def test_unsigned_and_forged_requests_are_refused(server: Server, admin: Alibaba
 
 
 def test_unknown_action_and_bad_parameters(admin: Alibaba, vault_id: str) -> None:
-    error = _core_error(admin, "NoSuchAction")
+    error = core_error(admin, "NoSuchAction")
     assert (error.http_status, error.error_code) == (404, "InvalidAction.NotFound")
-    error = _core_error(admin, "Encrypt", KeyId="ocid1.key.oc1..missing", Plaintext=_b64(b"x"))
+    error = core_error(admin, "Encrypt", KeyId="ocid1.key.oc1..missing", Plaintext=_b64(b"x"))
     assert (error.http_status, error.error_code) == (404, "Forbidden.KeyNotFound")
-    assert _core_error(admin, "Encrypt", Plaintext=_b64(b"x")).error_code == "MissingParameter"
+    assert core_error(admin, "Encrypt", Plaintext=_b64(b"x")).error_code == "MissingParameter"
     key_id = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
-    bad = _core_error(admin, "Encrypt", KeyId=key_id, Plaintext="not base64!")
+    bad = core_error(admin, "Encrypt", KeyId=key_id, Plaintext="not base64!")
     assert bad.error_code == "InvalidParameter"
-    bad = _core_error(admin, "Encrypt", KeyId=key_id, Plaintext="eA==", EncryptionContext="[1]")
+    bad = core_error(admin, "Encrypt", KeyId=key_id, Plaintext="eA==", EncryptionContext="[1]")
     assert bad.error_code == "InvalidParameter"
-    bad = _core_error(admin, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="400")
+    bad = core_error(admin, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="400")
     assert bad.error_code == "InvalidParameter"
-    bad = _core_error(admin, "CreateKey", DKMSInstanceId=vault_id, KeySpec="Aliyun_SM4")
+    bad = core_error(admin, "CreateKey", DKMSInstanceId=vault_id, KeySpec="Aliyun_SM4")
     assert bad.error_code == "InvalidParameter"
-    bad = _core_error(admin, "CreateKey", DKMSInstanceId=vault_id, Origin="EXTERNAL")
+    bad = core_error(admin, "CreateKey", DKMSInstanceId=vault_id, Origin="EXTERNAL")
     assert bad.error_code == "Rejected.UnsupportedOperation"
     tags = json.dumps([{"TagKey": f"k{i}", "TagValue": "v"} for i in range(21)])
-    bad = _core_error(admin, "CreateKey", DKMSInstanceId=vault_id, Tags=tags)
+    bad = core_error(admin, "CreateKey", DKMSInstanceId=vault_id, Tags=tags)
     assert bad.error_code == "Tag.LimitExceeded"
     reserved = json.dumps([{"TagKey": "acs:owner", "TagValue": "v"}])
-    bad = _core_error(admin, "CreateKey", DKMSInstanceId=vault_id, Tags=reserved)
+    bad = core_error(admin, "CreateKey", DKMSInstanceId=vault_id, Tags=reserved)
     assert bad.error_code == "InvalidParameter"
-    garbage = _core_error(admin, "Decrypt", CiphertextBlob=_b64(b"garbage"))
+    garbage = core_error(admin, "Decrypt", CiphertextBlob=_b64(b"garbage"))
     assert garbage.error_code == "InvalidCiphertext"
 
 
@@ -223,21 +218,21 @@ def test_aliases_name_keys_in_every_action(admin: Alibaba, vault_id: str) -> Non
     listed = tea.list_aliases(tea_models.ListAliasesRequest(page_size=100)).body
     assert "alias/orders" in [a.alias_name for a in listed.aliases.alias]
     admin.core_call("DeleteAlias", AliasName="alias/orders")
-    error = _core_error(admin, "Encrypt", KeyId="alias/orders", Plaintext="eA==")
+    error = core_error(admin, "Encrypt", KeyId="alias/orders", Plaintext="eA==")
     assert (error.http_status, error.error_code) == (404, "Forbidden.AliasNotFound")
 
 
 def test_alias_bad_input(admin: Alibaba, vault_id: str) -> None:
     key_id = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
     admin.core_call("CreateAlias", AliasName="alias/taken", KeyId=key_id)
-    taken = _core_error(admin, "CreateAlias", AliasName="alias/taken", KeyId=key_id)
+    taken = core_error(admin, "CreateAlias", AliasName="alias/taken", KeyId=key_id)
     assert (taken.http_status, taken.error_code) == (400, "AliasAlreadyExists")
     for name in ("orders", "alias/", "alias/b@d", "alias/" + "x" * 300):
-        error = _core_error(admin, "CreateAlias", AliasName=name, KeyId=key_id)
+        error = core_error(admin, "CreateAlias", AliasName=name, KeyId=key_id)
         assert error.error_code == "InvalidParameter", (name, error.error_code)
-    missing = _core_error(admin, "DeleteAlias", AliasName="alias/nothing")
+    missing = core_error(admin, "DeleteAlias", AliasName="alias/nothing")
     assert (missing.http_status, missing.error_code) == (404, "Forbidden.AliasNotFound")
-    no_key = _core_error(admin, "CreateAlias", AliasName="alias/x", KeyId="ocid1.key.oc1..none")
+    no_key = core_error(admin, "CreateAlias", AliasName="alias/x", KeyId="ocid1.key.oc1..none")
     assert no_key.error_code == "Forbidden.KeyNotFound"
 
 
@@ -258,7 +253,7 @@ def test_deletion_protection_through_both_apis(
     shown = admin.core_call("DescribeKey", KeyId=key_id)["KeyMetadata"]
     assert shown["DeletionProtection"] == "Enabled"
     assert shown["DeletionProtectionDescription"] == "payments"
-    error = _core_error(admin, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="7")
+    error = core_error(admin, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="7")
     assert (error.http_status, error.error_code) == (409, "Rejected.DeletionProtection")
     assert "payments" in error.message
     management = management_client(server.config, _vault(iam, vault_id))
@@ -282,7 +277,7 @@ def test_deletion_protection_bad_input(
 ) -> None:
     key_id = admin.core_call("CreateKey", DKMSInstanceId=vault_id)["KeyMetadata"]["KeyId"]
     for arn in ("not-an-arn", f"acs:kms:elsewhere-1:{server.tenancy}:key/{key_id}"):
-        error = _core_error(
+        error = core_error(
             admin,
             "SetDeletionProtection",
             ProtectedResourceArn=arn,
@@ -298,7 +293,7 @@ def test_deletion_protection_bad_input(
             "SetDeletionProtection", ProtectedResourceArn=arn, EnableDeletionProtection="false"
         )
     assert caught.value.http_status == 404
-    missing = _core_error(admin, "SetDeletionProtection", ProtectedResourceArn=arn)
+    missing = core_error(admin, "SetDeletionProtection", ProtectedResourceArn=arn)
     assert missing.error_code == "MissingParameter"
 
 
@@ -318,7 +313,7 @@ def test_scheduling_deletion_of_a_key_protecting_secrets_needs_force(
         secret_content=content,
     )
     secrets.create_secret(details)
-    error = _core_error(admin, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="7")
+    error = core_error(admin, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="7")
     assert (error.http_status, error.error_code) == (409, "Rejected.KeyInUse")
     assert "1 live secret" in error.message and "force" in error.message.lower()
     admin.core_call("ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays="7", Force="true")

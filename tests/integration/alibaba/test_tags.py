@@ -25,7 +25,12 @@ from aliyunsdkkms.request.v20160120.UntagResourcesRequest import (
 )
 from oci.key_management import models as m
 
-from tests.integration.alibaba.support import Alibaba, CoreError, alibaba_for, tea_models
+from tests.integration.alibaba.support import (
+    Alibaba,
+    alibaba_for,
+    core_error,
+    tea_models,
+)
 from tests.integration.iam_support import Iam
 from tests.integration.support import Server, management_client
 
@@ -57,12 +62,6 @@ def _core(admin: Alibaba, request: RpcRequest) -> dict[str, Any]:
     request.set_protocol_type("http")
     answer: dict[str, Any] = json.loads(admin.core().do_action_with_exception(request))
     return answer
-
-
-def _core_error(admin: Alibaba, action: str, **params: Any) -> CoreError:
-    with pytest.raises(CoreError) as caught:
-        admin.core_call(action, **params)
-    return caught.value
 
 
 # --- one key at a time ---------------------------------------------------------------------
@@ -110,11 +109,11 @@ def test_tags_are_the_keys_freeform_tags_in_the_oci_api(
     found = {r["TagKey"]: r["TagValue"] for r in rows["TagResources"]["TagResource"]}
     assert found == oci_tags
     # An Alibaba write is checked on the key's resulting tags; removing is never refused.
-    refused = _core_error(admin, "TagResource", KeyId=key_id, Tags=_tags({"a": "b"}))
+    refused = core_error(admin, "TagResource", KeyId=key_id, Tags=_tags({"a": "b"}))
     assert refused.error_code == "Tag.LimitExceeded"
     admin.core_call("UntagResource", KeyId=key_id, TagKeys=json.dumps(["t0", "t1"]))
     admin.core_call("UntagResource", KeyId=key_id, TagKeys=json.dumps(["t2", "t3", "t4", "t5"]))
-    refused = _core_error(admin, "TagResource", KeyId=key_id, Tags=_tags({"a": "b"}))
+    refused = core_error(admin, "TagResource", KeyId=key_id, Tags=_tags({"a": "b"}))
     assert refused.error_code == "InvalidParameter"  # aliyun:owner is kept, and reserved
     gone = json.dumps(["aliyun:owner", "long", "naïve"])
     admin.core_call("UntagResource", KeyId=key_id, TagKeys=gone)
@@ -133,7 +132,7 @@ def test_tagging_works_while_disabled_and_not_pending_deletion(admin: Alibaba, k
         ("TagResource", {"Tags": _tags({"state": "pending"})}),
         ("UntagResource", {"TagKeys": '["state"]'}),
     ):
-        error = _core_error(admin, action, KeyId=key_id, **params)
+        error = core_error(admin, action, KeyId=key_id, **params)
         assert (error.http_status, error.error_code) == (409, "Rejected.PendingDeletion")
     assert _listed(admin, key_id) == {"state": "disabled"}  # reads still answer
 
@@ -260,15 +259,15 @@ def test_bad_tags_are_refused_and_nothing_is_stored(admin: Alibaba, key_id: str)
         "empty list": ("[]", "InvalidParameter"),
     }
     for why, (tags, code) in refused.items():
-        error = _core_error(admin, "TagResource", KeyId=key_id, Tags=tags)
+        error = core_error(admin, "TagResource", KeyId=key_id, Tags=tags)
         assert (error.http_status, error.error_code) == (400, code), why
     # 19 more fit; a 21st on the key does not.
     admin.core_call("TagResource", KeyId=key_id, Tags=_tags({f"k{i}": "v" for i in range(19)}))
-    error = _core_error(admin, "TagResource", KeyId=key_id, Tags=_tags({"one": "more"}))
+    error = core_error(admin, "TagResource", KeyId=key_id, Tags=_tags({"one": "more"}))
     assert error.error_code == "Tag.LimitExceeded"
-    assert _core_error(admin, "TagResource", KeyId=key_id).error_code == "MissingParameter"
+    assert core_error(admin, "TagResource", KeyId=key_id).error_code == "MissingParameter"
     for bad in ("not json", '"a"', "[1]", "[]"):
-        error = _core_error(admin, "UntagResource", KeyId=key_id, TagKeys=bad)
+        error = core_error(admin, "UntagResource", KeyId=key_id, TagKeys=bad)
         assert error.error_code == "InvalidParameter", bad
     assert _listed(admin, key_id) == {"keep": "me", **{f"k{i}": "v" for i in range(19)}}
 
@@ -280,10 +279,10 @@ def test_bad_several_resource_requests_store_nothing(
     admin.core_call("TagResource", KeyId=other, Tags=_tags({f"k{i}": "v" for i in range(20)}))
     both = {"ResourceId.1": key_id, "ResourceId.2": other}
     # The second key would have 21 tags: neither key changes.
-    full = _core_error(admin, "TagResources", ResourceType="key", **both, **{"Tag.1.Key": "new"})
+    full = core_error(admin, "TagResources", ResourceType="key", **both, **{"Tag.1.Key": "new"})
     assert full.error_code == "Tag.LimitExceeded"
     missing = {"ResourceId.1": key_id, "ResourceId.2": "ocid1.key.oc1..missing"}
-    error = _core_error(admin, "TagResources", ResourceType="key", **missing, **{"Tag.1.Key": "x"})
+    error = core_error(admin, "TagResources", ResourceType="key", **missing, **{"Tag.1.Key": "x"})
     assert (error.http_status, error.error_code) == (404, "Forbidden.KeyNotFound")
     assert _listed(admin, key_id) == {}
     for params, code in (
@@ -298,10 +297,10 @@ def test_bad_several_resource_requests_store_nothing(
         ({"ResourceType": "key", "ResourceId.1": key_id, "Tag.1.Key": "acs:x"}, "InvalidParameter"),
         ({"ResourceType": "key", "ResourceId.x": key_id, "Tag.1.Key": "x"}, "InvalidParameter"),
     ):
-        assert _core_error(admin, "TagResources", **params).error_code == code, params
-    untag = _core_error(admin, "UntagResources", ResourceType="key", **{"ResourceId.1": key_id})
+        assert core_error(admin, "TagResources", **params).error_code == code, params
+    untag = core_error(admin, "UntagResources", ResourceType="key", **{"ResourceId.1": key_id})
     assert untag.error_code == "MissingParameter"  # neither TagKey.N nor All
-    token = _core_error(admin, "ListTagResources", ResourceType="key", NextToken="garbage!")
+    token = core_error(admin, "ListTagResources", ResourceType="key", NextToken="garbage!")
     assert token.error_code == "InvalidParameter"
     assert _listed(admin, key_id) == {}
 
@@ -318,7 +317,7 @@ def test_unknown_keys_and_callers_without_permission_see_nothing(
         ("ListTagResources", {"ResourceType": "key", "ResourceId.1": missing}),
         ("UntagResources", {"ResourceType": "key", "ResourceId.1": missing, "All": "true"}),
     ):
-        error = _core_error(admin, action, **params)
+        error = core_error(admin, action, **params)
         assert (error.http_status, error.error_code) == (404, "Forbidden.KeyNotFound"), action
     nobody = alibaba_for(server, iam.person().id)
     for action, params in (
@@ -327,7 +326,7 @@ def test_unknown_keys_and_callers_without_permission_see_nothing(
         ("ListResourceTags", {"KeyId": key_id}),
         ("ListTagResources", {"ResourceType": "key", "ResourceId.1": key_id}),
     ):
-        error = _core_error(nobody, action, **params)
+        error = core_error(nobody, action, **params)
         assert (error.http_status, error.error_code) == (404, "Forbidden.KeyNotFound"), action
     listed = nobody.core_call("ListTagResources", ResourceType="key", **{"Tag.1.Key": "secret"})
     assert listed["TagResources"]["TagResource"] == []
@@ -336,6 +335,6 @@ def test_unknown_keys_and_callers_without_permission_see_nothing(
     iam.policy(f"Allow group {readers.name} to read keys in tenancy")
     reader = alibaba_for(server, iam.person(readers).id)
     assert _listed(reader, key_id) == {"secret": "project"}
-    error = _core_error(reader, "TagResource", KeyId=key_id, Tags=_tags({"a": "b"}))
+    error = core_error(reader, "TagResource", KeyId=key_id, Tags=_tags({"a": "b"}))
     assert (error.http_status, error.error_code) == (404, "Forbidden.KeyNotFound")
     assert _listed(admin, key_id) == {"secret": "project"}

@@ -13,18 +13,21 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from alibabacloud_tea_openapi.utils_models import OpenApiRequest, Params
-from darabonba.runtime import RuntimeOptions
 from oci.key_management import KmsVaultClient
 from oci.key_management import models as m
 
 from tests.clock import ManualClock
 from tests.ekm_support import EkmProxy, running_proxy
 from tests.integration import cli_support, iam_support
-from tests.integration.alibaba.support import Alibaba, CoreError, TeaError, alibaba_for
+from tests.integration.alibaba.support import (
+    Alibaba,
+    TeaError,
+    alibaba_for,
+    core_error,
+    tea_call,
+)
 from tests.integration.external_support import (
     TEST_TIMEOUT,
     ExternalVault,
@@ -81,30 +84,6 @@ def ekms(server: Server, proxy: EkmProxy, vault_client: KmsVaultClient) -> Exter
 def instance(request: pytest.FixtureRequest) -> ExternalVault:
     found: ExternalVault = request.getfixturevalue(request.param.lower())
     return found
-
-
-def tea_call(alibaba: Alibaba, action: str, **query: str) -> dict[str, Any]:
-    """An action through the Tea SDK's generic ``call_api`` (ACS3-HMAC-SHA256), its body."""
-    params = Params(
-        action=action,
-        version="2016-01-20",
-        protocol="HTTP",
-        pathname="/",
-        method="POST",
-        auth_type="AK",
-        style="RPC",
-        req_body_type="formData",
-        body_type="json",
-    )
-    answer = alibaba.tea().call_api(params, OpenApiRequest(query=query), RuntimeOptions())
-    body: dict[str, Any] = answer["body"]
-    return body
-
-
-def core_error(alibaba: Alibaba, action: str, **params: Any) -> CoreError:
-    with pytest.raises(CoreError) as caught:
-        alibaba.core_call(action, **params)
-    return caught.value
 
 
 def bind(alibaba: Alibaba, instance: ExternalVault, external_id: str, **more: str) -> str:
