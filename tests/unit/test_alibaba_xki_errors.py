@@ -111,5 +111,25 @@ def test_an_unreachable_key_manager_says_it_cannot_be_reached() -> None:
 
 
 def test_a_disabled_kms_key_is_still_rejected_disabled() -> None:
-    answer = answer_for(errors.IncorrectState("The key is DISABLED; only ENABLED keys can be used"))
+    disabled = errors.IncorrectState(
+        "The key is DISABLED; only ENABLED keys can be used", "DISABLED"
+    )
+    answer = answer_for(disabled)
     assert (answer.status, answer.code) == (409, "Rejected.Disabled")
+
+
+@pytest.mark.parametrize(
+    ("state", "code"),
+    [
+        ("DISABLED", "Rejected.Disabled"),
+        ("PENDING_DELETION", "Rejected.PendingDeletion"),
+        ("DELETED", "Rejected.StateModifiedFailed"),
+    ],
+)
+def test_a_key_state_is_answered_by_the_state_not_the_words_of_the_message(
+    state: str, code: str
+) -> None:
+    error = errors.IncorrectState(
+        f"The key is {state}; this operation needs ENABLED or DISABLED", state
+    )
+    assert answer_for(error).code == code

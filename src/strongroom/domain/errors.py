@@ -64,7 +64,12 @@ class Conflict(StrongroomError):
 
 
 class IncorrectState(StrongroomError):
-    """The resource's lifecycle state does not allow the operation."""
+    """The resource's lifecycle state does not allow the operation; ``state`` names that
+    state when the check knew it (a dialect may answer by it: Alibaba's Rejected.Disabled)."""
+
+    def __init__(self, message: str, state: str | None = None) -> None:
+        super().__init__(message)
+        self.state = state
 
 
 class DeletionProtected(IncorrectState):

@@ -55,7 +55,8 @@ def require_state(actual: State, allowed: tuple[State, ...], what: str) -> None:
     """Raise IncorrectState unless ``actual`` is one of ``allowed``."""
     if actual not in allowed:
         raise IncorrectState(
-            f"The {what} is {actual.value}; this operation needs {_names(allowed)}"
+            f"The {what} is {actual.value}; this operation needs {_names(allowed)}",
+            actual.value,
         )
 
 

@@ -2,8 +2,8 @@
 
 Alibaba answers a key in the wrong state with 409 and a code naming the state
 (``Rejected.Disabled``, ``Rejected.PendingDeletion``); the code is chosen from the state the
-use case's message names. Authorization failures look exactly like a missing resource, as in
-the OCI API (a caller learns nothing of keys it may not use).
+use case's check found (``IncorrectState.state``). Authorization failures look exactly like a
+missing resource, as in the OCI API (a caller learns nothing of keys it may not use).
 
 The external key manager (an XKI instance's proxy) has a code for each way it fails a key:
 cannot be reached (503 ``Rejected.ExternalKeyStoreUnavailable``, the message saying so),
@@ -88,7 +88,8 @@ _TABLE: tuple[tuple[type[errors.StrongroomError], int, str], ...] = (
     (errors.ServiceUnavailable, 503, "ServiceUnavailable"),
 )
 
-_STATES = (("PENDING_DELETION", "Rejected.PendingDeletion"), ("DISABLED", "Rejected.Disabled"))
+# The state a refused resource was in (IncorrectState.state), as Alibaba's codes.
+_STATES = {"PENDING_DELETION": "Rejected.PendingDeletion", "DISABLED": "Rejected.Disabled"}
 # Errors whose code and message stand whatever the action.
 _OWN = (
     AliasNotFound,
@@ -118,8 +119,7 @@ def answer_for(
         code = not_found_code or code
         message = NOT_FOUND_MESSAGE if code == "Forbidden.KeyNotFound" else error.message
     elif isinstance(error, errors.IncorrectState):
-        named = next((c for state, c in _STATES if state in error.message), code)
-        code = state_code or named
+        code = state_code or _STATES.get(error.state or "", code)
     elif isinstance(error, errors.ExternalKeyManagerUnavailable):
         message = f"{_UNREACHABLE}: {error.message}"
     elif isinstance(error, errors.StorageIntegrityError):

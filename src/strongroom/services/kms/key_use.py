@@ -114,15 +114,18 @@ def _usable(
     version = version_of(deps, key, version_row)
     if vault.lifecycle_state is not State.ACTIVE:
         raise IncorrectState(
-            f"The key's vault is {vault.lifecycle_state.value}; keys in it cannot be used"
+            f"The key's vault is {vault.lifecycle_state.value}; keys in it cannot be used",
+            vault.lifecycle_state.value,
         )
     if key.lifecycle_state is not State.ENABLED:
         raise IncorrectState(
-            f"The key is {key.lifecycle_state.value}; only ENABLED keys can be used"
+            f"The key is {key.lifecycle_state.value}; only ENABLED keys can be used",
+            key.lifecycle_state.value,
         )
     if version.lifecycle_state is not State.ENABLED:
         raise IncorrectState(
-            f"The key version is {version.lifecycle_state.value}; it cannot be used"
+            f"The key version is {version.lifecycle_state.value}; it cannot be used",
+            version.lifecycle_state.value,
         )
     if key.is_external:
         return UsableKey(key, version, b"", vault)  # the EKM is called asynchronously
