@@ -10,7 +10,7 @@ import oci
 import pytest
 from sqlalchemy import insert
 
-from strongroom.storage import schema
+from strongroom.storage import realm_schema
 from tests.integration import support
 from tests.integration.secret_support import create, vaults_client
 from tests.integration.support import NO_RETRY, Raw, Server
@@ -27,7 +27,7 @@ def _secret_with_work_request(server: Server) -> tuple[str, str]:
     failed = {"seq": 1, "state": "FAILED", "time": now.isoformat(), "error": "ap-tokyo-1: boom"}
     with deps.db.transaction() as tx:
         tx.conn.execute(
-            insert(schema.work_requests).values(
+            insert(realm_schema.work_requests).values(
                 id=work_id,
                 tenancy_id=server.tenancy,
                 compartment_id=secret.compartment_id,
@@ -43,7 +43,7 @@ def _secret_with_work_request(server: Server) -> tuple[str, str]:
             )
         )
         tx.conn.execute(
-            insert(schema.secret_replicas).values(
+            insert(realm_schema.secret_replicas).values(
                 secret_id=secret.id,
                 region="ap-tokyo-1",
                 applied_seq=0,

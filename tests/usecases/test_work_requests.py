@@ -18,7 +18,7 @@ from strongroom.services.context import Call
 from strongroom.services.ports import Deps
 from strongroom.services.replication import replica_status as rs
 from strongroom.services.replication import work_requests as w
-from strongroom.storage import schema
+from strongroom.storage import realm_schema
 from tests.clock import ManualClock
 from tests.usecases import identity_support as ids
 from tests.usecases import secret_support as s
@@ -50,7 +50,7 @@ def _work_request(
         **fields,
     }
     with deps.db.transaction() as tx:
-        tx.conn.execute(insert(schema.work_requests).values(values))
+        tx.conn.execute(insert(realm_schema.work_requests).values(values))
     return work_id
 
 
@@ -202,7 +202,7 @@ def test_replication_status_from_secret_replicas(
     new_aes_key: NewAesKey,
 ) -> None:
     secret = _secret(deps, admin_call, new_vault, new_aes_key)
-    R = schema.secret_replicas
+    R = realm_schema.secret_replicas
     now = clock.now()
     rows = [
         ("ap-tokyo-1", 4, 4, 2, now, None, False),

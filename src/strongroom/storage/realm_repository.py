@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, text, update
 
-from strongroom.storage import schema
+from strongroom.storage import realm_schema
 from strongroom.storage.changes import Changes
 from strongroom.storage.replicated_rows import (
     IDENTITY_TABLES,
@@ -29,11 +29,15 @@ __all__ = [
     "capture_outbox",
 ]
 
-REGIONS, INVITES, CREDS = schema.realm_regions, schema.realm_invites, schema.realm_credentials
+REGIONS, INVITES, CREDS = (
+    realm_schema.realm_regions,
+    realm_schema.realm_invites,
+    realm_schema.realm_credentials,
+)
 OUTBOX, CURSORS, INBOUND = (
-    schema.replication_outbox,
-    schema.replication_cursors,
-    schema.replication_inbound,
+    realm_schema.replication_outbox,
+    realm_schema.replication_cursors,
+    realm_schema.replication_inbound,
 )
 OUTBOX_TABLE = OUTBOX.name
 # The shipper's and receiver's statements, built once (they run every round), run with

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, LargeBinary, Table, delete, insert, select, update
 
-from strongroom.storage import schema
+from strongroom.storage import realm_schema, schema
 from strongroom.storage.types import UTCDateTime
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
 # Parents before the rows that refer to them: upserts go in this order, deletes in reverse.
 IDENTITY_TABLES: tuple[Table, ...] = (
     schema.tenancies,
-    schema.realm_regions,
+    realm_schema.realm_regions,
     schema.compartments,
     schema.users,
     schema.groups,

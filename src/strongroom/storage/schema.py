@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -12,7 +10,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
@@ -20,21 +17,17 @@ from sqlalchemy import (
     false,
 )
 
+from strongroom.storage import schema_base
+from strongroom.storage.schema_base import id_column
 from strongroom.storage.types import UTCDateTime
 
-metadata = MetaData()
-
-ID = 255  # OCIDs are at most 255 characters
-
-
-def _id(name: str = "id", *args: Any, **kw: Any) -> Column[str]:
-    return Column(name, String(ID), *args, **kw)
-
+# The one MetaData every table is on (these, and realm_schema's: imported at the end).
+metadata = schema_base.metadata
 
 tenancies = Table(
     "tenancies",
     metadata,
-    _id(primary_key=True),
+    id_column(primary_key=True),
     Column("name", String(255), nullable=False),
     Column("home_region", String(64), nullable=False),
     Column("time_created", UTCDateTime(), nullable=False),
@@ -43,8 +36,8 @@ tenancies = Table(
 users = Table(
     "users",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
     Column("name", String(255), nullable=False),
     Column("description", String(400), nullable=False, default=""),
     Column("lifecycle_state", String(32), nullable=False),
@@ -55,8 +48,8 @@ users = Table(
 groups = Table(
     "groups",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
     Column("name", String(255), nullable=False),
     Column("description", String(400), nullable=False, default=""),
     Column("time_created", UTCDateTime(), nullable=False),
@@ -66,10 +59,10 @@ groups = Table(
 group_memberships = Table(
     "group_memberships",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", nullable=False),
-    _id("group_id", ForeignKey("groups.id"), nullable=False),
-    _id("user_id", ForeignKey("users.id"), nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", nullable=False),
+    id_column("group_id", ForeignKey("groups.id"), nullable=False),
+    id_column("user_id", ForeignKey("users.id"), nullable=False),
     Column("time_created", UTCDateTime(), nullable=False),
     UniqueConstraint("group_id", "user_id", name="uq_membership"),
     Index("ix_memberships_user", "user_id"),
@@ -79,8 +72,8 @@ api_keys = Table(
     "api_keys",
     metadata,
     Column("key_id", String(600), primary_key=True),
-    _id("tenancy_id", nullable=False),
-    _id("user_id", ForeignKey("users.id"), nullable=False),
+    id_column("tenancy_id", nullable=False),
+    id_column("user_id", ForeignKey("users.id"), nullable=False),
     Column("fingerprint", String(64), nullable=False),
     Column("public_key_pem", Text, nullable=False),
     Column("lifecycle_state", String(32), nullable=False),
@@ -94,9 +87,9 @@ api_keys = Table(
 customer_secret_keys = Table(
     "customer_secret_keys",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", nullable=False),
-    _id("user_id", ForeignKey("users.id"), nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", nullable=False),
+    id_column("user_id", ForeignKey("users.id"), nullable=False),
     Column("display_name", String(400), nullable=False),
     Column("secret", LargeBinary, nullable=False),
     Column("lifecycle_state", String(32), nullable=False),
@@ -107,9 +100,9 @@ customer_secret_keys = Table(
 vaults = Table(
     "vaults",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", nullable=False),
-    _id("compartment_id", nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", nullable=False),
+    id_column("compartment_id", nullable=False),
     Column("display_name", String(255), nullable=False),
     Column("vault_type", String(32), nullable=False),
     Column("lifecycle_state", String(32), nullable=False),
@@ -135,10 +128,10 @@ vaults = Table(
 ekms_private_endpoints = Table(
     "ekms_private_endpoints",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", nullable=False),
-    _id("compartment_id", nullable=False),
-    _id("subnet_id", nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", nullable=False),
+    id_column("compartment_id", nullable=False),
+    id_column("subnet_id", nullable=False),
     Column("display_name", String(255), nullable=False),
     Column("external_key_manager_ip", String(64), nullable=False),
     Column("port", Integer, nullable=False),
@@ -157,7 +150,7 @@ ekms_private_endpoints = Table(
 ekm_health = Table(
     "ekm_health",
     metadata,
-    _id("vault_id", ForeignKey("vaults.id"), primary_key=True),
+    id_column("vault_id", ForeignKey("vaults.id"), primary_key=True),
     Column("state", String(16), nullable=False),
     Column("detail", String(512), nullable=False),
     Column("time_checked", UTCDateTime(), nullable=True),
@@ -166,17 +159,17 @@ ekm_health = Table(
 keys = Table(
     "keys",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", nullable=False),
-    _id("compartment_id", nullable=False),
-    _id("vault_id", ForeignKey("vaults.id"), nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", nullable=False),
+    id_column("compartment_id", nullable=False),
+    id_column("vault_id", ForeignKey("vaults.id"), nullable=False),
     Column("display_name", String(255), nullable=False),
     Column("algorithm", String(16), nullable=False),
     Column("length", Integer, nullable=False),
     Column("curve_id", String(16), nullable=True),
     Column("protection_mode", String(16), nullable=False),
     Column("lifecycle_state", String(32), nullable=False),
-    _id("current_version_id", nullable=False),
+    id_column("current_version_id", nullable=False),
     Column("time_created", UTCDateTime(), nullable=False),
     Column("time_of_deletion", UTCDateTime(), nullable=True),
     Column("freeform_tags", JSON, nullable=False),
@@ -194,11 +187,11 @@ keys = Table(
 key_versions = Table(
     "key_versions",
     metadata,
-    _id(primary_key=True),
-    _id("key_id", ForeignKey("keys.id"), nullable=False),
-    _id("tenancy_id", nullable=False),
-    _id("compartment_id", nullable=False),
-    _id("vault_id", nullable=False),
+    id_column(primary_key=True),
+    id_column("key_id", ForeignKey("keys.id"), nullable=False),
+    id_column("tenancy_id", nullable=False),
+    id_column("compartment_id", nullable=False),
+    id_column("vault_id", nullable=False),
     Column("lifecycle_state", String(32), nullable=False),
     Column("origin", String(16), nullable=False),
     Column("material", LargeBinary, nullable=False),
@@ -217,9 +210,9 @@ key_versions = Table(
 key_aliases = Table(
     "key_aliases",
     metadata,
-    _id("tenancy_id", primary_key=True),
+    id_column("tenancy_id", primary_key=True),
     Column("alias_name", String(255), primary_key=True),
-    _id("key_id", ForeignKey("keys.id"), nullable=False),
+    id_column("key_id", ForeignKey("keys.id"), nullable=False),
     Column("time_created", UTCDateTime(), nullable=False),
     Column("time_updated", UTCDateTime(), nullable=False),
     Index("ix_key_aliases_key", "key_id"),
@@ -231,8 +224,8 @@ key_aliases = Table(
 key_policies = Table(
     "key_policies",
     metadata,
-    _id("key_id", ForeignKey("keys.id"), primary_key=True),
-    _id("tenancy_id", nullable=False),
+    id_column("key_id", ForeignKey("keys.id"), primary_key=True),
+    id_column("tenancy_id", nullable=False),
     Column("document", Text, nullable=False),
     Column("bindings", JSON, nullable=False),
     Column("time_updated", UTCDateTime(), nullable=False),
@@ -241,11 +234,11 @@ key_policies = Table(
 secrets = Table(
     "secrets",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", nullable=False),
-    _id("compartment_id", nullable=False),
-    _id("vault_id", ForeignKey("vaults.id"), nullable=False),
-    _id("key_id", ForeignKey("keys.id"), nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", nullable=False),
+    id_column("compartment_id", nullable=False),
+    id_column("vault_id", ForeignKey("vaults.id"), nullable=False),
+    id_column("key_id", ForeignKey("keys.id"), nullable=False),
     Column("name", String(255), nullable=False),
     # The name while it is reserved (not deleted): unique per vault; NULL once deleted.
     Column("live_name", String(255), nullable=True),
@@ -283,7 +276,7 @@ secrets = Table(
 secret_versions = Table(
     "secret_versions",
     metadata,
-    _id("secret_id", ForeignKey("secrets.id"), primary_key=True),
+    id_column("secret_id", ForeignKey("secrets.id"), primary_key=True),
     Column("number", Integer, primary_key=True),
     Column("name", String(255), nullable=True),
     Column("stage", String(16), nullable=False),
@@ -291,7 +284,7 @@ secret_versions = Table(
     Column("time_created", UTCDateTime(), nullable=False),
     Column("time_of_deletion", UTCDateTime(), nullable=True),
     Column("auto_generated", Boolean, nullable=False),
-    _id("key_version_id", nullable=False),
+    id_column("key_version_id", nullable=False),
     # Destroyed (NULL) when the version is deleted; the digest stays for the reuse rule.
     Column("wrapped_key", LargeBinary, nullable=True),
     Column("content", LargeBinary, nullable=True),
@@ -330,9 +323,9 @@ barrier_keyring = Table(
 compartments = Table(
     "compartments",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
-    _id("parent_id", nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    id_column("parent_id", nullable=False),
     Column("name", String(100), nullable=False),
     Column("description", String(400), nullable=False),
     Column("lifecycle_state", String(32), nullable=False),
@@ -346,8 +339,8 @@ compartments = Table(
 dynamic_groups = Table(
     "dynamic_groups",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
     Column("name", String(100), nullable=False),
     Column("description", String(400), nullable=False),
     Column("matching_rule", Text, nullable=False),
@@ -360,9 +353,9 @@ dynamic_groups = Table(
 policies = Table(
     "policies",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
-    _id("compartment_id", nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    id_column("compartment_id", nullable=False),
     Column("name", String(100), nullable=False),
     Column("description", String(400), nullable=False),
     Column("statements", JSON, nullable=False),
@@ -378,9 +371,9 @@ policies = Table(
 applications = Table(
     "applications",
     metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
-    _id("user_id", ForeignKey("users.id"), nullable=False),
+    id_column(primary_key=True),
+    id_column("tenancy_id", ForeignKey("tenancies.id"), nullable=False),
+    id_column("user_id", ForeignKey("users.id"), nullable=False),
     Column("name", String(100), nullable=False),
     Column("description", String(400), nullable=False),
     Column("secret_hash", String(200), nullable=False),
@@ -405,7 +398,7 @@ audit_events = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("time", UTCDateTime(), nullable=False),
-    _id("tenancy_id", nullable=True),
+    id_column("tenancy_id", nullable=True),
     Column("principal_id", String(255), nullable=True),
     Column("principal_type", String(32), nullable=True),
     Column("operation", String(100), nullable=False),
@@ -490,113 +483,7 @@ async_results = Table(
     Column("time_updated", UTCDateTime(), nullable=False),
 )
 
-# Regions of the realm. realm_regions is the home region's registry, replicated to every
-# region with identity; the rest is each region's own.
-realm_regions = Table(
-    "realm_regions",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("url", String(1000), nullable=False),
-    Column("is_home", Boolean, nullable=False),
-    Column("state", String(16), nullable=False),  # ACTIVE | UNLINKED
-    # Public keys whose signatures are accepted from the region: [{"fingerprint", "pem"}].
-    Column("public_keys", JSON, nullable=False),
-    Column("time_created", UTCDateTime(), nullable=False),
-    Column("time_updated", UTCDateTime(), nullable=False),
-)
 
-# One-time join tokens the home region issued (only their SHA-256 is kept).
-realm_invites = Table(
-    "realm_invites",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("region", String(64), nullable=False),
-    Column("url", String(1000), nullable=False),
-    Column("token_hash", String(64), nullable=False),
-    Column("expires_at", UTCDateTime(), nullable=False),
-    Column("used_at", UTCDateTime(), nullable=True),
-    Column("time_created", UTCDateTime(), nullable=False),
-)
-
-# This region's own signing keys for calls to other regions (private keys sealed).
-realm_credentials = Table(
-    "realm_credentials",
-    metadata,
-    Column("fingerprint", String(64), primary_key=True),
-    Column("private_key", LargeBinary, nullable=False),
-    Column("state", String(16), nullable=False),  # active | next | retired
-    Column("time_created", UTCDateTime(), nullable=False),
-)
-
-# Changes to ship to other regions, written in the transaction that made them, in commit order.
-replication_outbox = Table(
-    "replication_outbox",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("stream", String(64), nullable=False),  # identity, ...
-    Column("destination", String(64), nullable=True),  # None: every linked region
-    Column("payload", JSON, nullable=False),
-    Column("time_created", UTCDateTime(), nullable=False),
-    Index("ix_outbox_stream_seq", "stream", "seq"),
-)
-
-# How far each destination region has acknowledged each stream (the sender's side).
-replication_cursors = Table(
-    "replication_cursors",
-    metadata,
-    Column("destination", String(64), primary_key=True),
-    Column("stream", String(64), primary_key=True),
-    Column("acked_seq", Integer, nullable=False),
-    Column("time_acked", UTCDateTime(), nullable=True),
-    Column("last_attempt", UTCDateTime(), nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("failures", Integer, nullable=False),
-)
-
-# How far this region has applied each source region's stream (the receiver's side).
-replication_inbound = Table(
-    "replication_inbound",
-    metadata,
-    Column("source", String(64), primary_key=True),
-    Column("stream", String(64), primary_key=True),
-    Column("applied_seq", Integer, nullable=False),
-    Column("time_applied", UTCDateTime(), nullable=True),
-)
-
-# The replicas of this region's secrets in other regions, as this (source) region knows them.
-secret_replicas = Table(
-    "secret_replicas",
-    metadata,
-    _id("secret_id", primary_key=True),
-    Column("region", String(64), primary_key=True),
-    Column("applied_seq", Integer, nullable=False),  # the newest state the target applied
-    Column("wanted_seq", Integer, nullable=False),  # the newest state shipped or to ship
-    Column("applied_version", Integer, nullable=True),  # the source's latest version number
-    Column("time_applied", UTCDateTime(), nullable=True),
-    Column("time_changed", UTCDateTime(), nullable=False),  # when wanted_seq last moved
-    Column("last_error", Text, nullable=True),
-    Column("removed", Boolean, nullable=False),  # the replica is to be deleted
-)
-
-# Work requests (OCI's WorkRequest): what a call started in other regions, and how it went.
-work_requests = Table(
-    "work_requests",
-    metadata,
-    _id(primary_key=True),
-    _id("tenancy_id", nullable=False),
-    _id("compartment_id", nullable=False),
-    Column("operation_type", String(64), nullable=False),
-    _id("resource_id", nullable=False),
-    Column("resource_type", String(64), nullable=False),
-    Column("action_type", String(16), nullable=False),
-    # {region: {"seq": n | None, "state": ..., "error": ...}}: one per target region.
-    Column("targets", JSON, nullable=False),
-    Column("remote", JSON, nullable=True),  # a forwarded write: the source's own work request
-    Column("logs", JSON, nullable=False),
-    Column("time_accepted", UTCDateTime(), nullable=False),
-    Column("time_finished", UTCDateTime(), nullable=True),
-    Index("ix_work_requests_resource", "resource_id", "time_accepted"),
-    Index("ix_work_requests_compartment", "compartment_id", "time_accepted"),
-    # The unfinished ones of a secret (settled as regions apply): not a scan of all it had.
-    Index("ix_work_requests_open", "resource_id", "time_finished"),
-)
+# The realm's and replication's tables are defined in realm_schema, on the same metadata:
+# imported here so the metadata Alembic and the change feed see holds every table.
+from strongroom.storage import realm_schema  # noqa: E402, F401

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from strongroom.storage import schema
+from strongroom.storage import realm_schema, schema
 from strongroom.storage.changes import Changes
 from strongroom.storage.realm_repository import OUTBOX_TABLE, RealmRepository
 
@@ -28,9 +28,9 @@ SECRETS_STREAM = "secrets"
 V = schema.secret_versions
 S, R, OUTBOX, W = (
     schema.secrets,
-    schema.secret_replicas,
-    schema.replication_outbox,
-    schema.work_requests,
+    realm_schema.secret_replicas,
+    realm_schema.replication_outbox,
+    realm_schema.work_requests,
 )
 
 # Where-clause parameters are prefixed so they never name a column.

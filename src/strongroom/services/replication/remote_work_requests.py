@@ -16,11 +16,11 @@ from sqlalchemy import insert, select, update
 from strongroom.domain.errors import NotFound, StrongroomError
 from strongroom.services.ports import Deps
 from strongroom.services.replication.credentials import signing_key
-from strongroom.storage import schema
+from strongroom.storage import realm_schema
 
 __all__ = ["mirror_forwarded", "refresh_remote", "work_request_state"]
 
-W = schema.work_requests
+W = realm_schema.work_requests
 REFRESH_TIMEOUT = 3.0
 
 

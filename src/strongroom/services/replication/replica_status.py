@@ -21,7 +21,7 @@ from strongroom.services.authz import authorize
 from strongroom.services.context import Call
 from strongroom.services.lookup import NOT_FOUND
 from strongroom.services.ports import Deps
-from strongroom.storage import schema
+from strongroom.storage import realm_schema
 
 __all__ = [
     "FAILED",
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 IN_SYNC, PENDING, FAILED, REMOVING = "IN_SYNC", "PENDING", "FAILED", "REMOVING"
-R = schema.secret_replicas
+R = realm_schema.secret_replicas
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from strongroom.services.context import Call
 from strongroom.services.lookup import NOT_FOUND, require_compartment
 from strongroom.services.ports import Deps
 from strongroom.services.replication.remote_work_requests import refresh_remote
-from strongroom.storage import schema
+from strongroom.storage import realm_schema
 from strongroom.storage.unit_of_work import Transaction
 
 __all__ = [
@@ -56,7 +56,7 @@ __all__ = [
 
 T = TypeVar("T")
 ACCEPTED, IN_PROGRESS, SUCCEEDED, FAILED = "ACCEPTED", "IN_PROGRESS", "SUCCEEDED", "FAILED"
-W = schema.work_requests
+W = realm_schema.work_requests
 # Statements built once (every change of a replicated secret runs them), run with parameters.
 _UPDATE = update(W).where(W.c.id == bindparam("w_id"))
 _OPEN_OF_RESOURCES = select(W).where(

@@ -17,7 +17,7 @@ from strongroom.domain.secret import Secret, SecretVersion
 from strongroom.services.ports import Deps
 from strongroom.services.replication.work_requests import settle_many
 from strongroom.services.secrets.envelope import open_content
-from strongroom.storage import schema
+from strongroom.storage import realm_schema, schema
 from strongroom.storage.realm_repository import OutboxEntry
 from strongroom.storage.secret_rows import (
     generation_to_json,
@@ -29,7 +29,7 @@ from strongroom.storage.unit_of_work import Transaction
 
 __all__ = ["SECRET_CODEC", "SecretCodec", "record_results", "secret_items"]
 
-R = schema.secret_replicas
+R = realm_schema.secret_replicas
 S = schema.secrets
 V = schema.secret_versions
 
